@@ -45,14 +45,14 @@ export class APIError extends TinkerError {
 
 export class APIConnectionError extends APIError {
   override name = 'APIConnectionError';
-  constructor(message = 'Connection error.', options: { cause?: unknown } = {}) {
+  constructor(message = 'Connection error.', options: { cause?: unknown; request_id?: string | undefined } = {}) {
     super(message, options);
   }
 }
 
 export class APITimeoutError extends APIConnectionError {
   override name = 'APITimeoutError';
-  constructor(message = 'Request timed out.', options: { cause?: unknown } = {}) {
+  constructor(message = 'Request timed out.', options: { cause?: unknown; request_id?: string | undefined } = {}) {
     super(message, options);
   }
 }
@@ -108,6 +108,36 @@ export class RateLimitError extends APIStatusError {
 }
 export class InternalServerError extends APIStatusError {
   override name = 'InternalServerError';
+}
+
+/**
+ * A 404 that means the server has no such route at all (FastAPI's bare `{"detail":"Not Found"}`),
+ * not that a resource is missing: MinT lacks several Tinker routes, and saying "not supported by
+ * this server" tells the user that retrying or fixing an id will not help.
+ */
+export class NotSupportedError extends NotFoundError {
+  override name = 'NotSupportedError';
+  readonly operation: string;
+  constructor(
+    operation: string,
+    options: { status: number; headers: ResponseHeaders; body?: unknown; request_id?: string | undefined; cause?: unknown },
+  ) {
+    super(`${operation} is not supported by this server (it has no such route). Use a server that implements it, or skip this step.`, options);
+    this.operation = operation;
+  }
+}
+
+/** A checkpoint path that is not `mint://<run>/<weights|sampler_weights>/<name>` (or tinker://). */
+export class CheckpointPathError extends TinkerError {
+  override name = 'CheckpointPathError';
+  readonly path: string;
+  constructor(path: string, reason: string) {
+    super(
+      `Invalid checkpoint path "${path}": ${reason}. Expected mint://<training_run_id>/sampler_weights/<name> ` +
+        `(or weights/<name> for training state; tinker:// works too).`,
+    );
+    this.path = path;
+  }
 }
 
 /** A future that the server finished with `{error, category}`. */

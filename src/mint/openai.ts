@@ -1,0 +1,71 @@
+/**
+ * MinT's OpenAI-compatible text endpoint at `{base}/oai/api/v1`: the server tokenizes and applies
+ * the chat template, so this works for any model without a local tokenizer (but has no logprobs).
+ * The gateway's auth for /oai is not documented, so both auth headers are sent; errors arrive
+ * as `{"error":{"message"}}` and go through the same factory as every other route.
+ */
+import type { z } from 'zod';
+import {
+  ChatCompletionSchema,
+  CompletionSchema,
+  OpenAIModelsResponseSchema,
+  type ChatCompletion,
+  type ChatMessage,
+  type Completion,
+  type OpenAIModel,
+} from './schemas';
+import { contextOf, type CallOptions, type Transport } from './transport';
+
+const BASE = 'oai/api/v1/';
+
+interface CommonParams {
+  model: string;
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  stop?: string | string[];
+  seed?: number;
+}
+
+export interface ChatCompletionRequest extends CommonParams {
+  messages: ChatMessage[];
+}
+
+export interface CompletionRequest extends CommonParams {
+  prompt: string;
+}
+
+export class OpenAIClient {
+  constructor(private readonly transport: Transport) {}
+
+  /** The URL users would give an OpenAI SDK, for "view as code" snippets. */
+  get baseUrl(): string {
+    return this.transport.url(BASE.slice(0, -1));
+  }
+
+  private headers(): Record<string, string> | undefined {
+    const key = this.transport.apiKey;
+    return key ? { authorization: `Bearer ${key}` } : undefined;
+  }
+
+  private async call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, body: unknown, schema: S, opts?: CallOptions): Promise<z.infer<S>> {
+    const { data } = await this.transport.request(
+      { method, path: BASE + path, body, headers: this.headers(), schema },
+      contextOf(opts),
+    );
+    return data;
+  }
+
+  async models(opts?: CallOptions): Promise<OpenAIModel[]> {
+    return (await this.call('GET', 'models', undefined, OpenAIModelsResponseSchema, opts)).data;
+  }
+
+  /** Always non-streaming with n = 1: MinT answers 400 to anything else. */
+  async chatCompletions(req: ChatCompletionRequest, opts?: CallOptions): Promise<ChatCompletion> {
+    return this.call('POST', 'chat/completions', { ...req, stream: false, n: 1 }, ChatCompletionSchema, opts);
+  }
+
+  async completions(req: CompletionRequest, opts?: CallOptions): Promise<Completion> {
+    return this.call('POST', 'completions', { ...req, stream: false, n: 1 }, CompletionSchema, opts);
+  }
+}

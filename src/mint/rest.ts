@@ -1,0 +1,184 @@
+/**
+ * Read-mostly REST routes: runs, checkpoints, sessions, samplers. MinT lacks several Tinker
+ * routes, and FastAPI answers those with a bare `{"detail":"Not Found"}`; that is reported as
+ * NotSupportedError ("… is not supported by this server") so nobody hunts for a wrong id.
+ */
+import { z } from 'zod';
+import { NotFoundError, NotSupportedError } from './errors';
+import { parseCheckpointPath } from './paths';
+import {
+  ArchiveUrlBodySchema,
+  CheckpointsResponseSchema,
+  SamplerSchema,
+  SessionSchema,
+  SessionsResponseSchema,
+  TrainingRunSchema,
+  TrainingRunsResponseSchema,
+  WeightsInfoResponseSchema,
+  type Checkpoint,
+  type Sampler,
+  type Session,
+  type SessionsResponse,
+  type TrainingRun,
+  type TrainingRunsResponse,
+  type WeightsInfoResponse,
+} from './schemas';
+import { contextOf, type CallOptions, type RequestSpec, type Transport } from './transport';
+
+export interface PageOptions {
+  limit?: number;
+  offset?: number;
+  access_scope?: 'owned' | 'accessible';
+}
+
+export interface ArchiveUrl {
+  url: string;
+  /** When the signed URL stops working, if the server said. */
+  expires?: string;
+}
+
+const REDIRECTS = [301, 302, 303, 307, 308] as const;
+
+/** FastAPI's answer for a route it does not have, as opposed to a missing resource. */
+export function isMissingRoute(err: unknown): err is NotFoundError {
+  if (!(err instanceof NotFoundError) || err instanceof NotSupportedError) return false;
+  const b = err.body as { detail?: unknown } | undefined;
+  return typeof b === 'object' && b !== null && b.detail === 'Not Found';
+}
+
+export class RestClient {
+  constructor(private readonly transport: Transport) {}
+
+  private async get<S extends z.ZodType>(
+    operation: string,
+    spec: Omit<RequestSpec, 'method'> & { method?: RequestSpec['method'] },
+    schema: S,
+    opts: CallOptions | undefined,
+  ): Promise<z.infer<S>> {
+    try {
+      const { data } = await this.transport.request({ method: 'GET', ...spec, schema }, contextOf(opts));
+      return data;
+    } catch (err) {
+      throw notSupported(operation, err);
+    }
+  }
+
+  async listTrainingRuns(page: PageOptions = {}, opts?: CallOptions): Promise<TrainingRunsResponse> {
+    return this.get(
+      'Listing training runs',
+      { path: 'api/v1/training_runs', query: { limit: page.limit ?? 20, offset: page.offset ?? 0, access_scope: page.access_scope } },
+      TrainingRunsResponseSchema,
+      opts,
+    );
+  }
+
+  /** Every run, page by page, until the cursor's total is reached or a page comes back short. */
+  async *iterateTrainingRuns(page: Omit<PageOptions, 'offset'> = {}, opts?: CallOptions): AsyncGenerator<TrainingRun> {
+    const limit = page.limit ?? 100;
+    let offset = 0;
+    for (;;) {
+      const res = await this.listTrainingRuns({ ...page, limit, offset }, opts);
+      yield* res.training_runs;
+      offset += res.training_runs.length;
+      const total = res.cursor?.total_count;
+      if (res.training_runs.length === 0 || res.training_runs.length < limit) return;
+      if (total !== undefined && offset >= total) return;
+    }
+  }
+
+  async getTrainingRun(runId: string, opts?: CallOptions): Promise<TrainingRun> {
+    return this.get('Getting a training run', { path: `api/v1/training_runs/${enc(runId)}` }, TrainingRunSchema, opts);
+  }
+
+  /** A run's checkpoints; MinT answers 404 for a run that has none, which is [] here. */
+  async listCheckpoints(runId: string, opts?: CallOptions): Promise<Checkpoint[]> {
+    try {
+      const res = await this.get(
+        'Listing checkpoints',
+        { path: `api/v1/training_runs/${enc(runId)}/checkpoints` },
+        CheckpointsResponseSchema,
+        opts,
+      );
+      return res.checkpoints;
+    } catch (err) {
+      if (!(err instanceof NotFoundError) || err instanceof NotSupportedError) throw err;
+      await this.getTrainingRun(runId, opts);
+      return [];
+    }
+  }
+
+  async listSessions(page: Omit<PageOptions, 'access_scope'> = {}, opts?: CallOptions): Promise<SessionsResponse> {
+    return this.get(
+      'Listing sessions',
+      { path: 'api/v1/sessions', query: { limit: page.limit ?? 20, offset: page.offset ?? 0 } },
+      SessionsResponseSchema,
+      opts,
+    );
+  }
+
+  async getSession(sessionId: string, opts?: CallOptions): Promise<Session> {
+    return this.get('Getting a session', { path: `api/v1/sessions/${enc(sessionId)}` }, SessionSchema, opts);
+  }
+
+  async getSampler(samplerId: string, opts?: CallOptions): Promise<Sampler> {
+    return this.get('Getting a sampler', { path: `api/v1/samplers/${enc(samplerId)}` }, SamplerSchema, opts);
+  }
+
+  async deleteCheckpoint(path: string, opts?: CallOptions): Promise<void> {
+    const p = parseCheckpointPath(path);
+    await this.get(
+      'Deleting a checkpoint',
+      { method: 'DELETE', path: `api/v1/training_runs/${enc(p.training_run_id)}/checkpoints/${p.kind}/${enc(p.name)}` },
+      z.unknown(),
+      opts,
+    );
+  }
+
+  /** A signed download URL: the Location of a 302 (not followed), or a 200 `{url, expires}`. */
+  async getCheckpointArchiveUrl(path: string, opts?: CallOptions): Promise<ArchiveUrl> {
+    const p = parseCheckpointPath(path);
+    const spec = {
+      method: 'GET' as const,
+      path: `api/v1/training_runs/${enc(p.training_run_id)}/checkpoints/${p.kind}/${enc(p.name)}/archive`,
+    };
+    try {
+      const raw = await this.transport.requestRaw({ ...spec, okStatuses: REDIRECTS }, contextOf(opts));
+      if (raw.status >= 300) {
+        const location = raw.headers.location;
+        if (!location) throw this.transport.validationError(spec, raw, 'a redirect without a Location header');
+        const out: ArchiveUrl = { url: new URL(location, this.transport.url(spec.path)).href };
+        if (raw.headers.expires) out.expires = raw.headers.expires;
+        return out;
+      }
+      const body = this.transport.parse(spec, raw, ArchiveUrlBodySchema);
+      return body.expires ? { url: body.url, expires: body.expires } : { url: body.url };
+    } catch (err) {
+      throw notSupported('Downloading a checkpoint archive', err);
+    }
+  }
+
+  async getWeightsInfo(path: string, opts?: CallOptions): Promise<WeightsInfoResponse> {
+    parseCheckpointPath(path);
+    return this.get(
+      'Getting checkpoint info (weights_info)',
+      { method: 'POST', path: 'api/v1/weights_info', body: { tinker_path: path } },
+      WeightsInfoResponseSchema,
+      opts,
+    );
+  }
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function notSupported(operation: string, err: unknown): unknown {
+  if (!isMissingRoute(err)) return err;
+  return new NotSupportedError(operation, {
+    status: err.status,
+    headers: err.headers,
+    body: err.body,
+    request_id: err.request_id,
+    cause: err,
+  });
+}
