@@ -1,0 +1,238 @@
+/**
+ * The playground's host <-> webview protocol, written once and imported by both sides. The host
+ * parses every message from the webview with `WebviewToHost` and drops (and logs) what does not
+ * fit; the webview parses host messages with `HostToWebview` the same way. No vscode or DOM import.
+ *
+ * Handshake: the webview posts `ready` once its listener is attached; the host answers with one
+ * `state` message that replays everything (form draft, models, recent runs, history list), so a
+ * hidden, moved or reloaded view loses nothing.
+ */
+import { z } from 'zod';
+
+export const ChatMessageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string().max(1_000_000),
+});
+
+/** What the user typed. The host turns it into tokens (chat template or raw) or, with no tokenizer, into OpenAI-style text. */
+export const PromptSchema = z.discriminatedUnion('mode', [
+  z.object({
+    mode: z.literal('chat'),
+    messages: z.array(ChatMessageSchema).min(1).max(200),
+    enable_thinking: z.boolean().optional(),
+  }),
+  z.object({ mode: z.literal('raw'), text: z.string().min(1, 'Type a prompt first.').max(4_000_000) }),
+]);
+export type Prompt = z.infer<typeof PromptSchema>;
+
+/**
+ * The parameters form. Ranges are the ones the MinT sampler accepts; the same schema validates
+ * inline in the webview and again in the host, so a message can never bypass the form's checks.
+ */
+export const ParamsSchema = z.object({
+  max_tokens: z.number({ error: 'Max tokens is required.' }).int('Max tokens must be a whole number.').min(1, 'Max tokens must be at least 1.').max(131_072, 'Max tokens is at most 131072.'),
+  temperature: z.number().min(0, 'Temperature must be 0 or more.').max(5, 'Temperature above 5 only gives noise.').optional(),
+  top_p: z.number().gt(0, 'Top-p must be above 0.').max(1, 'Top-p is at most 1.').optional(),
+  top_k: z.number().int('Top-k must be a whole number.').min(-1, 'Top-k is -1 (no limit) or a positive number.').refine((k) => k !== 0, 'Top-k is -1 (no limit) or a positive number.').optional(),
+  seed: z.number().int('Seed must be a whole number.').min(0, 'Seed must be 0 or more.').max(2 ** 53 - 1).optional(),
+  stop: z.array(z.string().min(1, 'A stop string cannot be empty.')).max(16, 'At most 16 stop strings.').optional(),
+  num_samples: z.number().int('Samples must be a whole number.').min(1, 'At least 1 sample.').max(16, 'At most 16 samples per request.'),
+  prompt_logprobs: z.boolean(),
+  topk_prompt_logprobs: z.number().int().min(0, 'Top-k prompt logprobs must be 0 or more.').max(20, 'Top-k prompt logprobs is at most 20.'),
+});
+export type Params = z.infer<typeof ParamsSchema>;
+
+export const DEFAULT_PARAMS: Params = { max_tokens: 64, temperature: 0.7, num_samples: 1, prompt_logprobs: false, topk_prompt_logprobs: 0 };
+
+/** What to sample: a base model or a sampler checkpoint path (mint:// or tinker://). */
+export const TargetSchema = z.union([
+  z.object({ base_model: z.string().min(1).max(300) }),
+  z.object({ model_path: z.string().min(1).max(2000) }),
+]);
+export type Target = z.infer<typeof TargetSchema>;
+
+export function targetLabel(t: Target): string {
+  return 'base_model' in t ? t.base_model : t.model_path;
+}
+
+/** The form as the user left it; kept by the host so a reload restores it. */
+export const DraftSchema = z.object({
+  targets: z.array(TargetSchema).max(4),
+  // Looser than PromptSchema: a half-written form (empty text, no messages yet) is still worth keeping.
+  prompt: z.object({
+    mode: z.enum(['chat', 'raw']),
+    messages: z.array(ChatMessageSchema).max(200),
+    text: z.string().max(4_000_000),
+  }),
+  params: ParamsSchema.partial(),
+  paramText: z.record(z.string(), z.string()).optional(),
+});
+export type Draft = z.infer<typeof DraftSchema>;
+
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+// ---------- webview -> host ----------
+
+export const WebviewToHost = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('draft'), draft: DraftSchema }),
+  z.object({ type: z.literal('sample'), runId: RunIdSchema, target: TargetSchema, prompt: PromptSchema, params: ParamsSchema }),
+  z.object({ type: z.literal('compare'), runId: RunIdSchema, targets: z.array(TargetSchema).min(2, 'Pick at least two models to compare.').max(4, 'Compare at most four models.'), prompt: PromptSchema, params: ParamsSchema }),
+  z.object({ type: z.literal('cancel'), runId: RunIdSchema }),
+  z.object({ type: z.literal('copy'), text: z.string().max(1_000_000), what: z.enum(['request_id', 'text', 'code']) }),
+  z.object({ type: z.literal('rerun'), historyId: RunIdSchema, runId: RunIdSchema }),
+  z.object({ type: z.literal('openHistory'), historyId: RunIdSchema }),
+  z.object({ type: z.literal('deleteHistory'), historyId: RunIdSchema }),
+  z.object({ type: z.literal('clearHistory') }),
+  z.object({ type: z.literal('export'), format: z.enum(['jsonl', 'markdown']) }),
+  z.object({ type: z.literal('loadHistory'), offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }),
+  z.object({ type: z.literal('viewAsCode'), targets: z.array(TargetSchema).min(1).max(4), prompt: PromptSchema, params: ParamsSchema }),
+  z.object({ type: z.literal('refreshModels') }),
+  z.object({ type: z.literal('countTokens'), target: TargetSchema, prompt: PromptSchema }),
+]);
+export type WebviewToHost = z.infer<typeof WebviewToHost>;
+
+// ---------- host -> webview ----------
+
+export const ModelInfoSchema = z.object({ model_name: z.string(), max_context_length: z.number().int().positive().optional() });
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;
+
+export const CheckpointInfoSchema = z.object({
+  path: z.string(),
+  base_model: z.string(),
+  run_id: z.string(),
+  name: z.string(),
+  time: z.string().optional(),
+});
+export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
+
+/** One token as the token view shows it. `p` is the text piece (pieces concatenate to the text). */
+export const TokenViewSchema = z.object({
+  ids: z.array(z.number().int()),
+  pieces: z.array(z.string()),
+  logprobs: z.array(z.number().nullable()).optional(),
+  /** Per position, the top-k alternatives as [token id, piece, logprob]; null where none. */
+  topk: z.array(z.array(z.tuple([z.number().int(), z.string(), z.number()])).nullable()).optional(),
+});
+export type TokenView = z.infer<typeof TokenViewSchema>;
+
+export const SampleSchema = z.object({
+  text: z.string(),
+  stop_reason: z.string(),
+  tokens: TokenViewSchema.optional(),
+});
+export type Sample = z.infer<typeof SampleSchema>;
+
+export const ErrorInfoSchema = z.object({
+  /** The exception class, e.g. "RateLimitError"; what the presenter keys on. */
+  kind: z.string(),
+  message: z.string(),
+  request_id: z.string().optional(),
+  /** An inline form problem (context length, bad path) rather than a server failure. */
+  inline: z.boolean().optional(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+
+export const QueueInfoSchema = z.object({
+  queue_state: z.string(),
+  queue_state_reason: z.string().optional(),
+  queue_position: z.number().optional(),
+  queue_depth: z.number().optional(),
+  eta_s: z.number().optional(),
+  tokens_generated: z.number().optional(),
+});
+export type QueueInfo = z.infer<typeof QueueInfoSchema>;
+
+/** One column of a run: one model or checkpoint's answer. */
+export const OutcomeSchema = z.object({
+  target: TargetSchema,
+  status: z.enum(['pending', 'done', 'failed', 'cancelled']),
+  /** "native": token ids through /asample; "openai": text through the OpenAI-compatible endpoint (no logprobs). */
+  via: z.enum(['native', 'openai']).optional(),
+  request_id: z.string().optional(),
+  latency_ms: z.number().optional(),
+  prompt_tokens: z.number().int().optional(),
+  samples: z.array(SampleSchema).optional(),
+  prompt: TokenViewSchema.optional(),
+  queue: QueueInfoSchema.optional(),
+  error: ErrorInfoSchema.optional(),
+  note: z.string().optional(),
+});
+export type Outcome = z.infer<typeof OutcomeSchema>;
+
+/** A run: one prompt and parameters against one to four targets. Also the history record (never holds a key). */
+export const RunSchema = z.object({
+  id: RunIdSchema,
+  time: z.string(),
+  prompt: PromptSchema,
+  params: ParamsSchema,
+  outcomes: z.array(OutcomeSchema).min(1).max(4),
+});
+export type Run = z.infer<typeof RunSchema>;
+
+export const HistorySummarySchema = z.object({
+  id: RunIdSchema,
+  time: z.string(),
+  title: z.string(),
+  models: z.array(z.string()),
+  status: z.enum(['pending', 'done', 'failed', 'cancelled']),
+});
+export type HistorySummary = z.infer<typeof HistorySummarySchema>;
+
+export const TokenizerStatusSchema = z.object({
+  target: z.string(),
+  state: z.enum(['loading', 'ready', 'unavailable']),
+  source: z.string().optional(),
+  message: z.string().optional(),
+});
+
+export const HostToWebview = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('state'),
+    draft: DraftSchema.optional(),
+    models: z.array(ModelInfoSchema),
+    checkpoints: z.array(CheckpointInfoSchema),
+    runs: z.array(RunSchema),
+    history: z.array(HistorySummarySchema),
+    connection: z.string().optional(),
+  }),
+  z.object({ type: z.literal('models'), models: z.array(ModelInfoSchema), checkpoints: z.array(CheckpointInfoSchema), error: ErrorInfoSchema.optional() }),
+  z.object({ type: z.literal('run'), run: RunSchema }),
+  z.object({ type: z.literal('outcome'), runId: RunIdSchema, index: z.number().int().min(0).max(3), outcome: OutcomeSchema }),
+  z.object({ type: z.literal('queue'), runId: RunIdSchema, index: z.number().int().min(0).max(3), queue: QueueInfoSchema }),
+  z.object({ type: z.literal('history'), history: z.array(HistorySummarySchema) }),
+  z.object({ type: z.literal('historyPage'), offset: z.number().int(), total: z.number().int(), items: z.array(HistorySummarySchema) }),
+  z.object({ type: z.literal('code'), python: z.string(), typescript: z.string() }),
+  z.object({ type: z.literal('tokenCount'), target: z.string(), count: z.number().int().optional(), max_context_length: z.number().int().optional(), tokenizer: TokenizerStatusSchema }),
+  z.object({ type: z.literal('notice'), level: z.enum(['info', 'warning', 'error']), message: z.string() }),
+  z.object({ type: z.literal('rejected'), message: z.string(), runId: RunIdSchema.optional() }),
+]);
+export type HostToWebview = z.infer<typeof HostToWebview>;
+
+/**
+ * A training-state path (`.../weights/<name>`) cannot be sampled; only `sampler_weights/` can.
+ * Returns the fix in words, or undefined when the path is fine to try.
+ */
+export function checkpointPathProblem(path: string): string | undefined {
+  const p = path.trim();
+  if (!/^(mint|tinker):\/\//.test(p)) {
+    return 'A checkpoint path starts with mint:// or tinker://, e.g. mint://<run>/sampler_weights/<name>.';
+  }
+  const m = /^(mint|tinker):\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(p);
+  if (m && m[3] === 'weights') {
+    return `This is a training-state checkpoint (weights/), which cannot be sampled. Save it with save_weights_for_sampler and use ${m[1]}://${m[2]}/sampler_weights/${m[4]}.`;
+  }
+  return undefined;
+}
+
+/** The first problem of a params form, by field, in the words the form shows. */
+export function paramProblems(params: unknown): Record<string, string> {
+  const r = ParamsSchema.safeParse(params);
+  if (r.success) return {};
+  const out: Record<string, string> = {};
+  for (const issue of r.error.issues) {
+    const key = String(issue.path[0] ?? 'form');
+    out[key] ??= issue.message;
+  }
+  return out;
+}

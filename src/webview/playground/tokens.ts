@@ -1,0 +1,88 @@
+/**
+ * The token view: every token a span coloured by its logprob, one shared tooltip for hover.
+ * This is the hot path (4 samples x 1,000 tokens must render in <= 100 ms), so each view is built
+ * as one HTML string and one innerHTML write, and hover is one delegated listener per page.
+ */
+import type { TokenView } from '../../shared/playground';
+import { escapeHtml, h } from './dom';
+
+const views = new WeakMap<HTMLElement, TokenView>();
+
+/** Probability buckets; the colours live in CSS (theme variables only). */
+export function bucketOf(logprob: number | null | undefined): number {
+  if (logprob === null || logprob === undefined) return -1;
+  const p = Math.exp(logprob);
+  if (p >= 0.9) return 0;
+  if (p >= 0.5) return 1;
+  if (p >= 0.2) return 2;
+  if (p >= 0.05) return 3;
+  if (p >= 0.01) return 4;
+  return 5;
+}
+
+function shown(piece: string): string {
+  // Make layout-only characters visible without changing what a copy of the text gives.
+  return escapeHtml(piece).replace(/\n/g, '↵\n').replace(/\t/g, '→\t');
+}
+
+export function tokenView(view: TokenView, label: string): HTMLElement {
+  const el = h('div', { className: 'tokens', role: 'group', 'aria-label': label });
+  const parts: string[] = new Array(view.ids.length);
+  const lps = view.logprobs;
+  for (let i = 0; i < view.ids.length; i++) {
+    const piece = view.pieces[i] ?? '';
+    const b = bucketOf(lps?.[i]);
+    const cls = b < 0 ? 'tk' : `tk b${b}`;
+    parts[i] = piece === '' ? `<span class="${cls} part" data-i="${i}"></span>` : `<span class="${cls}" data-i="${i}">${shown(piece)}</span>`;
+  }
+  el.innerHTML = parts.join('');
+  views.set(el, view);
+  return el;
+}
+
+let tip: HTMLElement | undefined;
+
+function fmtLp(lp: number | null | undefined): string {
+  if (lp === null || lp === undefined) return 'n/a';
+  return `${lp.toFixed(3)} (p=${(Math.exp(lp) * 100).toFixed(Math.exp(lp) < 0.001 ? 3 : 1)}%)`;
+}
+
+function describe(view: TokenView, i: number): HTMLElement {
+  const piece = view.pieces[i] ?? '';
+  const rows: HTMLElement[] = [
+    h('div', {}, h('b', { text: 'token ' }), String(view.ids[i])),
+    h('div', {}, h('b', { text: 'text ' }), piece === '' ? '(part of a character the next token completes)' : JSON.stringify(piece)),
+    h('div', {}, h('b', { text: 'logprob ' }), fmtLp(view.logprobs?.[i])),
+  ];
+  const alts = view.topk?.[i];
+  if (alts && alts.length) {
+    const list = h('ol', { className: 'alts' });
+    for (const [id, text, lp] of alts) list.append(h('li', {}, `${JSON.stringify(text)} #${id} ${fmtLp(lp)}`));
+    rows.push(h('div', {}, h('b', { text: `top-${alts.length}` }), list));
+  }
+  return h('div', {}, ...rows);
+}
+
+/** One listener for every token view on the page, however many tokens there are. */
+export function installTokenTooltip(root: HTMLElement): void {
+  tip = h('div', { className: 'tip', role: 'tooltip', hidden: true });
+  document.body.append(tip);
+  const show = (target: EventTarget | null) => {
+    const span = (target as HTMLElement | null)?.closest?.('.tk') as HTMLElement | null;
+    const host = span?.parentElement;
+    const view = host ? views.get(host) : undefined;
+    if (!span || !view || !tip) return hide();
+    tip.replaceChildren(describe(view, Number(span.dataset.i)));
+    tip.hidden = false;
+    const r = span.getBoundingClientRect();
+    const top = r.bottom + 4 + tip.offsetHeight > window.innerHeight ? r.top - tip.offsetHeight - 4 : r.bottom + 4;
+    tip.style.top = `${Math.max(0, top) + window.scrollY}px`;
+    tip.style.left = `${Math.max(0, Math.min(r.left, window.innerWidth - tip.offsetWidth - 4)) + window.scrollX}px`;
+  };
+  const hide = () => {
+    if (tip) tip.hidden = true;
+  };
+  root.addEventListener('mouseover', (e) => show(e.target));
+  root.addEventListener('mouseleave', hide);
+  root.addEventListener('focusin', (e) => show(e.target));
+}
