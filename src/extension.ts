@@ -1,0 +1,88 @@
+import * as vscode from 'vscode';
+
+// Measured from the first line of this bundle's evaluation, so the figure includes loading it.
+const moduleStart = performance.now();
+
+import { ClientManager } from './vscode/clientManager';
+import { registerCommands } from './vscode/commands';
+import { MintDiagnostics } from './vscode/diagnostics';
+import { EmulatorLauncher } from './vscode/emulatorLauncher';
+import { EnvKeyDetector } from './vscode/envFile';
+import { ErrorPresenter } from './vscode/errorPresenter';
+import { Log } from './vscode/log';
+import { Operations } from './vscode/operations';
+import { ApiKeyStore } from './vscode/secrets';
+import type { Services } from './vscode/services';
+import { isLoopback, readSettings } from './vscode/settings';
+import { MintStatusBar } from './vscode/statusBar';
+import { StartView } from './vscode/startView';
+
+const moduleEnd = performance.now();
+
+/** What activate() returns: the services (for tests and sibling features) and its own cost. */
+export interface MintExtensionApi {
+  services: Services;
+  activation: { moduleEvalMs: number; activateMs: number };
+}
+
+/** The composition root: builds the services and wires them together, nothing else. */
+export function activate(context: vscode.ExtensionContext): MintExtensionApi {
+  const t0 = performance.now();
+  let log: Log | undefined;
+  try {
+    log = new Log();
+    const statusBar = new MintStatusBar();
+    const diagnostics = new MintDiagnostics();
+    const keys = new ApiKeyStore(context.secrets);
+    const version = String((context.extension.packageJSON as { version?: string }).version ?? '0');
+    const clients = new ClientManager(log, keys, `MinT-VSCode/${version} (VS Code ${vscode.version}; Node ${process.version})`);
+    const emulator = new EmulatorLauncher(context.extensionPath, log);
+    const presenter = new ErrorPresenter({
+      log, statusBar, diagnostics,
+      settings: () => ({ ...readSettings(), serverUrl: clients.server()?.url }),
+    });
+    const operations = new Operations(clients, presenter, statusBar, diagnostics, log);
+    const services: Services = { context, log, keys, clients, statusBar, diagnostics, presenter, operations, emulator };
+    const envKeys = new EnvKeyDetector(keys, context.workspaceState, log);
+
+    emulator.onExit = () => { clients.useEmulator(undefined); statusBar.setConnection('offline'); };
+    statusBar.setModel(readSettings().defaultModel);
+    context.subscriptions.push(
+      log, statusBar, diagnostics, keys, clients, emulator, envKeys,
+      ...registerCommands(services, { detectEnvKey: () => envKeys.check(true) }),
+      new StartView(),
+      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('mint.defaultModel')) statusBar.setModel(readSettings().defaultModel); }),
+    );
+    // The key state is shown after activation returns: SecretStorage can be slow to answer.
+    void initialState(services).then(() => envKeys.check());
+
+    const activateMs = performance.now() - t0;
+    const moduleEvalMs = moduleEnd - moduleStart;
+    log.info('activation', `activated in ${activateMs.toFixed(1)} ms (+ ${moduleEvalMs.toFixed(1)} ms evaluating the bundle)`);
+    return { services, activation: { moduleEvalMs, activateMs } };
+  } catch (e) {
+    // VS Code shows nothing when activation throws; the user must learn MinT is not running.
+    const msg = e instanceof Error ? e.message : String(e);
+    log?.error('activation', `activation failed: ${msg}`);
+    void vscode.window.showErrorMessage(`MinT could not start: ${msg}. Reload the window; if it persists, reinstall the extension and report this message.`, 'Show Log')
+      .then((p) => { if (p) log?.show(); });
+    throw e;
+  }
+}
+
+async function initialState(s: Services): Promise<void> {
+  const server = s.clients.server();
+  if (!server) { s.statusBar.setConnection('no server'); return; }
+  try {
+    const key = await s.keys.resolve();
+    const local = URL.canParse(server.url) && isLoopback(new URL(server.url).hostname);
+    if (!key && !local) s.statusBar.setConnection('no key');
+    if (key) s.log.addSecret(key.key);
+  } catch (e) {
+    s.presenter.present(e);
+  }
+}
+
+export function deactivate(): void {
+  // Disposables in context.subscriptions stop the emulator child and close the client.
+}

@@ -1,0 +1,117 @@
+import * as vscode from 'vscode';
+import type { ServiceClient } from '../mint';
+import type { Log } from './log';
+import type { ApiKeyStore, KeySource } from './secrets';
+import { affectsMint, baseUrlProblem, isLoopback, readSettings } from './settings';
+import { BaseUrlRefusedError, NoApiKeyError, NoServerError } from './setupErrors';
+
+export type ServerOrigin = 'emulator' | 'settings' | 'MINT_BASE_URL' | 'TINKER_BASE_URL';
+export interface ServerChoice { url: string; origin: ServerOrigin }
+
+export interface ActiveClient {
+  client: ServiceClient;
+  server: ServerChoice;
+  keySource: KeySource | undefined;
+}
+
+/**
+ * Owns the one ServiceClient of the window. It is built on first use (so activation never
+ * loads undici or zod) from, in order: a running local emulator the user started, the user's
+ * mint.baseUrl, then MINT_BASE_URL / TINKER_BASE_URL; the key from SecretStorage, then the env.
+ * Any change to those (settings, proxy settings, key, emulator) throws the client away, and the
+ * next request builds a fresh one.
+ *
+ * With no server configured at all, the local emulator is the default: `getClient()` then fails
+ * with NoServerError, whose presenter row offers to start it.
+ */
+export class ClientManager implements vscode.Disposable {
+  private current: Promise<ActiveClient> | undefined;
+  private emulatorUrl: string | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly log: Log, private readonly keys: ApiKeyStore, private readonly userAgent: string) {
+    this.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((e) => { if (affectsMint(e)) this.invalidate('settings changed'); }),
+      keys.onDidChange(() => this.invalidate('API key changed')),
+    );
+  }
+
+  /** The server requests go to now, or undefined when none is chosen. Never throws. */
+  server(): ServerChoice | undefined {
+    if (this.emulatorUrl) return { url: this.emulatorUrl, origin: 'emulator' };
+    const s = readSettings();
+    if (s.baseUrl) return { url: s.baseUrl, origin: 'settings' };
+    if (process.env.MINT_BASE_URL?.trim()) return { url: process.env.MINT_BASE_URL.trim(), origin: 'MINT_BASE_URL' };
+    if (process.env.TINKER_BASE_URL?.trim()) return { url: process.env.TINKER_BASE_URL.trim(), origin: 'TINKER_BASE_URL' };
+    return undefined;
+  }
+
+  /** Points the extension at a local emulator (or away from it, with undefined). */
+  useEmulator(url: string | undefined): void {
+    this.emulatorUrl = url;
+    this.invalidate(url ? `using the local emulator at ${url}` : 'local emulator stopped');
+  }
+
+  get usingEmulator(): boolean { return this.emulatorUrl !== undefined; }
+
+  async getClient(): Promise<ActiveClient> {
+    if (!this.current) {
+      const building = this.build();
+      this.current = building;
+      // A failed build (no key, bad URL) must not stick: the next call tries again.
+      building.catch(() => { if (this.current === building) this.current = undefined; });
+    }
+    return this.current;
+  }
+
+  invalidate(reason: string): void {
+    const old = this.current;
+    this.current = undefined;
+    if (old) {
+      this.log.info('server', `rebuilding the MinT client: ${reason}`);
+      old.then((c) => c.client.close(), () => undefined);
+    }
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    this.invalidate('extension deactivated');
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+  }
+
+  private async build(): Promise<ActiveClient> {
+    const server = this.server();
+    if (!server) throw new NoServerError();
+    const problem = baseUrlProblem(server.url);
+    if (problem) throw new BaseUrlRefusedError(server.url, problem);
+    const loopback = isLoopback(new URL(server.url).hostname);
+    const key = await this.keys.resolve();
+    // A local server usually takes any key; a remote one always needs the user's.
+    if (!key && !loopback) throw new NoApiKeyError(new URL(server.url).host);
+    this.log.addSecret(key?.key);
+
+    const [{ ServiceClient }, network] = await Promise.all([import('../mint'), import('./network')]);
+    const settings = readSettings();
+    // Our own emulator is on loopback: a corporate proxy must not be asked to reach it.
+    const net = server.origin === 'emulator' ? { dispatcher: undefined, describe: 'direct (local emulator)' } : network.buildDispatcher(network.readNetworkConfig());
+    const client = new ServiceClient({
+      baseUrl: server.url,
+      apiKey: key?.key ?? '',
+      timeoutMs: settings.timeoutMs,
+      maxRetries: settings.maxRetries,
+      userAgent: this.userAgent,
+      ...(net.dispatcher ? { dispatcher: net.dispatcher } : {}),
+      onRequest: (e) => {
+        const line = `${e.method} ${e.path} -> ${e.status ?? 'no reply'} in ${Math.round(e.durationMs)} ms` +
+          (e.attempt > 1 ? ` (attempt ${e.attempt})` : '') + (e.request_id ? ` [request_id ${e.request_id}]` : '') + (e.error ? ` ${e.error}` : '');
+        if (e.status === undefined || e.status >= 400) this.log.warn('client', line);
+        else this.log.info('client', line);
+      },
+    });
+    this.log.info('server', `MinT client for ${server.url} (from ${server.origin}); key from ${key?.source ?? 'nowhere (local server)'}; network: ${net.describe}`);
+    return { client, server, keySource: key?.source };
+  }
+}

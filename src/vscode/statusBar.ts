@@ -1,0 +1,123 @@
+import * as vscode from 'vscode';
+
+export type ConnectionState = 'not checked' | 'connected' | 'no key' | 'auth failed' | 'offline' | 'emulator' | 'no server';
+
+export interface QueueInfo { position?: number | undefined; etaSeconds?: number | undefined; state?: string | undefined }
+
+/**
+ * Two items: the connection item (state, model, in-flight count, queue position and ETA, a
+ * rate-limit countdown) and, after a failure, a last-error item that opens its details.
+ * Waiting (429, queueing) lives here as a countdown instead of in toasts, because it is not
+ * something the user has to act on.
+ *
+ * Used by the playground too: `beginRequest()` around each request, `setQueue()` from queue-state
+ * events, `rateLimited()` when the server asks to wait.
+ */
+export class MintStatusBar implements vscode.Disposable {
+  private readonly main: vscode.StatusBarItem;
+  private readonly lastError: vscode.StatusBarItem;
+  private state: ConnectionState = 'not checked';
+  private model = '';
+  private inFlight = 0;
+  private readonly queues = new Map<number, QueueInfo>();
+  private nextQueueId = 1;
+  private waitUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor() {
+    this.main = vscode.window.createStatusBarItem('mint.status', vscode.StatusBarAlignment.Left, 50);
+    this.main.name = 'MinT';
+    this.main.command = 'mint.checkConnection';
+    this.lastError = vscode.window.createStatusBarItem('mint.lastError', vscode.StatusBarAlignment.Left, 49);
+    this.lastError.name = 'MinT last error';
+    this.lastError.command = 'mint.showLastError';
+    this.render();
+    this.main.show();
+  }
+
+  setConnection(state: ConnectionState): void { this.state = state; this.render(); }
+  get connection(): ConnectionState { return this.state; }
+
+  setModel(model: string): void { this.model = model; this.render(); }
+
+  /** Counts a request as in flight until the returned function is called (exactly once). */
+  beginRequest(): { setQueue(q: QueueInfo): void; end(): void } {
+    const id = this.nextQueueId++;
+    this.inFlight++;
+    this.render();
+    let ended = false;
+    return {
+      setQueue: (q) => { if (!ended) { this.queues.set(id, q); this.render(); } },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        this.inFlight--;
+        this.queues.delete(id);
+        this.render();
+      },
+    };
+  }
+
+  /** Shows "retry in Ns" until the server's wait is over. */
+  rateLimited(seconds: number): void {
+    this.waitUntil = Date.now() + Math.max(1, seconds) * 1000;
+    this.render();
+  }
+
+  showLastError(className: string, tooltip: string, statusText: string): void {
+    this.lastError.text = `$(error) MinT: ${statusText}`;
+    this.lastError.tooltip = `${className}: ${tooltip}\nClick for details and the request id.`;
+    this.lastError.show();
+    this.lastErrorVisible = true;
+  }
+
+  clearLastError(): void {
+    this.lastError.hide();
+    this.lastErrorVisible = false;
+  }
+
+  /** The texts as rendered, for logs and tests. */
+  get texts(): { main: string; lastError: string | undefined } {
+    return { main: this.main.text, lastError: this.lastErrorVisible ? this.lastError.text : undefined };
+  }
+  private lastErrorVisible = false;
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.main.dispose();
+    this.lastError.dispose();
+  }
+
+  private render(): void {
+    const parts = [`MinT: ${this.state}`];
+    if (this.model) parts.push(this.model);
+    if (this.inFlight > 0) parts.push(`$(sync~spin) ${this.inFlight}`);
+    const queued = [...this.queues.values()].find((q) => q.position !== undefined || q.etaSeconds !== undefined);
+    if (queued) {
+      const pos = queued.position !== undefined ? `queue #${queued.position}` : `queued`;
+      parts.push(queued.etaSeconds !== undefined ? `${pos} · ETA ${Math.ceil(queued.etaSeconds)}s` : pos);
+    }
+    const waitS = Math.ceil((this.waitUntil - Date.now()) / 1000);
+    if (waitS > 0) parts.push(`rate limited · retry in ${waitS}s`);
+    this.main.text = `${ICONS[this.state]} ${parts.join(' · ')}`;
+    this.main.tooltip = waitS > 0
+      ? 'MinT asked to wait before more requests; the countdown shows when to try again.'
+      : `MinT connection: ${this.state}. Click to check the connection.`;
+    this.main.backgroundColor = this.state === 'auth failed' || this.state === 'offline'
+      ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    // The countdown ticks only while something is counting down.
+    const ticking = waitS > 0;
+    if (ticking && !this.timer) this.timer = setInterval(() => this.render(), 1000);
+    if (!ticking && this.timer) { clearInterval(this.timer); this.timer = undefined; }
+  }
+}
+
+const ICONS: Record<ConnectionState, string> = {
+  'not checked': '$(cloud)',
+  connected: '$(cloud)',
+  'no key': '$(key)',
+  'auth failed': '$(key)',
+  offline: '$(debug-disconnect)',
+  emulator: '$(vm)',
+  'no server': '$(cloud)',
+};
