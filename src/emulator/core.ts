@@ -1,0 +1,67 @@
+import { FaultTable } from './faults';
+import { FutureStore } from './futures';
+import { loadLanguageModel, type LanguageModel } from './languageModel';
+import { Persistence } from './persistence';
+import { RequestLog } from './requestLog';
+import { World, type TrainingRun, type Checkpoint } from './world';
+
+export interface EmulatorConfig {
+  /** Work time of every future (sample, training op, save...), as a remote GPU would take. */
+  latencyMs: number;
+  /** How long retrieve_future holds a poll for a pending future before answering 408. */
+  longPollMs: number;
+  apiKey: string | undefined;
+  /** In-flight samples above which a request sending X-Tinker-Sampling-Backpressure gets 429. */
+  samplingBackpressureLimit: number;
+}
+
+/** MinT's defaults: 20 s long-poll, 64 samples in flight before backpressure. */
+export const DEFAULT_CONFIG: EmulatorConfig = { latencyMs: 0, longPollMs: 20_000, apiKey: undefined, samplingBackpressureLimit: 64 };
+
+/** The emulator's state and settings, shared by every route. */
+export class EmulatorCore {
+  readonly faults = new FaultTable();
+  readonly requestLog = new RequestLog();
+  readonly futures = new FutureStore();
+  readonly world = new World();
+  readonly persistence: Persistence | undefined;
+  private lm: LanguageModel | undefined;
+
+  constructor(
+    public config: EmulatorConfig,
+    readonly faultsEnabled: boolean,
+    readonly log: (line: string) => void,
+    dataDir: string | undefined,
+  ) {
+    this.persistence = dataDir ? new Persistence(dataDir) : undefined;
+    this.restoreRuns();
+  }
+
+  get model(): LanguageModel {
+    this.lm ??= loadLanguageModel();
+    return this.lm;
+  }
+
+  private restoreRuns(): void {
+    if (!this.persistence) return;
+    for (const run of this.persistence.loadRuns((m) => this.log(`warning: ${m}`))) this.world.runs.set(run.id, run);
+  }
+
+  saveRun(run: TrainingRun): void {
+    this.persistence?.saveRun(run);
+  }
+
+  saveCheckpoint(run: TrainingRun, cp: Checkpoint): void {
+    run.checkpoints.set(cp.checkpointId, cp);
+    this.persistence?.saveCheckpoint(run, cp);
+  }
+
+  /** Clears what tests create; runs on disk come back, as they would after a restart. */
+  reset(): void {
+    this.faults.clear();
+    this.requestLog.clear();
+    this.futures.clear();
+    this.world.clear();
+    this.restoreRuns();
+  }
+}

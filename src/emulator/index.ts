@@ -1,0 +1,83 @@
+import { DEFAULT_CONFIG, EmulatorCore } from './core';
+import { Router } from './router';
+import { registerControl } from './routes/control';
+import { registerFutures } from './routes/futures';
+import { registerSampling } from './routes/sampling';
+import { registerService } from './routes/service';
+import { HttpFront } from './server';
+
+export interface EmulatorOptions {
+  /** Interface to bind; 127.0.0.1 unless told otherwise. */
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Turns on X-API-Key checking; without it any key (or none) is accepted. */
+  apiKey?: string;
+  /** Keeps runs and checkpoints across restarts. */
+  dataDir?: string;
+  /** Enables the /_emulator/ control interface (tests only). */
+  faults?: boolean;
+  /** How long retrieve_future holds a poll open for a pending future (default 20 000 ms, MinT's). */
+  longPollMs?: number;
+  /** Work time of each future: a sample or training op completes this long after it is submitted. */
+  latencyMs?: number;
+  /** Serve the API under a path prefix such as "/train", as MinT's public URL does. */
+  prefix?: string;
+  /** In-flight samples at which X-Tinker-Sampling-Backpressure requests get 429 (default 64, MinT's). */
+  samplingBackpressureLimit?: number;
+  /** Receives one line per request (never headers or keys) and warnings. */
+  log?: (line: string) => void;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function normalisePrefix(prefix: string | undefined): string {
+  if (!prefix || prefix === '/') return '';
+  const p = prefix.startsWith('/') ? prefix : `/${prefix}`;
+  return p.replace(/\/+$/, '');
+}
+
+/** Starts a MinT-compatible server (docs/contracts.md §1). The model loads before the port opens. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const host = options.host ?? '127.0.0.1';
+  const core = new EmulatorCore(
+    {
+      latencyMs: options.latencyMs ?? DEFAULT_CONFIG.latencyMs,
+      longPollMs: options.longPollMs ?? DEFAULT_CONFIG.longPollMs,
+      apiKey: options.apiKey || undefined,
+      samplingBackpressureLimit: options.samplingBackpressureLimit ?? DEFAULT_CONFIG.samplingBackpressureLimit,
+    },
+    options.faults ?? false,
+    options.log ?? (() => {}),
+    options.dataDir,
+  );
+  // Fail here, with the tokenizer's fix in the message, rather than on the first sample.
+  void core.model;
+
+  const api = new Router();
+  registerService(api);
+  registerSampling(api);
+  registerFutures(api);
+  const control = new Router();
+  registerControl(control);
+
+  const prefix = normalisePrefix(options.prefix);
+  const front = new HttpFront(core, api, control, prefix);
+  const port = await front.listen(host, options.port ?? 0);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}${prefix}`,
+    port,
+    close: async () => {
+      core.futures.clear();
+      await new Promise<void>((resolve) => {
+        front.server.close(() => resolve());
+        front.server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import type { LanguageModel } from './languageModel';
+import type { LoraAdapter } from './lora';
+
+export const LOSS_FNS = ['cross_entropy', 'importance_sampling', 'ppo', 'cispo', 'dro'] as const;
+export type LossFn = (typeof LOSS_FNS)[number];
+
+/** One datum after validation: position i of `tokens` predicts `targets[i]`. */
+export interface PreparedDatum {
+  tokens: number[];
+  targets: number[];
+  weights: number[];
+  samplerLogprobs?: number[];
+  advantages?: number[];
+}
+
+export interface LossConfig {
+  clipLow: number;
+  clipHigh: number;
+  beta: number;
+}
+
+export interface LossResult {
+  perDatum: { logprobs: number[]; loss: number }[];
+  totalLoss: number;
+  numTokens: number;
+}
+
+/**
+ * One token's loss and d loss / d logprob, per the Tinker/MinT loss definitions (each summed
+ * over tokens; `weights` masks positions). `ratio` is p_theta / q_sampler.
+ */
+function tokenTerm(fn: LossFn, lp: number, d: PreparedDatum, i: number, c: LossConfig): { loss: number; dLp: number } {
+  if (fn === 'cross_entropy') return { loss: -lp, dLp: -1 };
+  const adv = d.advantages![i]!;
+  const q = d.samplerLogprobs![i]!;
+  const ratio = Math.exp(lp - q);
+  switch (fn) {
+    case 'importance_sampling':
+      return { loss: -ratio * adv, dLp: -ratio * adv };
+    case 'ppo': {
+      const clipped = Math.min(Math.max(ratio, c.clipLow), c.clipHigh);
+      const unclippedObj = ratio * adv;
+      const clippedObj = clipped * adv;
+      // The gradient flows only through the unclipped branch when it is the smaller one.
+      if (unclippedObj <= clippedObj) return { loss: -unclippedObj, dLp: -ratio * adv };
+      return { loss: -clippedObj, dLp: 0 };
+    }
+    case 'cispo': {
+      const clipped = Math.min(Math.max(ratio, c.clipLow), c.clipHigh);
+      return { loss: -clipped * lp * adv, dLp: -clipped * adv };
+    }
+    case 'dro': {
+      const diff = lp - q;
+      return { loss: -(lp * adv - 0.5 * c.beta * diff * diff), dLp: -(adv - c.beta * diff) };
+    }
+  }
+}
+
+/**
+ * Forward (and optionally backward) through the bigram model with its adapter. Gradients are
+ * gathered per logit row first, so the LoRA update costs O(rows touched), not O(tokens).
+ */
+export function computeLoss(
+  model: LanguageModel,
+  adapter: LoraAdapter,
+  data: PreparedDatum[],
+  fn: LossFn,
+  config: LossConfig,
+  backward: boolean,
+): LossResult {
+  const gradRows = new Map<number, Float64Array>();
+  const perDatum: LossResult['perDatum'] = [];
+  let totalLoss = 0;
+  let numTokens = 0;
+  const n = model.nActive;
+  for (const d of data) {
+    const logprobs: number[] = new Array(d.tokens.length);
+    let datumLoss = 0;
+    for (let i = 0; i < d.tokens.length; i++) {
+      const row = model.rowOf(d.tokens[i]!);
+      const dist = model.distribution(row, adapter);
+      const target = d.targets[i]!;
+      const lp = model.logprobOf(dist, target);
+      logprobs[i] = lp;
+      const w = d.weights[i]!;
+      if (w === 0) continue;
+      numTokens++;
+      const { loss, dLp } = tokenTerm(fn, lp, d, i, config);
+      datumLoss += w * loss;
+      const ti = target >= 0 && target < model.vocabSize ? model.activeIndex[target]! : -1;
+      if (!backward || dLp === 0 || ti < 0) continue;
+      // d log p_t / d z_j = (mass · s_t / p_t) · (δ_tj − s_j); tail tokens do not depend on z.
+      const coef = w * dLp * ((model.softmaxMass * dist.softmax[ti]!) / dist.prob[ti]!);
+      let gz = gradRows.get(row);
+      if (!gz) gradRows.set(row, (gz = new Float64Array(n)));
+      const s = dist.softmax;
+      for (let j = 0; j < n; j++) gz[j]! -= coef * s[j]!;
+      gz[ti]! += coef;
+    }
+    perDatum.push({ logprobs, loss: datumLoss });
+    totalLoss += datumLoss;
+  }
+  for (const [row, gz] of gradRows) adapter.accumulate(row, gz);
+  return { perDatum, totalLoss, numTokens };
+}

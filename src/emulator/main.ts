@@ -1,0 +1,86 @@
+import { startEmulator, type EmulatorOptions } from './index';
+
+const USAGE = `Usage: node dist/emulator.js [options]
+  --host HOST             interface to bind (default 127.0.0.1)
+  --port PORT             port, 0 for any free one (default 0)
+  --api-key KEY           require this X-API-Key (or set MINT_EMULATOR_API_KEY)
+  --data-dir DIR          keep runs and checkpoints in DIR across restarts
+  --faults                enable the /_emulator/ control interface (tests)
+  --long-poll-ms MS       how long retrieve_future waits for a result (default 20000)
+  --latency-ms MS         work time of each future (default 0)
+  --prefix PATH           serve the API under a path prefix, e.g. /train
+  --backpressure-limit N  in-flight samples before 429 backpressure (default 64)
+  --verbose               log one line per request to stderr
+  --quiet                 print only the listening line`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): { options: EmulatorOptions; verbose: boolean; quiet: boolean } {
+  const options: EmulatorOptions = { port: 0 };
+  let verbose = false;
+  let quiet = false;
+  const apiKeyFromEnv = process.env['MINT_EMULATOR_API_KEY'];
+  if (apiKeyFromEnv) options.apiKey = apiKeyFromEnv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    const number = (): number => {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} needs a non-negative number, got '${v}'`);
+      return n;
+    };
+    switch (flag) {
+      case '--host': options.host = value(); break;
+      case '--port': options.port = number(); break;
+      case '--api-key': options.apiKey = value(); break;
+      case '--data-dir': options.dataDir = value(); break;
+      case '--faults': options.faults = true; break;
+      case '--long-poll-ms': options.longPollMs = number(); break;
+      case '--latency-ms': options.latencyMs = number(); break;
+      case '--prefix': options.prefix = value(); break;
+      case '--backpressure-limit': options.samplingBackpressureLimit = Math.max(1, Math.trunc(number())); break;
+      case '--verbose': verbose = true; break;
+      case '--quiet': quiet = true; break;
+      case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0);
+      default: throw new UsageError(`unknown option '${arg}'`);
+    }
+  }
+  return { options, verbose, quiet };
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`emulator: ${err.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const { options, verbose, quiet } = parsed;
+  // Per-request lines are opt-in: a parent that reads only the first stdout line must never
+  // block this process on a full pipe.
+  options.log = (line) => {
+    if (quiet) return;
+    if (verbose || !/^(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) /.test(line)) process.stderr.write(`${line}\n`);
+  };
+  const emu = await startEmulator(options);
+  process.stdout.write(`MinT emulator listening on ${new URL(emu.url).origin}\n`);
+  if (!quiet && options.prefix) process.stdout.write(`API served under ${emu.url}\n`);
+  const stop = () => {
+    void emu.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`emulator: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+/**
+ * Checkpoint paths: `mint://<run>/<weights|sampler_weights>/<name>`. MinT answers in `tinker://`
+ * only to the Tinker Python SDK (it keys on the User-Agent), and accepts either on input.
+ */
+export type CheckpointKind = 'weights' | 'sampler_weights';
+
+export interface ParsedPath {
+  runId: string;
+  kind: CheckpointKind;
+  name: string;
+  /** `"<kind>/<name>"`, the id the REST routes use. */
+  checkpointId: string;
+}
+
+const PATH_RE = /^(?:mint|tinker):\/\/([^/]+)\/(weights|sampler_weights)\/(.+)$/;
+
+export function parseCheckpointPath(path: string): ParsedPath | undefined {
+  const m = PATH_RE.exec(path);
+  if (!m) return undefined;
+  const kind = m[2] as CheckpointKind;
+  return { runId: m[1]!, kind, name: m[3]!, checkpointId: `${kind}/${m[3]!}` };
+}
+
+export type Scheme = 'mint' | 'tinker';
+
+/** The Tinker SDK sends `AsyncTinker/Python x`; MinT's old wrapper sent `Mint/Python x`. */
+export function schemeFor(userAgent: string | undefined): Scheme {
+  return userAgent && /(Tinker|Mint)\/Python/i.test(userAgent) ? 'tinker' : 'mint';
+}
+
+export function formatCheckpointPath(scheme: Scheme, runId: string, checkpointId: string): string {
+  return `${scheme}://${runId}/${checkpointId}`;
+}
+
+/** MinT rewrites every `tinker://` string in a request body to `mint://` before routing. */
+export function rewriteTinkerUris(value: unknown): unknown {
+  if (typeof value === 'string') return value.startsWith('tinker://') ? `mint://${value.slice(9)}` : value;
+  if (Array.isArray(value)) {
+    // Token arrays are the bulk of most bodies: skip them without allocating.
+    if (value.length > 0 && typeof value[0] === 'number') return value;
+    for (let i = 0; i < value.length; i++) value[i] = rewriteTinkerUris(value[i]);
+    return value;
+  }
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = rewriteTinkerUris(o[k]);
+  }
+  return value;
+}

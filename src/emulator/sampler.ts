@@ -1,0 +1,105 @@
+import type { LanguageModel, RowDist } from './languageModel';
+import type { LoraAdapter } from './lora';
+import type { Rng } from './rng';
+
+export interface SamplingOptions {
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  /** -1 (or 0) means no limit, as in Tinker. */
+  topK: number;
+  stopStrings: string[];
+  stopTokens: number[];
+}
+
+export interface SampledSequence {
+  tokens: number[];
+  logprobs: number[];
+  stop_reason: 'stop' | 'length';
+}
+
+/**
+ * Picks the next token. Logprobs reported to the caller are always the model's own
+ * (temperature 1, no truncation), so they match what `forward` computes for the same tokens.
+ */
+function pick(model: LanguageModel, dist: RowDist, o: SamplingOptions, rng: Rng): number {
+  const n = model.nActive;
+  if (o.temperature <= 0) return model.active[model.order(dist)[0]!]!;
+  const nTail = model.vocabSize - n;
+  const unrestricted = o.topK <= 0 && o.topP >= 1;
+  if (unrestricted && o.temperature === 1) {
+    let u = rng();
+    for (let i = 0; i < n; i++) {
+      u -= dist.prob[i]!;
+      if (u < 0) return model.active[i]!;
+    }
+    return model.randomTailToken(rng());
+  }
+  // Temperature first, then top-k, then top-p, as vLLM orders them. The tail tokens share one
+  // probability, so they are handled as a block of `nTail` equal weights.
+  const order = model.order(dist);
+  const invT = 1 / o.temperature;
+  const top = dist.logp[order[0]!]!;
+  const k = o.topK > 0 ? o.topK : Infinity;
+  const keepActive = Math.min(n, k);
+  const weights = new Float64Array(keepActive);
+  let z = 0;
+  for (let i = 0; i < keepActive; i++) z += weights[i] = Math.exp((dist.logp[order[i]!]! - top) * invT);
+  const tailWeight = Math.exp((model.tailLogprob - top) * invT);
+  let keepTail = Math.max(0, Math.min(nTail, k - keepActive));
+  z += keepTail * tailWeight;
+  let kept = keepActive;
+  if (o.topP < 1) {
+    let cum = 0;
+    kept = 0;
+    while (kept < keepActive && cum < o.topP * z) cum += weights[kept++]!;
+    if (cum >= o.topP * z) keepTail = 0;
+    else keepTail = Math.min(keepTail, Math.ceil((o.topP * z - cum) / tailWeight));
+  }
+  let mass = keepTail * tailWeight;
+  for (let i = 0; i < kept; i++) mass += weights[i]!;
+  let u = rng() * mass;
+  for (let i = 0; i < kept; i++) {
+    u -= weights[i]!;
+    if (u < 0) return model.active[order[i]!]!;
+  }
+  return keepTail > 0 ? model.randomTailToken(rng()) : model.active[order[Math.max(0, kept - 1)]!]!;
+}
+
+export function generate(model: LanguageModel, adapter: LoraAdapter | undefined, prompt: number[], o: SamplingOptions, rng: Rng): SampledSequence {
+  const tokens: number[] = [];
+  const logprobs: number[] = [];
+  const stopIds = new Set([...model.eosIds, ...o.stopTokens]);
+  const longestStop = o.stopStrings.reduce((m, s) => Math.max(m, s.length), 0);
+  let prev = prompt.length > 0 ? prompt[prompt.length - 1]! : -1;
+  while (tokens.length < o.maxTokens) {
+    const dist = model.distribution(model.rowOf(prev), adapter);
+    const next = pick(model, dist, o, rng);
+    tokens.push(next);
+    logprobs.push(model.logprobOf(dist, next));
+    if (stopIds.has(next)) return { tokens, logprobs, stop_reason: 'stop' };
+    if (longestStop > 0) {
+      // A stop string can only complete inside the newest token, so a short suffix suffices.
+      const window = model.decode(tokens.slice(-(longestStop + 4)));
+      if (o.stopStrings.some((s) => s.length > 0 && window.includes(s))) return { tokens, logprobs, stop_reason: 'stop' };
+    }
+    prev = next;
+  }
+  return { tokens, logprobs, stop_reason: 'length' };
+}
+
+/** Logprob of each prompt token given the one before; the first has no context, hence null. */
+export function promptLogprobs(model: LanguageModel, adapter: LoraAdapter | undefined, prompt: number[]): (number | null)[] {
+  return prompt.map((t, i) => (i === 0 ? null : model.logprobOf(model.distribution(model.rowOf(prompt[i - 1]!), adapter), t)));
+}
+
+export function topkPromptLogprobs(model: LanguageModel, adapter: LoraAdapter | undefined, prompt: number[], k: number): ([number, number][] | null)[] {
+  return prompt.map((_, i) => {
+    if (i === 0) return null;
+    const dist = model.distribution(model.rowOf(prompt[i - 1]!), adapter);
+    const order = model.order(dist);
+    const out: [number, number][] = [];
+    for (let j = 0; j < Math.min(k, order.length); j++) out.push([model.active[order[j]!]!, dist.logp[order[j]!]!]);
+    return out;
+  });
+}

@@ -1,0 +1,224 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EmulatorCore } from './core';
+import type { FaultRule } from './faults';
+import { HttpError, readBody, serialise, type Reply } from './http';
+import { rewriteTinkerUris, schemeFor } from './paths';
+import { redactHeaders, type LoggedRequest } from './requestLog';
+import type { Ctx, Router } from './router';
+
+const CONTROL_PREFIX = '/_emulator/';
+
+function isLoopback(addr: string | undefined): boolean {
+  return !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
+}
+
+/** Constant-time key check, so response timing says nothing about the configured key. */
+function keyMatches(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers['authorization'];
+  return h && /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '') : undefined;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The HTTP plumbing around the routes: prefix, auth, faults, request log, trace ids. */
+export class HttpFront {
+  readonly server: Server;
+
+  constructor(
+    private readonly core: EmulatorCore,
+    private readonly api: Router,
+    private readonly control: Router,
+    private readonly prefix: string,
+  ) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.core.log(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        if (!res.headersSent) this.write(res, { status: 500, body: { detail: 'Internal Server Error' } }, undefined);
+        else res.destroy();
+      });
+    });
+    // Long-polls hold a request open for up to the long-poll window; keep-alive should outlast it.
+    this.server.keepAliveTimeout = 30_000;
+    this.server.headersTimeout = 35_000;
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const method = (req.method ?? 'GET').toUpperCase();
+    let path = url.pathname;
+
+    if (path.startsWith(CONTROL_PREFIX) || (this.prefix && path.startsWith(this.prefix + CONTROL_PREFIX))) {
+      return this.handleControl(req, res, method, path.startsWith(CONTROL_PREFIX) ? path : path.slice(this.prefix.length), url.searchParams);
+    }
+    if (this.prefix) {
+      if (path !== this.prefix && !path.startsWith(this.prefix + '/')) {
+        await readBody(req).catch(() => undefined);
+        return this.write(res, { status: 404, body: { detail: `Not Found: this server serves its API under ${this.prefix} (keep the path prefix of the base URL)` } }, undefined);
+      }
+      path = path.slice(this.prefix.length) || '/';
+    }
+
+    const entry: LoggedRequest = this.core.requestLog.push({
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      headers: redactHeaders(req.headers),
+      body: null,
+      status: null,
+      time: new Date(started).toISOString(),
+    });
+
+    let raw: Buffer;
+    try {
+      raw = await readBody(req);
+    } catch (err) {
+      if (err instanceof HttpError) return this.finish(res, entry, errorReply(err), undefined, started);
+      return; // the client went away mid-upload: nobody to answer
+    }
+    let parsed: unknown;
+    let parseError: HttpError | undefined;
+    if (raw.length > 0) {
+      try {
+        parsed = JSON.parse(raw.toString('utf8'));
+        entry.body = parsed;
+      } catch (err) {
+        entry.body = raw.toString('utf8').slice(0, 10_000);
+        parseError = new HttpError(422, {
+          detail: [{ loc: ['body'], msg: `JSON decode error: ${(err as Error).message}`, type: 'json_invalid' }],
+        });
+      }
+    }
+
+    const rule = this.core.faultsEnabled ? this.core.faults.take(method, path) : undefined;
+    if (rule?.delayMs) await sleep(rule.delayMs);
+    if (rule?.drop === 'before-headers') {
+      entry.status = null;
+      req.socket.destroy();
+      return;
+    }
+    if (rule && (rule.status !== undefined || rule.body !== undefined || rule.bodyText !== undefined)) {
+      return this.finish(res, entry, faultReply(rule), rule, started);
+    }
+
+    let reply: Reply;
+    try {
+      this.authorize(req, path);
+      if (parseError) throw parseError;
+      const ctx: Ctx = {
+        method,
+        path,
+        query: url.searchParams,
+        headers: req.headers,
+        body: parsed === undefined ? undefined : rewriteTinkerUris(parsed),
+        params: [],
+        scheme: schemeFor(req.headers['user-agent']),
+        futureFault: rule && (rule.futureError || rule.futurePendingPolls !== undefined) ? { ...(rule.futureError ? { error: rule.futureError } : {}), ...(rule.futurePendingPolls !== undefined ? { pendingPolls: rule.futurePendingPolls } : {}) } : undefined,
+        onClose: (cb) => res.once('close', cb),
+        core: this.core,
+      };
+      const { handler, params } = this.api.match(method, path);
+      ctx.params = params;
+      reply = await handler(ctx);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      reply = errorReply(err);
+    }
+    if (res.destroyed) return;
+    this.finish(res, entry, reply, rule, started);
+  }
+
+  private authorize(req: IncomingMessage, path: string): void {
+    const key = this.core.config.apiKey;
+    if (!key || path === '/' || path === '/api/v1/healthz') return;
+    const given = req.headers['x-api-key'];
+    const provided = (Array.isArray(given) ? given[0] : given) ?? (path.startsWith('/oai/') ? bearer(req) : undefined);
+    if (provided === undefined || provided === '') {
+      throw new HttpError(401, { error: 'Missing API key: send your MinT API key in the X-API-Key header.' });
+    }
+    if (!keyMatches(provided, key)) {
+      throw new HttpError(401, { error: 'Invalid API key: the X-API-Key header does not match this server\'s key. Check the key you configured.' });
+    }
+  }
+
+  private async handleControl(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: URLSearchParams): Promise<void> {
+    const raw = await readBody(req).catch(() => Buffer.alloc(0));
+    if (!this.core.faultsEnabled) return this.write(res, { status: 404, body: { detail: 'Not Found: the control interface is off; start the emulator with --faults' } }, undefined);
+    if (!isLoopback(req.socket.remoteAddress)) return this.write(res, { status: 403, body: { detail: 'The control interface answers loopback clients only.' } }, undefined);
+    let reply: Reply;
+    try {
+      let body: unknown;
+      if (raw.length > 0) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch (err) {
+          throw new HttpError(422, { detail: [{ loc: ['body'], msg: `JSON decode error: ${(err as Error).message}`, type: 'json_invalid' }] });
+        }
+      }
+      const { handler, params } = this.control.match(method, path);
+      reply = await handler({ method, path, query, headers: req.headers, body, params, scheme: 'mint', futureFault: undefined, onClose: (cb) => res.once('close', cb), core: this.core });
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      reply = errorReply(err);
+    }
+    this.write(res, reply, undefined);
+  }
+
+  private finish(res: ServerResponse, entry: LoggedRequest, reply: Reply, rule: FaultRule | undefined, started: number): void {
+    entry.status = reply.status;
+    if (rule?.headers) reply = { ...reply, headers: { ...reply.headers, ...rule.headers } };
+    this.write(res, reply, rule);
+    this.core.log(`${entry.method} ${entry.path} ${rule?.drop === 'mid-body' ? 'dropped mid-body' : reply.status} ${Date.now() - started} ms`);
+  }
+
+  private write(res: ServerResponse, reply: Reply, rule: FaultRule | undefined): void {
+    const { text, contentType } = serialise(reply);
+    const bytes = Buffer.from(text, 'utf8');
+    const headers: Record<string, string> = {
+      'Content-Type': rule?.contentType ?? contentType,
+      'Content-Length': String(bytes.length),
+      'X-Trace-Id': randomBytes(8).toString('hex'),
+      ...reply.headers,
+    };
+    if (rule?.drop === 'mid-body') {
+      // Promise the whole body, send half, then cut the connection: the client sees a truncated reply.
+      res.writeHead(reply.status, headers);
+      res.write(bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2))));
+      setImmediate(() => res.socket?.destroy());
+      return;
+    }
+    res.writeHead(reply.status, headers);
+    res.end(bytes);
+  }
+}
+
+function errorReply(err: HttpError): Reply {
+  return { status: err.status, body: err.body, headers: err.headers };
+}
+
+function faultReply(rule: FaultRule): Reply {
+  const status = rule.status ?? 200;
+  if (rule.bodyText !== undefined) return { status, raw: rule.bodyText };
+  if (rule.body !== undefined) return { status, body: rule.body };
+  return { status, body: { detail: `Injected fault: HTTP ${status} on ${rule.route}` } };
+}
+
