@@ -341,7 +341,8 @@ export class Transport {
       try {
         data = JSON.parse(raw.text);
       } catch (cause) {
-        throw this.validationError(spec, raw, 'its body is not JSON', cause);
+        // V8's JSON error quotes the body, which may echo the key: keep only a scrubbed copy.
+        throw this.validationError(spec, raw, 'its body is not JSON', new SyntaxError(this.redact(String((cause as Error).message))));
       }
     }
     const r = schema.safeParse(data);
@@ -429,7 +430,7 @@ function traceIdOf(h: ResponseHeaders): string | undefined {
 export function requestIdOf(status: number, h: ResponseHeaders, text: string): string | undefined {
   const fromHeader = traceIdOf(h);
   if (fromHeader) return fromHeader;
-  if (status >= 500) return /Log ID:\s*([A-Za-z0-9._:-]+)/.exec(text)?.[1];
+  if (status >= 500) return /Log ID:\s*([A-Za-z0-9_:-]+(?:\.[A-Za-z0-9_:-]+)*)/.exec(text)?.[1];
   return undefined;
 }
 
