@@ -1,0 +1,38 @@
+/**
+ * `npm run bench`: runs every registered benchmark in order and prints its figures beside
+ * their goals. To add one, import its entry point and add one line to BENCHES.
+ * `node dist/bench.js --only client,webviewRender` runs a subset.
+ */
+import { benchClient } from './client';
+
+type Print = (line: string) => void;
+interface Bench {
+  name: string;
+  run: (root: string, print: Print) => Promise<unknown>;
+}
+
+const BENCHES: Bench[] = [
+  { name: 'client', run: benchClient },
+];
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '').split(',') : undefined;
+  const root = process.cwd();
+  let failed = 0;
+  for (const b of BENCHES) {
+    if (only && !only.includes(b.name)) continue;
+    console.log(`\n== ${b.name} ==`);
+    const t0 = Date.now();
+    try {
+      await b.run(root, (line) => console.log(line));
+      console.log(`(${b.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (err) {
+      failed++;
+      console.log(`${b.name} could not run: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+void main();
