@@ -1,0 +1,186 @@
+/**
+ * Playground history: every run, kept per workspace as JSON Lines in the extension's workspace
+ * storage. Append-only (a crash loses at most the line being written), newest record of an id
+ * wins, compacted when dead lines pile up. No vscode import, so it is testable in plain Node.
+ *
+ * Nothing secret goes in: a run holds prompt, targets, parameters and results by construction,
+ * and every line still passes through `redact` (the log's redactor) in case a key was pasted
+ * into a prompt.
+ */
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RunSchema, targetLabel, type HistorySummary, type Run } from '../../shared/playground';
+
+export const HISTORY_LIMIT = 10_000;
+
+export class HistoryStore {
+  private readonly runs = new Map<string, Run>(); // insertion order = age, oldest first
+  private summaries: HistorySummary[] | undefined;
+  private lines = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly file: string;
+
+  constructor(
+    private readonly dir: string,
+    private readonly redact: (s: string) => string,
+    private readonly warn: (msg: string) => void,
+  ) {
+    this.file = join(dir, 'playground-history.jsonl');
+  }
+
+  get path(): string {
+    return this.file;
+  }
+
+  async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    let bad = 0;
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      this.lines++;
+      try {
+        const rec = JSON.parse(line) as { deleted?: string; cleared?: boolean };
+        if (rec.cleared) this.runs.clear();
+        else if (typeof rec.deleted === 'string') this.runs.delete(rec.deleted);
+        else {
+          const run = RunSchema.parse(rec);
+          this.runs.delete(run.id);
+          this.runs.set(run.id, run);
+        }
+      } catch {
+        bad++;
+      }
+    }
+    // A torn last line (crash mid-write) or a hand edit costs those lines, not the whole history.
+    if (bad) this.warn(`skipped ${bad} unreadable line(s) in ${this.file}`);
+    this.trim();
+    this.summaries = undefined;
+  }
+
+  get size(): number {
+    return this.runs.size;
+  }
+
+  get(id: string): Run | undefined {
+    return this.runs.get(id);
+  }
+
+  /** Newest first. Cached: the webview asks for it after every run. */
+  list(): HistorySummary[] {
+    this.summaries ??= [...this.runs.values()].reverse().map(summarize);
+    return this.summaries;
+  }
+
+  put(run: Run): Promise<void> {
+    const copy = structuredClone(run);
+    // Pending outcomes are never stored as pending: a reload would show a spinner forever.
+    for (const o of copy.outcomes) if (o.status === 'pending') Object.assign(o, { status: 'cancelled', queue: undefined, note: 'Interrupted before it finished.' });
+    this.runs.delete(copy.id);
+    this.runs.set(copy.id, copy);
+    this.trim();
+    this.summaries = undefined;
+    return this.append(JSON.stringify(copy));
+  }
+
+  delete(id: string): Promise<void> {
+    if (!this.runs.delete(id)) return this.writing;
+    this.summaries = undefined;
+    return this.append(JSON.stringify({ deleted: id }));
+  }
+
+  clear(): Promise<void> {
+    this.runs.clear();
+    this.summaries = undefined;
+    return this.rewrite();
+  }
+
+  exportJsonl(): string {
+    return [...this.runs.values()].map((r) => this.redact(JSON.stringify(r))).join('\n') + (this.runs.size ? '\n' : '');
+  }
+
+  exportMarkdown(): string {
+    const out: string[] = ['# MinT playground history', ''];
+    for (const r of [...this.runs.values()].reverse()) out.push(runToMarkdown(r), '');
+    return this.redact(out.join('\n'));
+  }
+
+  private trim(): void {
+    while (this.runs.size > HISTORY_LIMIT) {
+      const oldest = this.runs.keys().next().value as string;
+      this.runs.delete(oldest);
+    }
+  }
+
+  private append(line: string): Promise<void> {
+    this.lines++;
+    const compact = this.lines > 2 * this.runs.size + 100;
+    this.writing = this.writing
+      .catch(() => undefined)
+      .then(async () => {
+        await mkdir(this.dir, { recursive: true });
+        if (compact) await this.writeAll();
+        else await appendFile(this.file, this.redact(line) + '\n');
+      });
+    return this.writing;
+  }
+
+  private rewrite(): Promise<void> {
+    this.writing = this.writing.catch(() => undefined).then(async () => {
+      await mkdir(this.dir, { recursive: true });
+      await this.writeAll();
+    });
+    return this.writing;
+  }
+
+  /** Whole file via a temp file and rename, so a crash leaves the old or the new, never half. */
+  private async writeAll(): Promise<void> {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    const body = [...this.runs.values()].map((r) => this.redact(JSON.stringify(r)) + '\n').join('');
+    await writeFile(tmp, body);
+    await rename(tmp, this.file);
+    this.lines = this.runs.size;
+  }
+}
+
+export function summarize(r: Run): HistorySummary {
+  const status = r.outcomes.some((o) => o.status === 'failed') ? 'failed' : r.outcomes.some((o) => o.status === 'cancelled') ? 'cancelled' : r.outcomes.some((o) => o.status === 'pending') ? 'pending' : 'done';
+  return { id: r.id, time: r.time, title: promptTitle(r).slice(0, 200), models: r.outcomes.map((o) => targetLabel(o.target)), status };
+}
+
+export function promptTitle(r: Pick<Run, 'prompt'>): string {
+  const text = r.prompt.mode === 'chat' ? (r.prompt.messages.filter((m) => m.role === 'user').pop()?.content ?? r.prompt.messages[0]?.content ?? '') : r.prompt.text;
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function fence(text: string): string {
+  const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
+  const f = '`'.repeat(longest + 1);
+  return `${f}\n${text}\n${f}`;
+}
+
+export function runToMarkdown(r: Run): string {
+  const out: string[] = [`## ${r.time} — ${r.outcomes.map((o) => targetLabel(o.target)).join(' vs ')}`, ''];
+  const p = r.params;
+  out.push(`Parameters: max_tokens ${p.max_tokens}` + (p.temperature !== undefined ? `, temperature ${p.temperature}` : '') + (p.top_p !== undefined ? `, top_p ${p.top_p}` : '') + (p.top_k !== undefined ? `, top_k ${p.top_k}` : '') + (p.seed !== undefined ? `, seed ${p.seed}` : '') + `, samples ${p.num_samples}` + (p.stop?.length ? `, stop ${JSON.stringify(p.stop)}` : ''), '');
+  if (r.prompt.mode === 'chat') {
+    out.push('Prompt (chat):', '');
+    for (const m of r.prompt.messages) out.push(`**${m.role}**`, '', fence(m.content), '');
+  } else {
+    out.push('Prompt (raw):', '', fence(r.prompt.text), '');
+  }
+  for (const o of r.outcomes) {
+    out.push(`### ${targetLabel(o.target)} — ${o.status}` + (o.request_id ? ` (request_id \`${o.request_id}\`)` : ''), '');
+    if (o.error) out.push(`Error (${o.error.kind}): ${o.error.message}`, '');
+    (o.samples ?? []).forEach((s, i) => {
+      const n = s.tokens?.ids.length;
+      out.push(`Sample ${i + 1} (stop: ${s.stop_reason}${n !== undefined ? `, ${n} tokens` : ''}):`, '', fence(s.text), '');
+    });
+  }
+  return out.join('\n');
+}

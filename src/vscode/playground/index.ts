@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+import { PLAYGROUND_VIEW_ID, PlaygroundViewProvider, openPlaygroundPanel } from './provider';
+import type { PlaygroundSession } from './session';
+
+/**
+ * Wires the playground into the extension: the sidebar view in the MinT container and its
+ * commands. The session (zod, tokenizers, history) is loaded on first use, not at activation.
+ * Returns the session's getter for tests and the extension API.
+ */
+export function registerPlayground(s: Services): () => Promise<PlaygroundSession> {
+  let session: Promise<PlaygroundSession> | undefined;
+  const get = (): Promise<PlaygroundSession> =>
+    (session ??= import('./session').then(({ PlaygroundSession }) => {
+      const created = new PlaygroundSession(s);
+      s.context.subscriptions.push(created);
+      return created;
+    }));
+  s.context.subscriptions.push(
+    vscode.window.registerWebviewViewProvider(PLAYGROUND_VIEW_ID, new PlaygroundViewProvider(s.context.extensionUri, get)),
+    vscode.commands.registerCommand('mint.openPlayground', () => vscode.commands.executeCommand(`${PLAYGROUND_VIEW_ID}.focus`)),
+    vscode.commands.registerCommand('mint.openPlaygroundInEditor', async () => {
+      openPlaygroundPanel(s.context.extensionUri, await get());
+    }),
+    vscode.commands.registerCommand('mint.setHuggingFaceToken', async () => {
+      try {
+        await (await get()).tokenizers.setHfToken();
+      } catch (e) {
+        s.presenter.present(e);
+      }
+    }),
+  );
+  return get;
+}

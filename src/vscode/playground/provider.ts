@@ -1,0 +1,80 @@
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import type { PlaygroundSession } from './session';
+
+export const PLAYGROUND_VIEW_ID = 'mint.playground';
+
+/**
+ * The playground's page. Locked down: CSP default-src 'none', one nonce'd external script, styles
+ * and fonts only from the extension, resources only from dist/ and media/.
+ */
+export function playgroundHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = randomBytes(16).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'playground.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'playground.css'));
+  const csp = [
+    "default-src 'none'",
+    `style-src ${webview.cspSource}`,
+    `font-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data:`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>MinT Playground</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}
+
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+export class PlaygroundViewProvider implements vscode.WebviewViewProvider {
+  private view: vscode.WebviewView | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly session: () => Promise<PlaygroundSession>,
+  ) {}
+
+  async resolveWebviewView(view: vscode.WebviewView): Promise<void> {
+    this.view = view;
+    view.webview.options = webviewOptions(this.extensionUri);
+    // Attach before setting html, so the page's `ready` cannot arrive before anyone listens.
+    const attached = (await this.session()).attach(view.webview);
+    view.webview.html = playgroundHtml(view.webview, this.extensionUri);
+    view.onDidDispose(() => {
+      attached.dispose();
+      if (this.view === view) this.view = undefined;
+    });
+  }
+
+  get visible(): boolean {
+    return this.view?.visible ?? false;
+  }
+}
+
+/** The same playground in an editor tab, for more room (compare in four columns). */
+export function openPlaygroundPanel(extensionUri: vscode.Uri, session: PlaygroundSession): vscode.WebviewPanel {
+  const panel = vscode.window.createWebviewPanel('mint.playgroundPanel', 'MinT Playground', vscode.ViewColumn.Active, {
+    ...webviewOptions(extensionUri),
+    retainContextWhenHidden: false,
+  });
+  const attached = session.attach(panel.webview);
+  panel.webview.html = playgroundHtml(panel.webview, extensionUri);
+  panel.onDidDispose(() => attached.dispose());
+  return panel;
+}

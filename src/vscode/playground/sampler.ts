@@ -1,0 +1,181 @@
+/**
+ * One column of a run: turn the form's prompt into what the server takes, send it, and turn the
+ * answer into what the token view shows. Native sampling when a tokenizer exists (token ids in,
+ * token ids and logprobs out); otherwise text mode through the OpenAI-compatible endpoint.
+ *
+ * Server failures are thrown (the caller hands them to the one presenter); problems the user can
+ * fix in the form (path, context length) come back as an inline failed outcome, with no request.
+ */
+import type { SamplingClient, ServiceClient } from '../../mint';
+import type { MintTokenizer } from '../../mint/tokenizer';
+import { checkpointPathProblem, targetLabel, type CheckpointInfo, type ModelInfo, type Outcome, type Params, type Prompt, type QueueInfo, type Sample, type Target, type TokenView } from '../../shared/playground';
+import type { OperationTracker } from '../operations';
+import type { PlaygroundTokenizers } from './tokenizers';
+
+export interface TargetJob {
+  target: Target;
+  prompt: Prompt;
+  params: Params;
+  models: readonly ModelInfo[];
+  checkpoints: readonly CheckpointInfo[];
+  tokenizers: PlaygroundTokenizers;
+  onQueue(q: QueueInfo): void;
+}
+
+/** Sampling sessions are per (client, target): reuse them, the server keeps them ~30 minutes. */
+const samplers = new WeakMap<ServiceClient, Map<string, Promise<SamplingClient>>>();
+const baseModels = new Map<string, string>();
+
+function samplerFor(client: ServiceClient, target: Target, signal: AbortSignal): Promise<SamplingClient> {
+  let byTarget = samplers.get(client);
+  if (!byTarget) samplers.set(client, (byTarget = new Map()));
+  const key = JSON.stringify(target);
+  let p = byTarget.get(key);
+  if (!p) {
+    p = client.createSamplingClient('base_model' in target ? { base_model: target.base_model } : { model_path: target.model_path }, { signal });
+    byTarget.set(key, p);
+    const map = byTarget;
+    p.catch(() => map.delete(key));
+  }
+  return p;
+}
+
+/** A checkpoint samples with its base model's tokenizer and context length. */
+export async function baseModelOf(client: ServiceClient | undefined, target: Target, checkpoints: readonly CheckpointInfo[], signal?: AbortSignal): Promise<string | undefined> {
+  if ('base_model' in target) return target.base_model;
+  const known = checkpoints.find((c) => c.path === target.model_path)?.base_model ?? baseModels.get(target.model_path);
+  if (known || !client) return known;
+  const { parseCheckpointPath } = await import('../../mint/paths');
+  const run = await client.createRestClient().getTrainingRun(parseCheckpointPath(target.model_path).training_run_id, { signal });
+  baseModels.set(target.model_path, run.base_model);
+  return run.base_model;
+}
+
+export function promptTokens(tok: MintTokenizer, prompt: Prompt): number[] {
+  if (prompt.mode === 'raw') return tok.encode(prompt.text);
+  const last = prompt.messages[prompt.messages.length - 1];
+  // A trailing assistant message is a prefill: the model continues it instead of starting a new turn.
+  const text = tok.renderChat(prompt.messages, { addGenerationPrompt: last?.role !== 'assistant', ...(prompt.enable_thinking !== undefined ? { enableThinking: prompt.enable_thinking } : {}) });
+  return tok.encode(last?.role === 'assistant' ? text.replace(/<\|im_end\|>\n?$/, '') : text, { addSpecialTokens: false });
+}
+
+function inline(target: Target, kind: string, message: string): Outcome {
+  return { target, status: 'failed', error: { kind, message, inline: true } };
+}
+
+function view(tok: MintTokenizer, ids: number[], logprobs?: ReadonlyArray<number | null> | null): TokenView {
+  const v: TokenView = { ids, pieces: tok.pieces(ids) };
+  // A logprob list that does not line up with the tokens would colour the wrong tokens: drop it.
+  if (logprobs && logprobs.length === ids.length) v.logprobs = [...logprobs];
+  return v;
+}
+
+export async function sampleTarget(client: ServiceClient, tracker: OperationTracker, job: TargetJob): Promise<Outcome> {
+  const { target, prompt, params } = job;
+  if ('model_path' in target) {
+    const problem = checkpointPathProblem(target.model_path);
+    if (problem) return inline(target, 'CheckpointPathError', problem);
+  }
+  let base: string | undefined;
+  try {
+    base = await baseModelOf(client, target, job.checkpoints, tracker.signal);
+  } catch (e) {
+    if ((e as Error).name === 'CheckpointPathError') return inline(target, 'CheckpointPathError', (e as Error).message);
+    throw e;
+  }
+  const lookup = base ? await job.tokenizers.get(base, tracker.signal) : { problem: `The base model of ${targetLabel(target)} is unknown.` };
+  if (!lookup.tokenizer) return sampleAsText(client, tracker, job, base, lookup.problem);
+  const tok = lookup.tokenizer;
+
+  const ids = promptTokens(tok, prompt);
+  const max = job.models.find((m) => m.model_name === base)?.max_context_length;
+  if (max !== undefined && ids.length + params.max_tokens > max) {
+    return inline(target, 'ContextLengthExceeded', `The prompt is ${ids.length} tokens; with max_tokens ${params.max_tokens} that is ${ids.length + params.max_tokens}, over ${base}'s context length of ${max}. Shorten the prompt or lower Max tokens.`);
+  }
+  const sampler = await samplerFor(client, target, tracker.signal);
+  const started = performance.now();
+  const sampling_params: Record<string, unknown> = { max_tokens: params.max_tokens };
+  for (const k of ['temperature', 'top_p', 'top_k', 'seed', 'stop'] as const) if (params[k] !== undefined) sampling_params[k] = params[k];
+  const res = await sampler.sample(
+    {
+      prompt: { chunks: [{ type: 'encoded_text', tokens: ids }] },
+      sampling_params: sampling_params as { max_tokens: number },
+      num_samples: params.num_samples,
+      prompt_logprobs: params.prompt_logprobs,
+      topk_prompt_logprobs: params.topk_prompt_logprobs,
+    },
+    {
+      signal: tracker.signal,
+      onQueueState: (e) => {
+        tracker.onQueueState(e);
+        job.onQueue({
+          queue_state: e.queue_state,
+          ...(e.queue_state_reason !== undefined ? { queue_state_reason: e.queue_state_reason } : {}),
+          ...(e.queue_position !== undefined ? { queue_position: e.queue_position } : {}),
+          ...(e.queue_depth !== undefined ? { queue_depth: e.queue_depth } : {}),
+          ...((e.eta_s ?? e.retry_after_s) !== undefined ? { eta_s: (e.eta_s ?? e.retry_after_s)! } : {}),
+          ...(e.progress?.tokens_generated !== undefined ? { tokens_generated: e.progress.tokens_generated } : {}),
+        });
+      },
+    },
+  );
+  const latency = performance.now() - started;
+  tracker.requestId(res.request_id);
+  const samples: Sample[] = res.sequences.map((seq) => ({
+    text: tok.decode(seq.tokens, { skipSpecialTokens: true }),
+    stop_reason: seq.stop_reason,
+    tokens: view(tok, seq.tokens, seq.logprobs),
+  }));
+  const outcome: Outcome = { target, status: 'done', via: 'native', request_id: res.request_id, latency_ms: latency, prompt_tokens: ids.length, samples };
+  if (params.prompt_logprobs || params.topk_prompt_logprobs > 0) {
+    const pv = view(tok, ids, res.prompt_logprobs);
+    const topk = res.topk_prompt_logprobs;
+    if (topk && topk.length === ids.length) {
+      pv.topk = topk.map((row) => (row ? row.map(([id, lp]) => [id, tok.decode([id]), lp] as [number, string, number]) : null));
+    }
+    outcome.prompt = pv;
+  }
+  return outcome;
+}
+
+/** No tokenizer: the server tokenizes (and applies the chat template) through /oai/api/v1. */
+async function sampleAsText(client: ServiceClient, tracker: OperationTracker, job: TargetJob, base: string | undefined, why: string): Promise<Outcome> {
+  const { target, prompt, params } = job;
+  const oai = client.createOpenAIClient();
+  const model = 'base_model' in target ? target.base_model : target.model_path;
+  const common = {
+    model,
+    max_tokens: params.max_tokens,
+    ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+    ...(params.top_p !== undefined ? { top_p: params.top_p } : {}),
+    ...(params.seed !== undefined ? { seed: params.seed } : {}),
+    ...(params.stop ? { stop: params.stop } : {}),
+  };
+  const started = performance.now();
+  const samples: Sample[] = [];
+  let id: string | undefined;
+  // The endpoint refuses n > 1, so several samples are several requests, one after another.
+  for (let i = 0; i < params.num_samples; i++) {
+    if (prompt.mode === 'chat') {
+      const r = await oai.chatCompletions({ ...common, messages: prompt.messages.map((m) => ({ role: m.role, content: m.content })) }, { signal: tracker.signal });
+      const c = r.choices[0];
+      samples.push({ text: typeof c?.message.content === 'string' ? c.message.content : '', stop_reason: c?.finish_reason ?? 'unknown' });
+      id ??= r.id;
+    } else {
+      const r = await oai.completions({ ...common, prompt: prompt.text }, { signal: tracker.signal });
+      const c = r.choices[0];
+      samples.push({ text: c?.text ?? '', stop_reason: c?.finish_reason ?? 'unknown' });
+      id ??= r.id;
+    }
+  }
+  tracker.requestId(id);
+  return {
+    target,
+    status: 'done',
+    via: 'openai',
+    ...(id ? { request_id: id } : {}),
+    latency_ms: performance.now() - started,
+    samples,
+    note: `Text mode: no tokenizer for ${base ?? model} (${why}) — sampled through the OpenAI-compatible endpoint, which returns no token ids or logprobs.`,
+  };
+}
