@@ -16,12 +16,15 @@ import type { Services } from './vscode/services';
 import { isLoopback, readSettings } from './vscode/settings';
 import { MintStatusBar } from './vscode/statusBar';
 import { StartView } from './vscode/startView';
+import { registerPlayground } from './vscode/playground';
+import type { PlaygroundSession } from './vscode/playground/session';
 
 const moduleEnd = performance.now();
 
 /** What activate() returns: the services (for tests and sibling features) and its own cost. */
 export interface MintExtensionApi {
   services: Services;
+  playground: () => Promise<PlaygroundSession>;
   activation: { moduleEvalMs: number; activateMs: number };
 }
 
@@ -53,13 +56,14 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
       new StartView(),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('mint.defaultModel')) statusBar.setModel(readSettings().defaultModel); }),
     );
+    const playground = registerPlayground(services);
     // The key state is shown after activation returns: SecretStorage can be slow to answer.
     void initialState(services).then(() => envKeys.check());
 
     const activateMs = performance.now() - t0;
     const moduleEvalMs = moduleEnd - moduleStart;
     log.info('activation', `activated in ${activateMs.toFixed(1)} ms (+ ${moduleEvalMs.toFixed(1)} ms evaluating the bundle)`);
-    return { services, activation: { moduleEvalMs, activateMs } };
+    return { services, playground, activation: { moduleEvalMs, activateMs } };
   } catch (e) {
     // VS Code shows nothing when activation throws; the user must learn MinT is not running.
     const msg = e instanceof Error ? e.message : String(e);
