@@ -11,6 +11,8 @@ export interface Reply {
   /** JSON value to serialise, or a raw string when `raw` is set. */
   body?: unknown;
   raw?: string;
+  /** Binary body (downloads); its Content-Type comes from `headers`. */
+  bytes?: Buffer;
 }
 
 /** Thrown by handlers; the server turns it into a FastAPI-style error reply. */
@@ -71,8 +73,9 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-export function serialise(reply: Reply): { text: string; contentType: string } {
-  if (reply.raw !== undefined) return { text: reply.raw, contentType: 'text/plain; charset=utf-8' };
-  if (reply.body === undefined) return { text: '', contentType: 'application/json' };
-  return { text: JSON.stringify(reply.body), contentType: 'application/json' };
+export function serialise(reply: Reply): { bytes: Buffer; contentType: string } {
+  if (reply.bytes !== undefined) return { bytes: reply.bytes, contentType: 'application/octet-stream' };
+  if (reply.raw !== undefined) return { bytes: Buffer.from(reply.raw, 'utf8'), contentType: 'text/plain; charset=utf-8' };
+  if (reply.body === undefined) return { bytes: Buffer.alloc(0), contentType: 'application/json' };
+  return { bytes: Buffer.from(JSON.stringify(reply.body), 'utf8'), contentType: 'application/json' };
 }

@@ -2,6 +2,10 @@ import { DEFAULT_CONFIG, EmulatorCore } from './core';
 import { Router } from './router';
 import { registerControl } from './routes/control';
 import { registerFutures } from './routes/futures';
+import { registerOpenAI } from './routes/openai';
+import { registerRest } from './routes/rest';
+import { registerTraining } from './routes/training';
+import { registerWeights } from './routes/weights';
 import { registerSampling } from './routes/sampling';
 import { registerService } from './routes/service';
 import { HttpFront } from './server';
@@ -62,6 +66,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   registerService(api);
   registerSampling(api);
   registerFutures(api);
+  registerTraining(api);
+  registerWeights(api);
+  registerRest(api);
+  registerOpenAI(api);
   const control = new Router();
   registerControl(control);
 

@@ -1,18 +1,22 @@
 import corpusText from './corpus.txt';
-import type { LoraAdapter } from './lora';
+import type { BaseShape, LoraAdapter } from './lora';
 import { loadQwen3Tokenizer, type LoadedTokenizer } from './tokenizer';
 
 /**
- * The next-token distribution after one context token, over the active vocabulary. Tokens
- * outside it all share `tailLogprob`, so every id of the real vocabulary has a finite logprob.
+ * The next-token distribution after one context row, over the model's columns (the base
+ * vocabulary plus any columns an adapter added). Every other token of the real vocabulary
+ * shares `tailProb`, so each id has a finite logprob.
  */
 export interface RowDist {
-  /** softmax(base + adapter) over the active vocabulary: what gradients flow through. */
-  softmax: Float64Array;
-  /** Probability of each active token in the full mixture (softmax share plus tail share). */
   prob: Float64Array;
   logp: Float64Array;
-  /** Active indices by falling probability, built on first use (top-k, top-p, greedy). */
+  tailProb: number;
+  tailLogprob: number;
+  /** Token id of each column. */
+  colTokens: Int32Array;
+  /** Column of a token id, or -1 for a tail token. */
+  colOf: (token: number) => number;
+  /** Columns by falling probability, built on first use (top-k, top-p, greedy). */
   order?: Int32Array;
 }
 
@@ -26,21 +30,24 @@ const MAX_CACHED_ROWS = 4096;
 /**
  * A bigram language model over Qwen3 token ids, trained at start-up on a few KB of prose that
  * ships with the emulator. Small on purpose: a sample of 16 tokens costs microseconds, yet
- * tokens, logprobs, seeds and stop conditions behave as they do on a real model.
+ * tokens, logprobs, seeds and stop conditions behave as they do on a real model. An adapter
+ * reweights it: p(t) ∝ p_base(t) · exp(delta(t)).
  */
-export class LanguageModel {
+export class LanguageModel implements BaseShape {
   readonly vocabSize: number;
   readonly nActive: number;
-  /** Rows of the logit table: one per active token, plus one for contexts never seen. */
+  /** Rows of the base table: one per active token, plus one (the last) for contexts never seen. */
   readonly rows: number;
-  readonly active: Int32Array;
+  readonly activeTokens: Int32Array;
   readonly activeIndex: Int32Array;
-  readonly baseLogits: Float64Array;
+  /** log p_base(col | row), rows × nActive, tail mass included. */
+  readonly baseLogp: Float64Array;
   readonly tailProb: number;
   readonly tailLogprob: number;
   readonly eosIds: readonly number[];
   readonly tok: LoadedTokenizer;
   private readonly baseCache = new Map<number, RowDist>();
+  private readonly baseColOf = (token: number) => (token >= 0 && token < this.vocabSize ? this.activeIndex[token]! : -1);
 
   constructor(tok: LoadedTokenizer, corpus: string) {
     this.tok = tok;
@@ -54,14 +61,14 @@ export class LanguageModel {
     this.vocabSize = maxId + 1;
 
     // Paragraphs end in <|im_end|> and are separated by a blank line, so a prompt ending in a
-    // chat template's "assistant\n\n" starts a paragraph and the model knows when to stop.
+    // chat template's blank line starts a paragraph, and the model knows when to stop.
     const paragraphs = corpus.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
     const seq = t.encode(paragraphs.join('<|im_end|>\n\n') + '<|im_end|><|endoftext|>', { add_special_tokens: false }).ids;
 
     const ids = [...new Set(seq)].sort((a, b) => a - b);
     this.nActive = ids.length;
     this.rows = this.nActive + 1;
-    this.active = Int32Array.from(ids);
+    this.activeTokens = Int32Array.from(ids);
     this.activeIndex = new Int32Array(this.vocabSize).fill(-1);
     ids.forEach((id, i) => (this.activeIndex[id] = i));
 
@@ -82,53 +89,67 @@ export class LanguageModel {
     const uniSum = uni.reduce((a, b) => a + b, 0);
     for (let j = 0; j < n; j++) uni[j]! /= uniSum;
 
-    this.baseLogits = new Float64Array(this.rows * n);
+    this.tailProb = TAIL_MASS / this.vocabSize;
+    this.tailLogprob = Math.log(this.tailProb);
+    this.baseLogp = new Float64Array(this.rows * n);
     for (let r = 0; r < this.rows; r++) {
       const counts = r < n ? pair.get(r) : undefined;
       const total = r < n ? rowTotal[r]! : 0;
       const off = r * n;
       for (let j = 0; j < n; j++) {
-        const c = counts?.get(j) ?? 0;
-        this.baseLogits[off + j] = Math.log((c + PRIOR_STRENGTH * uni[j]!) / (total + PRIOR_STRENGTH));
+        const bigram = ((counts?.get(j) ?? 0) + PRIOR_STRENGTH * uni[j]!) / (total + PRIOR_STRENGTH);
+        this.baseLogp[off + j] = Math.log((1 - TAIL_MASS) * bigram + this.tailProb);
       }
     }
-    this.tailProb = TAIL_MASS / this.vocabSize;
-    this.tailLogprob = Math.log(this.tailProb);
   }
 
-  /** The logit row a previous token selects. */
-  rowOf(prevToken: number): number {
+  /** The row a previous token selects: its own, an adapter-added one, or the shared unseen row. */
+  rowOf(prevToken: number, adapter?: LoraAdapter): number {
     const i = prevToken >= 0 && prevToken < this.vocabSize ? this.activeIndex[prevToken]! : -1;
-    return i >= 0 ? i : this.nActive;
+    if (i >= 0) return i;
+    const extra = adapter ? adapter.extraRowOf(prevToken) : -1;
+    return extra >= 0 ? extra : this.nActive;
   }
 
   logprobOf(dist: RowDist, token: number): number {
-    const i = token >= 0 && token < this.vocabSize ? this.activeIndex[token]! : -1;
-    return i >= 0 ? dist.logp[i]! : this.tailLogprob;
+    const c = dist.colOf(token);
+    return c >= 0 ? dist.logp[c]! : dist.tailLogprob;
   }
 
-  /** The distribution after `row`, with the adapter's delta when it has any effect yet. */
+  /** The distribution after `row`, with the adapter's reweighting once it has any effect. */
   distribution(row: number, adapter?: LoraAdapter): RowDist {
-    const useAdapter = adapter !== undefined && adapter.hasEffect();
+    const useAdapter = adapter !== undefined && (adapter.hasEffect() || row >= this.rows || adapter.cols > this.nActive);
     const cache = useAdapter ? adapter.rowCache : this.baseCache;
     const hit = cache.get(row);
     if (hit) return hit;
     const n = this.nActive;
-    const z = this.baseLogits.slice(row * n, row * n + n);
-    if (useAdapter) adapter.addDelta(row, z);
-    let max = -Infinity;
-    for (let j = 0; j < n; j++) if (z[j]! > max) max = z[j]!;
-    let sum = 0;
-    const softmax = new Float64Array(n);
-    for (let j = 0; j < n; j++) sum += softmax[j] = Math.exp(z[j]! - max);
-    const prob = new Float64Array(n);
-    const logp = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      softmax[j]! /= sum;
-      prob[j] = (1 - TAIL_MASS) * softmax[j]! + this.tailProb;
-      logp[j] = Math.log(prob[j]!);
+    const baseRow = row < this.rows ? row : this.nActive;
+    let dist: RowDist;
+    if (!useAdapter) {
+      const logp = this.baseLogp.slice(baseRow * n, baseRow * n + n);
+      const prob = logp.map(Math.exp);
+      dist = { prob, logp, tailProb: this.tailProb, tailLogprob: this.tailLogprob, colTokens: this.activeTokens, colOf: this.baseColOf };
+    } else {
+      const cols = adapter.cols;
+      const z = new Float64Array(cols);
+      z.set(this.baseLogp.subarray(baseRow * n, baseRow * n + n));
+      for (let j = n; j < cols; j++) z[j] = this.tailLogprob;
+      adapter.addDelta(row, z);
+      let max = this.tailLogprob;
+      for (let j = 0; j < cols; j++) if (z[j]! > max) max = z[j]!;
+      const tailCount = this.vocabSize - cols;
+      const tailW = Math.exp(this.tailLogprob - max);
+      let sum = tailCount * tailW;
+      const prob = new Float64Array(cols);
+      for (let j = 0; j < cols; j++) sum += prob[j] = Math.exp(z[j]! - max);
+      const logZ = Math.log(sum) + max;
+      const logp = new Float64Array(cols);
+      for (let j = 0; j < cols; j++) {
+        prob[j]! /= sum;
+        logp[j] = z[j]! - logZ;
+      }
+      dist = { prob, logp, tailProb: tailW / sum, tailLogprob: this.tailLogprob - logZ, colTokens: adapter.colTokens, colOf: (t) => adapter.colOf(t) };
     }
-    const dist: RowDist = { softmax, prob, logp };
     if (cache.size >= MAX_CACHED_ROWS) cache.clear();
     cache.set(row, dist);
     return dist;
@@ -136,23 +157,18 @@ export class LanguageModel {
 
   order(dist: RowDist): Int32Array {
     if (!dist.order) {
-      const idx = new Int32Array(this.nActive);
+      const idx = new Int32Array(dist.prob.length);
       for (let i = 0; i < idx.length; i++) idx[i] = i;
       dist.order = idx.sort((a, b) => dist.prob[b]! - dist.prob[a]!);
     }
     return dist.order;
   }
 
-  /** Softmax share's weight inside the mixture: d log p / d z carries this factor. */
-  get softmaxMass(): number {
-    return 1 - TAIL_MASS;
-  }
-
-  /** A uniformly chosen id outside the active vocabulary. */
-  randomTailToken(u: number): number {
+  /** A uniformly chosen id outside the distribution's columns. */
+  randomTailToken(dist: RowDist, u: number): number {
     for (let attempt = 0; attempt < 64; attempt++) {
       const id = Math.floor(((u + attempt * 0.6180339887) % 1) * this.vocabSize);
-      if (this.activeIndex[id] === -1) return id;
+      if (dist.colOf(id) < 0) return id;
     }
     return this.vocabSize - 1;
   }

@@ -1,5 +1,5 @@
 import type { RowDist } from './languageModel';
-import { gaussian, seededRng } from './rng';
+import { deriveSeed, gaussian, seededRng } from './rng';
 
 /** LoRA's scaling numerator; the update is (A·B)·alpha/rank as in the LoRA paper. */
 export const LORA_ALPHA = 32;
@@ -14,72 +14,168 @@ export interface AdamParams {
 /** What a checkpoint stores: the adapter, and for training checkpoints the optimizer too. */
 export interface AdapterState {
   rank: number;
-  rows: number;
-  cols: number;
+  seed: number;
+  /** Context tokens outside the base vocabulary that got their own row, in row order. */
+  extraRowTokens: number[];
+  /** Output tokens outside the base vocabulary that got their own column, in column order. */
+  extraColTokens: number[];
   A: Float64Array;
   B: Float64Array;
   optimizer?: { step: number; mA: Float64Array; vA: Float64Array; mB: Float64Array; vB: Float64Array };
 }
 
+/** Weights with their gradient and Adam moments, growing together as rows or columns are added. */
+class ParamBlock {
+  w: Float64Array;
+  g: Float64Array;
+  m: Float64Array;
+  v: Float64Array;
+  length: number;
+
+  constructor(length: number) {
+    this.length = length;
+    this.w = new Float64Array(length);
+    this.g = new Float64Array(length);
+    this.m = new Float64Array(length);
+    this.v = new Float64Array(length);
+  }
+
+  grow(extra: number): void {
+    const need = this.length + extra;
+    if (need > this.w.length) {
+      const cap = Math.max(need, this.w.length * 2);
+      for (const k of ['w', 'g', 'm', 'v'] as const) {
+        const next = new Float64Array(cap);
+        next.set(this[k].subarray(0, this.length));
+        this[k] = next;
+      }
+    }
+    this.length = need;
+  }
+}
+
+/** The shape of the base model an adapter attaches to. */
+export interface BaseShape {
+  /** Base rows: one per base-vocabulary token, plus one shared row for unseen contexts. */
+  rows: number;
+  /** Base columns: the base vocabulary (token ids in `activeTokens` order). */
+  activeTokens: Int32Array;
+  activeIndex: Int32Array;
+}
+
 /**
- * A LoRA adapter on the bigram logit table: logits(row) += (A[row] · B) · alpha/rank.
- * B starts at zero, so an untrained adapter is exactly the base model, as in LoRA.
+ * A LoRA adapter on the model's logits: logit(row, col) += (A[row] · B[:, col]) · alpha/rank.
+ * B starts at zero, so an untrained adapter is exactly the base model, as in LoRA. Tokens
+ * outside the base vocabulary get a row (as context) or a column (as output) the first time a
+ * training batch uses them, so fine-tuning can teach words the base corpus never saw.
  */
 export class LoraAdapter {
   readonly rank: number;
-  readonly rows: number;
-  readonly cols: number;
+  readonly seed: number;
   readonly scale: number;
-  A: Float64Array;
-  B: Float64Array;
-  private gA: Float64Array;
-  private gB: Float64Array;
-  private mA: Float64Array;
-  private vA: Float64Array;
-  private mB: Float64Array;
-  private vB: Float64Array;
+  private readonly base: BaseShape;
+  private readonly a: ParamBlock;
+  private readonly b: ParamBlock;
+  private readonly extraRows = new Map<number, number>();
+  private readonly extraCols = new Map<number, number>();
+  private readonly extraRowList: number[] = [];
+  private readonly extraColList: number[] = [];
+  /** Token id of every column, base vocabulary first. */
+  colTokens: Int32Array;
   step = 0;
   /** Rows of the model's distribution under this adapter; cleared whenever the weights move. */
   readonly rowCache = new Map<number, RowDist>();
   private effect = false;
-  private gradsPending = false;
 
-  constructor(rank: number, rows: number, cols: number, seed: number) {
+  constructor(rank: number, base: BaseShape, seed: number) {
     this.rank = rank;
-    this.rows = rows;
-    this.cols = cols;
+    this.seed = seed;
     this.scale = LORA_ALPHA / rank;
+    this.base = base;
+    this.a = new ParamBlock(base.rows * rank);
     const rng = seededRng(seed);
-    this.A = new Float64Array(rows * rank);
-    for (let i = 0; i < this.A.length; i++) this.A[i] = gaussian(rng);
-    this.B = new Float64Array(rank * cols);
-    this.gA = new Float64Array(this.A.length);
-    this.gB = new Float64Array(this.B.length);
-    this.mA = new Float64Array(this.A.length);
-    this.vA = new Float64Array(this.A.length);
-    this.mB = new Float64Array(this.B.length);
-    this.vB = new Float64Array(this.B.length);
+    for (let i = 0; i < this.a.length; i++) this.a.w[i] = gaussian(rng);
+    this.b = new ParamBlock(base.activeTokens.length * rank);
+    this.colTokens = base.activeTokens;
   }
 
-  static fromState(s: AdapterState, withOptimizer: boolean): LoraAdapter {
-    const a = new LoraAdapter(s.rank, s.rows, s.cols, 0);
-    a.A = Float64Array.from(s.A);
-    a.B = Float64Array.from(s.B);
-    if (withOptimizer && s.optimizer) {
-      a.step = s.optimizer.step;
-      a.mA = Float64Array.from(s.optimizer.mA);
-      a.vA = Float64Array.from(s.optimizer.vA);
-      a.mB = Float64Array.from(s.optimizer.mB);
-      a.vB = Float64Array.from(s.optimizer.vB);
+  static fromState(s: AdapterState, base: BaseShape, withOptimizer: boolean): LoraAdapter {
+    const ad = new LoraAdapter(s.rank, base, s.seed);
+    for (const t of s.extraRowTokens) ad.addRow(t);
+    for (const t of s.extraColTokens) ad.addCol(t);
+    if (s.A.length !== ad.a.length || s.B.length !== ad.b.length) {
+      throw new Error(`Adapter state does not fit this model (A ${s.A.length} vs ${ad.a.length}, B ${s.B.length} vs ${ad.b.length}); the checkpoint was made by a different emulator model.`);
     }
-    a.effect = a.B.some((x) => x !== 0);
-    return a;
+    ad.a.w.set(s.A);
+    ad.b.w.set(s.B);
+    if (withOptimizer && s.optimizer) {
+      ad.step = s.optimizer.step;
+      ad.a.m.set(s.optimizer.mA);
+      ad.a.v.set(s.optimizer.vA);
+      ad.b.m.set(s.optimizer.mB);
+      ad.b.v.set(s.optimizer.vB);
+    }
+    ad.effect = ad.b.w.subarray(0, ad.b.length).some((x) => x !== 0);
+    return ad;
   }
 
   state(withOptimizer: boolean): AdapterState {
-    const s: AdapterState = { rank: this.rank, rows: this.rows, cols: this.cols, A: this.A.slice(), B: this.B.slice() };
-    if (withOptimizer) s.optimizer = { step: this.step, mA: this.mA.slice(), vA: this.vA.slice(), mB: this.mB.slice(), vB: this.vB.slice() };
+    const cut = (p: ParamBlock, k: 'w' | 'm' | 'v') => p[k].slice(0, p.length);
+    const s: AdapterState = {
+      rank: this.rank,
+      seed: this.seed,
+      extraRowTokens: [...this.extraRowList],
+      extraColTokens: [...this.extraColList],
+      A: cut(this.a, 'w'),
+      B: cut(this.b, 'w'),
+    };
+    if (withOptimizer) s.optimizer = { step: this.step, mA: cut(this.a, 'm'), vA: cut(this.a, 'v'), mB: cut(this.b, 'm'), vB: cut(this.b, 'v') };
     return s;
+  }
+
+  get cols(): number {
+    return this.colTokens.length;
+  }
+
+  /** The row a context token selects, or -1 when it has none (the shared unseen row applies). */
+  extraRowOf(token: number): number {
+    return this.extraRows.get(token) ?? -1;
+  }
+
+  colOf(token: number): number {
+    const i = token >= 0 && token < this.base.activeIndex.length ? this.base.activeIndex[token]! : -1;
+    return i >= 0 ? i : this.extraCols.get(token) ?? -1;
+  }
+
+  /** Gives a context token its own row; its A row is seeded from the token so runs reproduce. */
+  addRow(token: number): number {
+    const existing = this.extraRows.get(token);
+    if (existing !== undefined) return existing;
+    const row = this.base.rows + this.extraRowList.length;
+    const off = this.a.length;
+    this.a.grow(this.rank);
+    const rng = seededRng(deriveSeed(this.seed, token));
+    for (let k = 0; k < this.rank; k++) this.a.w[off + k] = gaussian(rng);
+    this.extraRows.set(token, row);
+    this.extraRowList.push(token);
+    this.rowCache.clear();
+    return row;
+  }
+
+  /** Gives an output token its own column; B starts at zero there, so nothing changes until trained. */
+  addCol(token: number): number {
+    const existing = this.colOf(token);
+    if (existing >= 0) return existing;
+    const col = this.colTokens.length;
+    this.b.grow(this.rank);
+    this.extraCols.set(token, col);
+    this.extraColList.push(token);
+    const next = new Int32Array(col + 1);
+    next.set(this.colTokens);
+    next[col] = token;
+    this.colTokens = next;
+    this.rowCache.clear();
+    return col;
   }
 
   /** False while B is all zero: the base model's cached rows can be used as they are. */
@@ -87,63 +183,74 @@ export class LoraAdapter {
     return this.effect;
   }
 
+  /** z[col] += delta(row, col) for every column. */
   addDelta(row: number, z: Float64Array): void {
     const r = this.rank;
-    const n = this.cols;
     const aOff = row * r;
-    for (let k = 0; k < r; k++) {
-      const a = this.A[aOff + k]! * this.scale;
-      if (a === 0) continue;
-      const bOff = k * n;
-      for (let j = 0; j < n; j++) z[j]! += a * this.B[bOff + j]!;
+    const A = this.a.w;
+    const B = this.b.w;
+    for (let j = 0; j < this.cols; j++) {
+      const bOff = j * r;
+      let d = 0;
+      for (let k = 0; k < r; k++) d += A[aOff + k]! * B[bOff + k]!;
+      z[j]! += d * this.scale;
     }
   }
 
   /** Accumulates d loss / d A and d loss / d B from d loss / d logits of one row. */
   accumulate(row: number, gz: Float64Array): void {
     const r = this.rank;
-    const n = this.cols;
     const aOff = row * r;
-    for (let k = 0; k < r; k++) {
-      const bOff = k * n;
-      const a = this.A[aOff + k]! * this.scale;
-      let dA = 0;
-      for (let j = 0; j < n; j++) {
-        const g = gz[j]!;
-        dA += g * this.B[bOff + j]!;
-        this.gB[bOff + j]! += a * g;
+    const A = this.a.w;
+    const B = this.b.w;
+    const gA = this.a.g;
+    const gB = this.b.g;
+    for (let j = 0; j < gz.length; j++) {
+      const g = gz[j]! * this.scale;
+      if (g === 0) continue;
+      const bOff = j * r;
+      for (let k = 0; k < r; k++) {
+        gA[aOff + k]! += g * B[bOff + k]!;
+        gB[bOff + k]! += g * A[aOff + k]!;
       }
-      this.gA[aOff + k]! += dA * this.scale;
     }
-    this.gradsPending = true;
   }
 
   /** Adam with bias correction, then the gradients are cleared (optim_step semantics). */
   adamStep(p: AdamParams): { gradNorm: number } {
     let sq = 0;
-    for (const g of this.gA) sq += g * g;
-    for (const g of this.gB) sq += g * g;
+    for (const blk of [this.a, this.b]) for (let i = 0; i < blk.length; i++) sq += blk.g[i]! * blk.g[i]!;
     this.step++;
     const c1 = 1 - Math.pow(p.beta1, this.step);
     const c2 = 1 - Math.pow(p.beta2, this.step);
-    const update = (w: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array) => {
-      for (let i = 0; i < w.length; i++) {
+    for (const blk of [this.a, this.b]) {
+      const { w, g, m, v } = blk;
+      for (let i = 0; i < blk.length; i++) {
         const gi = g[i]!;
         m[i] = p.beta1 * m[i]! + (1 - p.beta1) * gi;
         v[i] = p.beta2 * v[i]! + (1 - p.beta2) * gi * gi;
         w[i]! -= (p.learning_rate * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + p.eps);
+        g[i] = 0;
       }
-      g.fill(0);
-    };
-    update(this.A, this.gA, this.mA, this.vA);
-    update(this.B, this.gB, this.mB, this.vB);
-    this.gradsPending = false;
-    this.effect = this.B.some((x) => x !== 0);
+    }
+    this.effect = this.b.w.subarray(0, this.b.length).some((x) => x !== 0);
     this.rowCache.clear();
     return { gradNorm: Math.sqrt(sq) };
   }
 
-  get hasPendingGrads(): boolean {
-    return this.gradsPending;
+  /** Read-only view of the gradients, for gradient checks in tests. */
+  gradients(): { A: Float64Array; B: Float64Array } {
+    return { A: this.a.g.subarray(0, this.a.length), B: this.b.g.subarray(0, this.b.length) };
+  }
+
+  /** Read-write view of the weights, for gradient checks in tests. */
+  weights(): { A: Float64Array; B: Float64Array } {
+    return { A: this.a.w.subarray(0, this.a.length), B: this.b.w.subarray(0, this.b.length) };
+  }
+
+  /** Call after changing weights through `weights()`. */
+  invalidate(): void {
+    this.effect = this.b.w.subarray(0, this.b.length).some((x) => x !== 0);
+    this.rowCache.clear();
   }
 }

@@ -27,9 +27,9 @@ export interface LossResult {
 
 /**
  * One token's loss and d loss / d logprob, per the Tinker/MinT loss definitions (each summed
- * over tokens; `weights` masks positions). `ratio` is p_theta / q_sampler.
+ * over tokens; `weights` scales each position). `ratio` is p_theta / q_sampler.
  */
-function tokenTerm(fn: LossFn, lp: number, d: PreparedDatum, i: number, c: LossConfig): { loss: number; dLp: number } {
+export function tokenTerm(fn: LossFn, lp: number, d: PreparedDatum, i: number, c: LossConfig): { loss: number; dLp: number } {
   if (fn === 'cross_entropy') return { loss: -lp, dLp: -1 };
   const adv = d.advantages![i]!;
   const q = d.samplerLogprobs![i]!;
@@ -41,11 +41,12 @@ function tokenTerm(fn: LossFn, lp: number, d: PreparedDatum, i: number, c: LossC
       const clipped = Math.min(Math.max(ratio, c.clipLow), c.clipHigh);
       const unclippedObj = ratio * adv;
       const clippedObj = clipped * adv;
-      // The gradient flows only through the unclipped branch when it is the smaller one.
+      // min() picks the pessimistic branch; only the unclipped one depends on the weights.
       if (unclippedObj <= clippedObj) return { loss: -unclippedObj, dLp: -ratio * adv };
       return { loss: -clippedObj, dLp: 0 };
     }
     case 'cispo': {
+      // The clipped ratio is a constant coefficient (stop-gradient), as CISPO defines it.
       const clipped = Math.min(Math.max(ratio, c.clipLow), c.clipHigh);
       return { loss: -clipped * lp * adv, dLp: -clipped * adv };
     }
@@ -57,8 +58,9 @@ function tokenTerm(fn: LossFn, lp: number, d: PreparedDatum, i: number, c: LossC
 }
 
 /**
- * Forward (and optionally backward) through the bigram model with its adapter. Gradients are
- * gathered per logit row first, so the LoRA update costs O(rows touched), not O(tokens).
+ * Forward (and optionally backward) through the model with its adapter. Backward first gives
+ * unseen tokens their adapter rows and columns, then gathers d loss / d logits per row, so
+ * the LoRA update costs O(rows touched), not O(tokens).
  */
 export function computeLoss(
   model: LanguageModel,
@@ -68,16 +70,24 @@ export function computeLoss(
   config: LossConfig,
   backward: boolean,
 ): LossResult {
+  if (backward) {
+    for (const d of data) {
+      for (let i = 0; i < d.tokens.length; i++) {
+        if (d.weights[i] === 0) continue;
+        if (model.rowOf(d.tokens[i]!) === model.nActive) adapter.addRow(d.tokens[i]!);
+        adapter.addCol(d.targets[i]!);
+      }
+    }
+  }
   const gradRows = new Map<number, Float64Array>();
   const perDatum: LossResult['perDatum'] = [];
   let totalLoss = 0;
   let numTokens = 0;
-  const n = model.nActive;
   for (const d of data) {
     const logprobs: number[] = new Array(d.tokens.length);
     let datumLoss = 0;
     for (let i = 0; i < d.tokens.length; i++) {
-      const row = model.rowOf(d.tokens[i]!);
+      const row = model.rowOf(d.tokens[i]!, adapter);
       const dist = model.distribution(row, adapter);
       const target = d.targets[i]!;
       const lp = model.logprobOf(dist, target);
@@ -87,15 +97,15 @@ export function computeLoss(
       numTokens++;
       const { loss, dLp } = tokenTerm(fn, lp, d, i, config);
       datumLoss += w * loss;
-      const ti = target >= 0 && target < model.vocabSize ? model.activeIndex[target]! : -1;
-      if (!backward || dLp === 0 || ti < 0) continue;
-      // d log p_t / d z_j = (mass · s_t / p_t) · (δ_tj − s_j); tail tokens do not depend on z.
-      const coef = w * dLp * ((model.softmaxMass * dist.softmax[ti]!) / dist.prob[ti]!);
+      if (!backward || dLp === 0) continue;
+      // p(t) = p_base(t)·e^{z_t} / Z, so d log p(t) / d z_j = [j = t] − p(j).
+      const coef = w * dLp;
       let gz = gradRows.get(row);
-      if (!gz) gradRows.set(row, (gz = new Float64Array(n)));
-      const s = dist.softmax;
-      for (let j = 0; j < n; j++) gz[j]! -= coef * s[j]!;
-      gz[ti]! += coef;
+      if (!gz) gradRows.set(row, (gz = new Float64Array(dist.prob.length)));
+      const p = dist.prob;
+      for (let j = 0; j < p.length; j++) gz[j]! -= coef * p[j]!;
+      const t = dist.colOf(target);
+      if (t >= 0) gz[t]! += coef;
     }
     perDatum.push({ logprobs, loss: datumLoss });
     totalLoss += datumLoss;

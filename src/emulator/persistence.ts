@@ -14,6 +14,7 @@ interface RunFile {
   baseModel: string;
   rank: number;
   seed: number;
+  train: [mlp: boolean, attn: boolean, unembed: boolean];
   userMetadata?: Record<string, string>;
   createdAt: string;
   lastRequestTime: string;
@@ -24,7 +25,7 @@ interface CheckpointFile {
   type: 'training' | 'sampler';
   time: string;
   sizeBytes: number;
-  adapter: { rank: number; rows: number; cols: number; A: string; B: string; optimizer?: { step: number; mA: string; vA: string; mB: string; vB: string } };
+  adapter: { rank: number; seed: number; extraRowTokens: number[]; extraColTokens: number[]; A: string; B: string; optimizer?: { step: number; mA: string; vA: string; mB: string; vB: string } };
 }
 
 const enc = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -58,6 +59,7 @@ export class Persistence {
       baseModel: run.baseModel,
       rank: run.rank,
       seed: run.seed,
+      train: [run.trainMlp, run.trainAttn, run.trainUnembed],
       createdAt: run.createdAt.toISOString(),
       lastRequestTime: run.lastRequestTime.toISOString(),
     };
@@ -73,7 +75,7 @@ export class Persistence {
       type: cp.type,
       time: cp.time.toISOString(),
       sizeBytes: cp.sizeBytes,
-      adapter: { rank: a.rank, rows: a.rows, cols: a.cols, A: enc(a.A), B: enc(a.B) },
+      adapter: { rank: a.rank, seed: a.seed, extraRowTokens: a.extraRowTokens, extraColTokens: a.extraColTokens, A: enc(a.A), B: enc(a.B) },
     };
     if (a.optimizer) {
       const o = a.optimizer;
@@ -99,6 +101,9 @@ export class Persistence {
           baseModel: f.baseModel,
           rank: f.rank,
           seed: f.seed,
+          trainMlp: f.train?.[0] ?? true,
+          trainAttn: f.train?.[1] ?? true,
+          trainUnembed: f.train?.[2] ?? true,
           userMetadata: f.userMetadata,
           createdAt: new Date(f.createdAt),
           lastRequestTime: new Date(f.lastRequestTime),
@@ -108,7 +113,14 @@ export class Persistence {
         if (existsSync(cpDir)) {
           for (const cpName of readdirSync(cpDir).filter((n) => n.endsWith('.json'))) {
             const c = JSON.parse(readFileSync(join(cpDir, cpName), 'utf8')) as CheckpointFile;
-            const adapter: AdapterState = { rank: c.adapter.rank, rows: c.adapter.rows, cols: c.adapter.cols, A: dec(c.adapter.A), B: dec(c.adapter.B) };
+            const adapter: AdapterState = {
+              rank: c.adapter.rank,
+              seed: c.adapter.seed,
+              extraRowTokens: c.adapter.extraRowTokens,
+              extraColTokens: c.adapter.extraColTokens,
+              A: dec(c.adapter.A),
+              B: dec(c.adapter.B),
+            };
             const o = c.adapter.optimizer;
             if (o) adapter.optimizer = { step: o.step, mA: dec(o.mA), vA: dec(o.vA), mB: dec(o.mB), vB: dec(o.vB) };
             run.checkpoints.set(c.checkpointId, { checkpointId: c.checkpointId, type: c.type, time: new Date(c.time), sizeBytes: c.sizeBytes, adapter });

@@ -20,6 +20,8 @@ export interface Ctx {
   /** Called when the client goes away, so a held long-poll can let go. */
   onClose(cb: () => void): void;
   core: EmulatorCore;
+  /** The --prefix the API is served under ("" when none), for URLs that point back here. */
+  basePath: string;
 }
 
 export type Handler = (ctx: Ctx) => Reply | Promise<Reply>;

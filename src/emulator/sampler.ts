@@ -23,17 +23,18 @@ export interface SampledSequence {
  * (temperature 1, no truncation), so they match what `forward` computes for the same tokens.
  */
 function pick(model: LanguageModel, dist: RowDist, o: SamplingOptions, rng: Rng): number {
-  const n = model.nActive;
-  if (o.temperature <= 0) return model.active[model.order(dist)[0]!]!;
+  const n = dist.prob.length;
+  const cols = dist.colTokens;
+  if (o.temperature <= 0) return cols[model.order(dist)[0]!]!;
   const nTail = model.vocabSize - n;
   const unrestricted = o.topK <= 0 && o.topP >= 1;
   if (unrestricted && o.temperature === 1) {
     let u = rng();
     for (let i = 0; i < n; i++) {
       u -= dist.prob[i]!;
-      if (u < 0) return model.active[i]!;
+      if (u < 0) return cols[i]!;
     }
-    return model.randomTailToken(rng());
+    return model.randomTailToken(dist, rng());
   }
   // Temperature first, then top-k, then top-p, as vLLM orders them. The tail tokens share one
   // probability, so they are handled as a block of `nTail` equal weights.
@@ -45,7 +46,7 @@ function pick(model: LanguageModel, dist: RowDist, o: SamplingOptions, rng: Rng)
   const weights = new Float64Array(keepActive);
   let z = 0;
   for (let i = 0; i < keepActive; i++) z += weights[i] = Math.exp((dist.logp[order[i]!]! - top) * invT);
-  const tailWeight = Math.exp((model.tailLogprob - top) * invT);
+  const tailWeight = Math.exp((dist.tailLogprob - top) * invT);
   let keepTail = Math.max(0, Math.min(nTail, k - keepActive));
   z += keepTail * tailWeight;
   let kept = keepActive;
@@ -61,9 +62,9 @@ function pick(model: LanguageModel, dist: RowDist, o: SamplingOptions, rng: Rng)
   let u = rng() * mass;
   for (let i = 0; i < kept; i++) {
     u -= weights[i]!;
-    if (u < 0) return model.active[order[i]!]!;
+    if (u < 0) return cols[order[i]!]!;
   }
-  return keepTail > 0 ? model.randomTailToken(rng()) : model.active[order[Math.max(0, kept - 1)]!]!;
+  return keepTail > 0 ? model.randomTailToken(dist, rng()) : cols[order[Math.max(0, kept - 1)]!]!;
 }
 
 export function generate(model: LanguageModel, adapter: LoraAdapter | undefined, prompt: number[], o: SamplingOptions, rng: Rng): SampledSequence {
@@ -73,7 +74,7 @@ export function generate(model: LanguageModel, adapter: LoraAdapter | undefined,
   const longestStop = o.stopStrings.reduce((m, s) => Math.max(m, s.length), 0);
   let prev = prompt.length > 0 ? prompt[prompt.length - 1]! : -1;
   while (tokens.length < o.maxTokens) {
-    const dist = model.distribution(model.rowOf(prev), adapter);
+    const dist = model.distribution(model.rowOf(prev, adapter), adapter);
     const next = pick(model, dist, o, rng);
     tokens.push(next);
     logprobs.push(model.logprobOf(dist, next));
@@ -90,16 +91,16 @@ export function generate(model: LanguageModel, adapter: LoraAdapter | undefined,
 
 /** Logprob of each prompt token given the one before; the first has no context, hence null. */
 export function promptLogprobs(model: LanguageModel, adapter: LoraAdapter | undefined, prompt: number[]): (number | null)[] {
-  return prompt.map((t, i) => (i === 0 ? null : model.logprobOf(model.distribution(model.rowOf(prompt[i - 1]!), adapter), t)));
+  return prompt.map((t, i) => (i === 0 ? null : model.logprobOf(model.distribution(model.rowOf(prompt[i - 1]!, adapter), adapter), t)));
 }
 
 export function topkPromptLogprobs(model: LanguageModel, adapter: LoraAdapter | undefined, prompt: number[], k: number): ([number, number][] | null)[] {
   return prompt.map((_, i) => {
     if (i === 0) return null;
-    const dist = model.distribution(model.rowOf(prompt[i - 1]!), adapter);
+    const dist = model.distribution(model.rowOf(prompt[i - 1]!, adapter), adapter);
     const order = model.order(dist);
     const out: [number, number][] = [];
-    for (let j = 0; j < Math.min(k, order.length); j++) out.push([model.active[order[j]!]!, dist.logp[order[j]!]!]);
+    for (let j = 0; j < Math.min(k, order.length); j++) out.push([dist.colTokens[order[j]!]!, dist.logp[order[j]!]!]);
     return out;
   });
 }

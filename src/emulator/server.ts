@@ -122,7 +122,7 @@ export class HttpFront {
 
     let reply: Reply;
     try {
-      this.authorize(req, path);
+      this.authorize(req, path, url.searchParams);
       if (parseError) throw parseError;
       const ctx: Ctx = {
         method,
@@ -135,6 +135,7 @@ export class HttpFront {
         futureFault: rule && (rule.futureError || rule.futurePendingPolls !== undefined) ? { ...(rule.futureError ? { error: rule.futureError } : {}), ...(rule.futurePendingPolls !== undefined ? { pendingPolls: rule.futurePendingPolls } : {}) } : undefined,
         onClose: (cb) => res.once('close', cb),
         core: this.core,
+        basePath: this.prefix,
       };
       const { handler, params } = this.api.match(method, path);
       ctx.params = params;
@@ -147,9 +148,11 @@ export class HttpFront {
     this.finish(res, entry, reply, rule, started);
   }
 
-  private authorize(req: IncomingMessage, path: string): void {
+  private authorize(req: IncomingMessage, path: string, query: URLSearchParams): void {
     const key = this.core.config.apiKey;
     if (!key || path === '/' || path === '/api/v1/healthz') return;
+    // A checkpoint download link carries its own token, as MinT's signed URLs do.
+    if (path.endsWith('/archive') && query.has('download_token')) return;
     const given = req.headers['x-api-key'];
     const provided = (Array.isArray(given) ? given[0] : given) ?? (path.startsWith('/oai/') ? bearer(req) : undefined);
     if (provided === undefined || provided === '') {
@@ -175,7 +178,7 @@ export class HttpFront {
         }
       }
       const { handler, params } = this.control.match(method, path);
-      reply = await handler({ method, path, query, headers: req.headers, body, params, scheme: 'mint', futureFault: undefined, onClose: (cb) => res.once('close', cb), core: this.core });
+      reply = await handler({ method, path, query, headers: req.headers, body, params, scheme: 'mint', futureFault: undefined, onClose: (cb) => res.once('close', cb), core: this.core, basePath: this.prefix });
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       reply = errorReply(err);
@@ -191,8 +194,7 @@ export class HttpFront {
   }
 
   private write(res: ServerResponse, reply: Reply, rule: FaultRule | undefined): void {
-    const { text, contentType } = serialise(reply);
-    const bytes = Buffer.from(text, 'utf8');
+    const { bytes, contentType } = serialise(reply);
     const headers: Record<string, string> = {
       'Content-Type': rule?.contentType ?? contentType,
       'Content-Length': String(bytes.length),

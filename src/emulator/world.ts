@@ -26,6 +26,9 @@ export interface TrainingRun {
   baseModel: string;
   rank: number;
   seed: number;
+  trainMlp: boolean;
+  trainAttn: boolean;
+  trainUnembed: boolean;
   userMetadata: Record<string, string> | undefined;
   createdAt: Date;
   lastRequestTime: Date;
@@ -42,6 +45,8 @@ export interface LiveModel {
   lastSeq: number;
   /** Operations that arrived ahead of their turn, by seq_id. */
   parked: Map<number, () => void>;
+  /** Admitted seq_ids, so a retried POST gets its original future back instead of an error. */
+  seen: Map<number, { requestId: string; payloadKey: string }>;
   /** Tail of the operation chain: each op starts when the previous one has finished. */
   busy: Promise<void>;
 }
@@ -73,5 +78,5 @@ export class World {
 }
 
 export function checkpointSize(s: AdapterState): number {
-  return (s.A.length + s.B.length) * 4 + (s.optimizer ? (s.optimizer.mA.length + s.optimizer.mB.length) * 8 : 0);
+  return (s.A.length + s.B.length) * 8 * (s.optimizer ? 3 : 1);
 }

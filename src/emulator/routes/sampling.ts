@@ -42,7 +42,7 @@ export function resolveSamplerTarget(core: EmulatorCore, sel: { baseModel?: stri
     const cp = run?.checkpoints.get(p.checkpointId);
     if (!run || !cp) throw detail(404, `Checkpoint not found: ${sel.modelPath}. List the run's checkpoints with GET /api/v1/training_runs/${p.runId}/checkpoints.`);
     let adapter = frozenAdapters.get(cp);
-    if (!adapter) frozenAdapters.set(cp, (adapter = LoraAdapter.fromState(cp.adapter, false)));
+    if (!adapter) frozenAdapters.set(cp, (adapter = LoraAdapter.fromState(cp.adapter, core.model, false)));
     return { baseModel: run.baseModel, adapter, modelPath: sel.modelPath };
   }
   if (sel.baseModel) {
