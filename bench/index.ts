@@ -13,6 +13,7 @@ interface Bench {
 
 const BENCHES: Bench[] = [
   { name: 'client', run: benchClient },
+  { name: 'webviewRender', run: (root, print) => import('./webviewRender').then((m) => m.benchWebviewRender(root, print)) },
 ];
 
 async function main(): Promise<void> {

@@ -73,6 +73,8 @@ export async function benchWebviewRender(root = process.cwd(), print: (line: str
     // Nothing may load from the network: the page is built from strings.
     await page.route('**/*', (route) => route.abort());
     await page.setContent(`<!doctype html><html><head><style>${THEME}\n${readFileSync(join(root, 'media/playground.css'), 'utf8')}</style></head><body><div id="app"></div></body></html>`);
+    // esbuild's keepNames wraps functions in __name(); callbacks serialised into the page need it too.
+    await page.evaluate('window.__name = (f) => f');
     // The stand-in for VS Code's webview API: it records what the page posts to the host.
     await page.evaluate(() => {
       const w = window as unknown as { __posted: unknown[]; acquireVsCodeApi: () => { postMessage(m: unknown): void } };
@@ -80,7 +82,11 @@ export async function benchWebviewRender(root = process.cwd(), print: (line: str
       w.acquireVsCodeApi = () => ({ postMessage: (m: unknown) => void w.__posted.push(m) });
     });
     await page.addScriptTag({ content: readFileSync(bundle, 'utf8') });
-    await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'), undefined, { timeout: 10_000 });
+    await page
+      .waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'), undefined, { timeout: 10_000 })
+      .catch((e: Error) => {
+        throw new Error(`the playground never posted "ready" (${e.message})${errors.length ? `; page errors: ${errors.join('; ')}` : ''}`);
+      });
     const state: HostToWebview = { type: 'state', models: [{ model_name: 'Qwen/Qwen3-0.6B', max_context_length: 32768 }], checkpoints: [], runs: [], history: [] };
     await page.evaluate((m) => window.dispatchEvent(new MessageEvent('message', { data: m })), state);
 

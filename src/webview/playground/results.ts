@@ -156,9 +156,21 @@ export class ResultsView {
     const copy = h('vscode-button', { secondary: true, 'data-action': 'copy-text' }, 'Copy');
     copy.addEventListener('click', () => this.cb.copy(s.text, 'text'));
     meta.append(copy);
-    const card = h('div', { className: 'card', 'data-sample': k }, meta, h('pre', { className: 'text' }, s.text));
+    const text = h('pre', { className: 'text' }, s.text);
+    const card = h('div', { className: 'card', 'data-sample': k }, meta, text);
     if (s.tokens && s.tokens.ids.length) {
-      card.append(tokenView(s.tokens, `Tokens of sample ${k + 1}${s.tokens.logprobs ? ' coloured by logprob' : ''}`));
+      // The token view already shows the decoded text, coloured; the plain text is one click away
+      // (hidden costs no layout, which keeps a 4 x 1,000-token run inside the render budget).
+      const tokens = tokenView(s.tokens, `Tokens of sample ${k + 1}${s.tokens.logprobs ? ' coloured by logprob' : ''}`);
+      text.hidden = true;
+      const toggle = h('vscode-button', { secondary: true, 'data-action': 'toggle-text' }, 'Plain text');
+      toggle.addEventListener('click', () => {
+        text.hidden = !text.hidden;
+        tokens.hidden = !tokens.hidden;
+        toggle.textContent = text.hidden ? 'Plain text' : 'Tokens';
+      });
+      meta.append(toggle);
+      card.append(tokens);
     } else if (o.via === 'openai') {
       card.append(h('div', { className: 'muted' }, 'No token view: the OpenAI-compatible endpoint returns text without logprobs.'));
     }
