@@ -41,7 +41,7 @@ const TABLE: Row[] = [
   { cls: NoApiKeyError, severity: 'warning', status: 'no API key', connection: 'no key', diagnostic: W,
     message: (c) => `No MinT API key is set for ${c.host}. Set your API key, or start the local emulator to try MinT without one.`,
     actions: ['Set API Key', 'Start Local Emulator', 'Select Server'] },
-  { cls: NoServerError, severity: 'info', status: 'no server', connection: 'no server', diagnostic: I,
+  { cls: NoServerError, severity: 'warning', status: 'no server', connection: 'no server', diagnostic: I,
     message: () => 'No MinT server is chosen yet. Start the local emulator to try MinT offline, or select MinT\'s server and set your API key.',
     actions: ['Start Local Emulator', 'Select Server'] },
   { cls: BaseUrlRefusedError, severity: 'error', status: 'server refused', diagnostic: E,
@@ -258,8 +258,9 @@ function detailOf(e: Error): string {
     else if (b.error && typeof b.error === 'object' && typeof (b.error as { message?: unknown }).message === 'string') d = (b.error as { message: string }).message;
   }
   if (!d && e instanceof APIConnectionError) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    d = cause?.code ?? '';
+    // undici puts a string code (ECONNREFUSED, UND_ERR_SOCKET) on the cause; DOMExceptions a number.
+    const code = (e as { cause?: { code?: unknown } }).cause?.code;
+    d = typeof code === 'string' ? code : '';
   }
   if (d === undefined || (d === '' && !(e instanceof APIConnectionError))) d = e.message;
   d = d.replace(/\s+/g, ' ').trim();

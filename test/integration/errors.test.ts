@@ -1,0 +1,265 @@
+// What a user sees for each failure class of the MinT client: the notification (text, severity,
+// buttons) as the workbench renders it, the diagnostic on the range that was sent, the status bar,
+// and Copy request_id reaching the clipboard. Every failure is caused for real by the emulator's
+// fault injection and travels over loopback HTTP through the real client.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { ui, type Notification } from './bridge';
+import {
+  TEST_KEY, clearNotifications, configure, diagnosticsOf, extensionApi, readMintLog, startTestEmulator, sleep,
+  type FaultRule, type TestEmulator,
+} from './mintHarness';
+import type { MintExtensionApi } from '../../src/extension';
+
+interface Case {
+  cls: string;
+  rule: Omit<FaultRule, 'route'>;
+  severity: 'error' | 'warning' | 'info';
+  /** A fragment of the cause and one of the fix, both must be in the message. */
+  says: [string, string];
+  actions: string[];
+  status: string;
+  diagnostic: vscode.DiagnosticSeverity;
+  requestId: string | undefined;
+  /** The connection item's state afterwards, when the class changes it. */
+  connection?: string;
+  settings?: Record<string, unknown>;
+}
+
+const E = vscode.DiagnosticSeverity.Error;
+const W = vscode.DiagnosticSeverity.Warning;
+const I = vscode.DiagnosticSeverity.Information;
+const trace = (cls: string) => `trace-${cls.toLowerCase()}-${Math.random().toString(36).slice(2, 8)}`;
+
+function cases(): Case[] {
+  const ids = Object.fromEntries(['400', '401', '403', '404', '409', '422', '429', '500', '418', 'bad'].map((k) => [k, trace(k)]));
+  return [
+    { cls: 'BadRequestError', rule: { status: 400, body: { detail: `prompt is too long (key ${TEST_KEY} echoed by a careless proxy)` }, headers: { 'X-Trace-Id': ids['400']! } },
+      severity: 'error', says: ['rejected the request as invalid: prompt is too long', 'send it again'], actions: ['Copy request_id', 'Show Log'], status: 'bad request', diagnostic: E, requestId: ids['400'] },
+    { cls: 'AuthenticationError', rule: { status: 401, body: { error: 'Invalid API key' }, headers: { 'X-Trace-Id': ids['401']! } },
+      severity: 'error', says: ['did not accept your API key', 'Check your API key'], actions: ['Set API Key', 'Copy request_id', 'Show Log'], status: 'auth failed', diagnostic: E, requestId: ids['401'], connection: 'auth failed' },
+    { cls: 'PermissionDeniedError', rule: { status: 403, body: { detail: 'Model not allowed for this key' }, headers: { 'X-Trace-Id': ids['403']! } },
+      severity: 'error', says: ['may not do this: Model not allowed for this key', 'use another key'], actions: ['Copy request_id', 'Set API Key', 'Show Log'], status: 'permission denied', diagnostic: E, requestId: ids['403'] },
+    { cls: 'NotFoundError', rule: { status: 404, body: { detail: 'Unknown model: Qwen/Nope' }, headers: { 'X-Trace-Id': ids['404']! } },
+      severity: 'error', says: ['could not find it: Unknown model: Qwen/Nope', 'Check the model name'], actions: ['Copy request_id', 'Show Models', 'Show Log'], status: 'not found', diagnostic: E, requestId: ids['404'] },
+    { cls: 'ConflictError', rule: { status: 409, body: { detail: 'sampling session exists with a different config' }, headers: { 'X-Trace-Id': ids['409']! } },
+      severity: 'warning', says: ['conflict: sampling session exists', 'use another name or retry'], actions: ['Copy request_id', 'Retry', 'Show Log'], status: 'conflict', diagnostic: W, requestId: ids['409'] },
+    { cls: 'UnprocessableEntityError', rule: { status: 422, body: { detail: [{ loc: ['body', 'max_tokens'], msg: 'Field required', type: 'missing' }] }, headers: { 'X-Trace-Id': ids['422']! } },
+      severity: 'error', says: ['could not process the request: body.max_tokens: Field required', 'Check the required fields'], actions: ['Copy request_id', 'Show Log'], status: 'invalid request', diagnostic: E, requestId: ids['422'] },
+    { cls: 'InternalServerError', rule: { status: 500, body: { detail: 'engine crashed' }, headers: { 'X-Trace-Id': ids['500']! } },
+      severity: 'error', says: ['server error (HTTP 500)', 'give MinT support the request id'], actions: ['Copy request_id', 'Retry', 'Show Log'], status: 'server error', diagnostic: E, requestId: ids['500'] },
+    { cls: 'APIStatusError', rule: { status: 418, body: { detail: "I'm a teapot" }, headers: { 'X-Trace-Id': ids['418']! } },
+      severity: 'error', says: ["answered HTTP 418: I'm a teapot", 'check mint.baseUrl or a proxy'], actions: ['Copy request_id', 'Retry', 'Open Settings', 'Show Log'], status: 'HTTP error', diagnostic: E, requestId: ids['418'] },
+    { cls: 'APIResponseValidationError', rule: { status: 200, bodyText: '<html>captive portal</html>', contentType: 'text/html', headers: { 'X-Trace-Id': ids.bad! } },
+      severity: 'error', says: ['cannot read (HTTP 200)', 'check mint.baseUrl'], actions: ['Copy request_id', 'Retry', 'Select Server', 'Show Log'], status: 'unreadable reply', diagnostic: E, requestId: ids.bad },
+    { cls: 'APIConnectionError', rule: { drop: 'before-headers' },
+      severity: 'error', says: ['Could not reach MinT at 127.0.0.1', 'Check your network and proxy settings'], actions: ['Retry', 'Select Server', 'Show Log'], status: 'offline', diagnostic: E, requestId: undefined, connection: 'offline' },
+    { cls: 'APITimeoutError', rule: { delayMs: 4_000 }, settings: { timeoutSeconds: 1 },
+      severity: 'warning', says: ['did not answer within 1 s', 'raise mint.timeoutSeconds'], actions: ['Retry', 'Open Settings', 'Show Log'], status: 'timed out', diagnostic: W, requestId: undefined, connection: 'offline' },
+  ];
+}
+
+describe('errors: what the user sees for each failure class', function () {
+  this.timeout(60_000);
+  let emu: TestEmulator;
+  let api: MintExtensionApi;
+  let doc: vscode.TextDocument;
+  const seenMessages: string[] = [];
+
+  before(async function () {
+    this.timeout(60_000);
+    emu = await startTestEmulator();
+    api = await extensionApi();
+    await api.services.keys.store(TEST_KEY);
+    await configure({ baseUrl: emu.url, maxRetries: 0, timeoutSeconds: 10, defaultModel: 'Qwen/Qwen3-0.6B', notificationLevel: 'errors', sampleMaxTokens: 8 });
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the suite needs the fixture workspace open');
+    doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'prompts.md'));
+  });
+
+  after(async () => {
+    await emu?.clearFaults();
+    await clearNotifications();
+    await configure({ baseUrl: undefined, maxRetries: undefined, timeoutSeconds: undefined, defaultModel: undefined, notificationLevel: undefined, sampleMaxTokens: undefined });
+    await emu?.close();
+  });
+
+  beforeEach(async () => {
+    await clearNotifications();
+    await emu.clearFaults();
+  });
+
+  async function sampleLine(line: number): Promise<vscode.Range> {
+    const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+    const range = doc.lineAt(line).range;
+    editor.selection = new vscode.Selection(range.start, range.end);
+    await vscode.commands.executeCommand('mint.sampleSelection');
+    return range;
+  }
+
+  for (const c of cases()) {
+    it(`${c.cls}: notification, diagnostic, status bar${c.requestId ? ', Copy request_id' : ''}`, async () => {
+      if (c.settings) await configure(c.settings);
+      try {
+        await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, ...c.rule });
+        const range = await sampleLine(0);
+
+        const toast = await ui.waitForNotification(c.says[0]);
+        seenMessages.push(toast.message);
+        assert.ok(toast.message.includes(c.says[1]), `the message names no fix ("${c.says[1]}"): ${toast.message}`);
+        assert.equal(toast.severity, c.severity, `severity of: ${toast.message}`);
+        assert.deepEqual(toast.actions, c.actions);
+        if (c.requestId) assert.ok(toast.message.includes(c.requestId), `no request id in: ${toast.message}`);
+        assert.ok(!toast.message.includes(TEST_KEY), 'the API key is in a notification');
+        assert.ok(!/\bat .+:\d+:\d+\)?/.test(toast.message), `a stack trace in: ${toast.message}`);
+
+        const diags = diagnosticsOf(doc.uri);
+        assert.equal(diags.length, 1, `expected one MinT diagnostic, got ${diags.map((d) => d.code).join(', ')}`);
+        const d = diags[0]!;
+        assert.equal(d.code, c.cls);
+        assert.equal(d.severity, c.diagnostic);
+        assert.ok(d.range.isEqual(range), `diagnostic range ${JSON.stringify(d.range)} is not the sampled line`);
+        if (c.requestId) assert.ok(d.message.includes(`request id: ${c.requestId}`), `no request id in the diagnostic: ${d.message}`);
+        assert.ok(!d.message.includes(TEST_KEY), 'the API key is in a diagnostic');
+        seenMessages.push(d.message);
+
+        const items = await ui.waitFor(async () => {
+          const all = await ui.statusBar();
+          return all.some((i) => i.text.includes(`MinT: ${c.status}`)) ? all : undefined;
+        }, 5_000, `a status bar item "MinT: ${c.status}"`);
+        if (c.connection) assert.ok(items.some((i) => i.text.includes(`MinT: ${c.connection}`)), `the connection item does not say ${c.connection}: ${items.map((i) => i.text).join(' | ')}`);
+
+        if (c.requestId) {
+          await vscode.env.clipboard.writeText('');
+          await ui.clickNotificationAction('Copy request_id', c.says[0]);
+          const copied = await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the clipboard to receive the request id');
+          assert.equal(copied, c.requestId);
+        }
+      } finally {
+        if (c.settings) await configure(Object.fromEntries(Object.keys(c.settings).map((k) => [k, k === 'timeoutSeconds' ? 10 : undefined])));
+      }
+    });
+  }
+
+  it('RateLimitError: a countdown in the status bar, no toast; a diagnostic of information severity', async () => {
+    const id = trace('429');
+    await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, status: 429, body: { detail: 'Sampling backpressure: server overloaded' }, headers: { 'Retry-After': '30', 'X-Trace-Id': id } });
+    const range = await sampleLine(1);
+    const item = await ui.waitFor(async () => (await ui.statusBar()).find((i) => /rate limited · retry in \d+s/.test(i.text)), 5_000, 'the rate-limit countdown');
+    const first = Number(/retry in (\d+)s/.exec(item.text)![1]);
+    assert.ok(first > 20 && first <= 30, `countdown starts from Retry-After (30 s), shows ${first}`);
+    await sleep(2_100);
+    const later = (await ui.statusBar()).find((i) => /retry in \d+s/.test(i.text));
+    assert.ok(later && Number(/retry in (\d+)s/.exec(later.text)![1]) < first, 'the countdown does not count down');
+    const toasts = (await ui.notifications()).filter((n) => n.message.startsWith('MinT'));
+    assert.deepEqual(toasts, [], 'a 429 must not raise a toast');
+    const d = diagnosticsOf(doc.uri).find((x) => x.code === 'RateLimitError');
+    assert.ok(d, 'no RateLimitError diagnostic');
+    assert.equal(d.severity, I);
+    assert.ok(d.range.isEqual(range));
+    assert.ok(d.message.includes(`request id: ${id}`));
+    assert.equal(api.services.operations.lastRequestId, id);
+    await vscode.env.clipboard.writeText('');
+    await vscode.commands.executeCommand('mint.copyLastRequestId');
+    assert.equal(await vscode.env.clipboard.readText(), id);
+  });
+
+  it('RequestFailedError: a future that fails shows its request id, with Copy request_id and Retry', async () => {
+    await emu.fault({ route: '/api/v1/asample', times: 1, futureError: { error: 'Operation failed. Contact administrator if issue persists.', category: 'system' } });
+    const range = doc.lineAt(2).range;
+    // The path the playground takes: a native sample through the shared Operations runner.
+    await api.services.operations.run('sample tokens', async ({ client }, t) => {
+      const sampler = await client.createSamplingClient({ base_model: 'Qwen/Qwen3-0.6B' }, { signal: t.signal });
+      return sampler.sample({ prompt: { chunks: [{ type: 'encoded_text', tokens: [9707, 11, 1879] }] }, sampling_params: { max_tokens: 4 } }, { signal: t.signal });
+    }, { origin: { uri: doc.uri, range } });
+    const failure = api.services.presenter.lastFailure?.described;
+    assert.equal(failure?.className, 'RequestFailedError');
+    const id = failure.requestId;
+    assert.ok(id, 'a RequestFailedError always has a request id');
+    const toast = await ui.waitForNotification('could not finish the request');
+    assert.ok(toast.message.includes('Operation failed. Contact administrator') && toast.message.includes(`request id: ${id}`), toast.message);
+    assert.equal(toast.severity, 'error');
+    assert.deepEqual(toast.actions, ['Copy request_id', 'Retry', 'Show Log']);
+    const d = diagnosticsOf(doc.uri).find((x) => x.code === 'RequestFailedError');
+    assert.ok(d && d.range.isEqual(range) && d.message.includes(id));
+    assert.ok((await ui.statusBar()).some((i) => i.text.includes('MinT: request failed')));
+    await vscode.env.clipboard.writeText('');
+    await ui.clickNotificationAction('Copy request_id', 'could not finish the request');
+    assert.equal(await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the id on the clipboard'), id);
+  });
+
+  it('repeated failures of one class coalesce into one toast; a screenshot shows it with Copy request_id', async () => {
+    const id = trace('503');
+    await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 3, status: 503, body: { detail: 'overloaded' }, headers: { 'X-Trace-Id': id } });
+    for (let i = 0; i < 3; i++) await sampleLine(0);
+    const toast = await ui.waitForNotification('server error (HTTP 503)');
+    await sleep(300);
+    const same = (await ui.notifications()).filter((n: Notification) => n.message.includes('server error (HTTP 503)'));
+    assert.equal(same.length, 1, `three failures of one class stacked ${same.length} toasts`);
+    assert.ok(toast.actions.includes('Copy request_id'));
+    const shot = await ui.screenshot('mint-error-notification');
+    assert.match(shot, /mint-error-notification\.png$/);
+    assert.equal((await emu.requests(10)).filter((r) => r.path === '/oai/api/v1/completions' && r.status === 503).length, 3, 'not every attempt reached the server');
+  });
+
+  it('a cancellation shows nothing', async () => {
+    await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, delayMs: 3_000 });
+    const before = diagnosticsOf(doc.uri).length;
+    const controller = new AbortController();
+    const range = doc.lineAt(1).range;
+    const run = api.services.operations.run('cancelled sample', ({ client }, t) =>
+      client.createOpenAIClient().completions({ model: 'Qwen/Qwen3-0.6B', prompt: 'x', max_tokens: 4 }, { signal: t.signal }),
+    { origin: { uri: doc.uri, range }, signal: controller.signal });
+    await sleep(300);
+    controller.abort();
+    assert.equal(await run, undefined);
+    await sleep(500);
+    assert.deepEqual((await ui.notifications()).filter((n) => n.message.startsWith('MinT')), []);
+    assert.ok(diagnosticsOf(doc.uri).length <= before, 'a cancellation left a diagnostic');
+  });
+
+  it('a success on the same range clears its diagnostic; an edit there clears it too', async () => {
+    await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, status: 500, body: { detail: 'x' } });
+    await sampleLine(0);
+    assert.equal(diagnosticsOf(doc.uri).filter((d) => d.range.start.line === 0).length, 1);
+    await sampleLine(0);
+    assert.equal(diagnosticsOf(doc.uri).filter((d) => d.range.start.line === 0).length, 0, 'a success did not clear the diagnostic of its range');
+
+    await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, status: 500, body: { detail: 'x' } });
+    await sampleLine(0);
+    assert.equal(diagnosticsOf(doc.uri).filter((d) => d.range.start.line === 0).length, 1);
+    const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+    await editor.edit((e) => e.insert(doc.lineAt(0).range.end, '!'));
+    assert.equal(diagnosticsOf(doc.uri).filter((d) => d.range.start.line === 0).length, 0, 'an edit of the range did not clear its diagnostic');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+
+  it('the Quick Fixes of a diagnostic copy its request id and retry it', async () => {
+    const id = trace('qf');
+    await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, status: 502, body: { detail: 'bad gateway' }, headers: { 'X-Trace-Id': id } });
+    const range = await sampleLine(2);
+    const fixes = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, range, vscode.CodeActionKind.QuickFix.value);
+    const mine = fixes.filter((f) => f.title === `Copy request_id ${id}` || f.title === 'Retry the MinT request');
+    mine.sort((a, b) => a.title.localeCompare(b.title));
+    assert.deepEqual(mine.map((f) => f.title), [`Copy request_id ${id}`, 'Retry the MinT request'], `Quick Fixes offered: ${fixes.map((f) => f.title).join(' | ')}`);
+    await vscode.env.clipboard.writeText('');
+    await vscode.commands.executeCommand(mine[0]!.command!.command, ...(mine[0]!.command!.arguments ?? []));
+    assert.equal(await vscode.env.clipboard.readText(), id);
+    const before = (await emu.requests(100)).filter((r) => r.path === '/oai/api/v1/completions').length;
+    await vscode.commands.executeCommand(mine[1]!.command!.command, ...(mine[1]!.command!.arguments ?? []));
+    await ui.waitFor(() => diagnosticsOf(doc.uri).every((d) => !d.range.isEqual(range)), 10_000, 'the retried request to clear its diagnostic');
+    const after = (await emu.requests(100)).filter((r) => r.path === '/oai/api/v1/completions').length;
+    assert.equal(after, before + 1, 'the Retry Quick Fix sent no request');
+  });
+
+  it('the API key appears in no notification, diagnostic or log line', async () => {
+    assert.ok(seenMessages.length >= 20, 'the cases above did not run');
+    for (const m of seenMessages) assert.ok(!m.includes(TEST_KEY), `the key leaked into: ${m}`);
+    const log = await readMintLog(api);
+    assert.match(log, /POST oai\/api\/v1\/completions|POST \/?oai\/api\/v1\/completions/, 'the log has no request lines');
+    assert.match(log, /prompt is too long \(key \[(redacted|REDACTED)\] echoed/, 'the 400 reply that echoed the key is not logged, redacted');
+    assert.ok(!log.includes(TEST_KEY), 'the API key is in the MinT log');
+    const requests = await emu.requests(20);
+    assert.ok(requests.some((r) => r.path === '/oai/api/v1/completions'), 'the requests did not reach the emulator');
+  });
+});
