@@ -18,7 +18,7 @@ export interface TargetJob {
   params: Params;
   models: readonly ModelInfo[];
   checkpoints: readonly CheckpointInfo[];
-  tokenizers: PlaygroundTokenizers;
+  tokenizers: Pick<PlaygroundTokenizers, 'get'>;
   onQueue(q: QueueInfo): void;
 }
 
