@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator } from '../../../src/emulator/index';
+import { datum, get, op, post, prompt, sample, samplingSession, session, trainingModel } from './helpers';
+
+describe('emulator: --data-dir', function () {
+  const dir = mkdtempSync(join(tmpdir(), 'mint-emu-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps runs and checkpoints across a restart; a restored sampler checkpoint samples identically', async () => {
+    const params = { max_tokens: 10, seed: 99 };
+    const probe = prompt([785, 5426]);
+    let runId: string;
+    let before: any;
+    let emu = await startEmulator({ dataDir: dir });
+    try {
+      const s = await session(emu.url);
+      runId = await trainingModel(emu.url, s, 0, 4, 1);
+      const data = [datum([785, 5426, 374, 3309, 1573])];
+      for (let seq = 1; seq <= 6; seq += 2) {
+        await op(emu.url, 'forward_backward', { model_id: runId, seq_id: seq, forward_backward_input: { data, loss_fn: 'cross_entropy' } });
+        await op(emu.url, 'optim_step', { model_id: runId, seq_id: seq + 1, adam_params: { learning_rate: 0.05 } });
+      }
+      await op(emu.url, 'save_weights', { model_id: runId, seq_id: 7, path: 'state' });
+      const saved = await op(emu.url, 'save_weights_for_sampler', { model_id: runId, seq_id: 8, path: 'final' });
+      const sampler = await samplingSession(emu.url, s, 0, { model_path: saved.path });
+      before = await sample(emu.url, { sampling_session_id: sampler, prompt: probe, sampling_params: params, prompt_logprobs: true });
+    } finally {
+      await emu.close();
+    }
+    // A stray unreadable run must not stop the restart.
+    mkdirSync(join(dir, 'runs', 'broken'), { recursive: true });
+    writeFileSync(join(dir, 'runs', 'broken', 'run.json'), '{not json');
+    const warnings: string[] = [];
+    emu = await startEmulator({ dataDir: dir, log: (l) => warnings.push(l) });
+    try {
+      assert.ok(warnings.some((w) => /skipping unreadable run/.test(w)));
+      const runs = await get(emu.url, '/api/v1/training_runs');
+      assert.deepEqual(runs.json.training_runs.map((r: { training_run_id: string }) => r.training_run_id), [runId]);
+      const cps = await get(emu.url, `/api/v1/training_runs/${runId}/checkpoints`);
+      assert.deepEqual(cps.json.checkpoints.map((c: { checkpoint_id: string }) => c.checkpoint_id).sort(), ['sampler_weights/final', 'weights/state']);
+      const s = await session(emu.url);
+      const sampler = await samplingSession(emu.url, s, 0, { model_path: `mint://${runId}/sampler_weights/final` });
+      const after = await sample(emu.url, { sampling_session_id: sampler, prompt: probe, sampling_params: params, prompt_logprobs: true });
+      assert.deepEqual(after, before);
+      // The training state (with optimizer) loads into a new model after the restart too.
+      const fresh = await trainingModel(emu.url, s, 0, 4, 2);
+      const loaded = await op(emu.url, 'load_weights', { model_id: fresh, seq_id: 1, path: `mint://${runId}/weights/state`, optimizer: true });
+      assert.equal(loaded.path, `mint://${runId}/weights/state`);
+      const gone = await post(emu.url, '/api/v1/get_info', { model_id: runId });
+      assert.equal(gone.status, 404, 'live models do not survive a restart; their checkpoints do');
+    } finally {
+      await emu.close();
+    }
+  });
+});
