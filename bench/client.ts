@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { ServiceClient, type SamplingClient } from '../src/mint/index';
@@ -162,10 +163,7 @@ async function runPool(sampler: SamplingClient, total: number, concurrency: numb
       while (next < total) {
         next++;
         try {
-          const r = await sampler.sample(
-            { prompt: { chunks: [{ type: 'encoded_text', tokens: [1, 2, 3, 4] }] }, sampling_params: { max_tokens: 4 } },
-            { timeoutMs: 60_000 },
-          );
+          const r = await sampler.sample({ prompt: { chunks: [{ type: 'encoded_text', tokens: [1, 2, 3, 4] }] }, sampling_params: { max_tokens: 4 } });
           ok.push(r.request_id);
         } catch {
           failed++;
@@ -236,23 +234,30 @@ async function benchConcurrency(url: string, print: (l: string) => void): Promis
 }
 
 export async function benchClient(root = process.cwd(), print: (l: string) => void = console.log): Promise<ClientBenchResult> {
-  const { url, child } = await startChildEmulator(root);
+  // MINT_BENCH_EMULATOR_URL: an emulator already running with --faults and this bench's key,
+  // e.g. one started under --cpu-prof to see where server time goes.
+  const external = process.env.MINT_BENCH_EMULATOR_URL;
+  const { url, child } = external ? { url: external, child: undefined } : await startChildEmulator(root);
   const limit = setTimeout(() => {
     print(`client bench: hard limit of ${HARD_LIMIT_MS / 1000} s reached; stopping.`);
-    child.kill('SIGKILL');
+    child?.kill('SIGKILL');
     process.exit(1);
   }, HARD_LIMIT_MS);
   limit.unref();
   try {
-    print(`client bench against the emulator at ${url} (child process, 127.0.0.1)`);
+    print(`client bench against the emulator at ${url} (${child ? 'child process' : 'already running'}, 127.0.0.1)`);
+    // Wall-time figures depend on CPU contention; the load average says how much there was.
+    const load = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`;
+    print(`    ${load()}`);
     const overheadRatio = await benchOverhead(url, print);
     const b = await benchCompletionLatency(url, print);
     const c = await benchConcurrency(url, print);
+    print(`    ${load()}`);
     return { overheadRatio, completionLatencyMedianMs: b.median, maxPollsPerWindow: b.maxPolls, ...c };
   } finally {
     clearTimeout(limit);
     await new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (!child || child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
