@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_KEY, TestServer } from './support';
 
@@ -53,7 +54,12 @@ describe('dist/mint.js from plain Node', function () {
   let server: TestServer;
 
   before(async () => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--only', 'mint'], { cwd: root, stdio: 'ignore' });
+    // Rebuild only when stale: `npm test` has just built it, and a rebuild rewrites shared dist/ files.
+    const srcDir = join(root, 'src/mint');
+    const newest = Math.max(...readdirSync(srcDir).map((f) => statSync(join(srcDir, f)).mtimeMs));
+    if (!existsSync(DIST) || statSync(DIST).mtimeMs < newest) {
+      execFileSync(process.execPath, ['scripts/build.mjs', '--only', 'mint'], { cwd: root, stdio: 'ignore' });
+    }
     server = await TestServer.start();
   });
   after(async () => {
