@@ -122,6 +122,8 @@ export const ui = {
   /** Waits for a visible notification whose message contains `text`. */
   waitForNotification(text: string | RegExp, timeoutMs = 10_000): Promise<Notification> {
     const hit = (n: Notification) => (typeof text === 'string' ? n.message.includes(text) : text.test(n.message));
-    return ui.waitFor(async () => (await ui.notifications()).find(hit), timeoutMs, `a notification matching ${String(text)}`);
+    let seen: Notification[] = [];
+    return ui.waitFor(async () => (seen = await ui.notifications()).find(hit), timeoutMs, `a notification matching ${String(text)}`)
+      .catch((err: Error) => { throw new Error(`${err.message}; visible instead: ${JSON.stringify(seen.map((n) => `${n.severity}: ${n.message}`))}`); });
   },
 };

@@ -77,8 +77,8 @@ describe('smoke: VS Code, the extension and the UI bridge', function () {
   it('tells error and warning notifications apart', async () => {
     const tag = unique();
     void vscode.window.showErrorMessage(`Smoke error ${tag}`, 'Copy');
-    void vscode.window.showWarningMessage(`Smoke warning ${tag}`, 'Retry');
     const error = await ui.waitForNotification(`Smoke error ${tag}`);
+    void vscode.window.showWarningMessage(`Smoke warning ${tag}`, 'Retry');
     const warning = await ui.waitForNotification(`Smoke warning ${tag}`);
     assert.equal(error.severity, 'error');
     assert.deepEqual(error.actions, ['Copy']);
