@@ -11,11 +11,12 @@
 // its URL reaches the extension host as MINT_TEST_BRIDGE, and the harness reports the result to it.
 // Env: MINT_TEST_GREP (mocha grep), MINT_TEST_TIMEOUT_MS (whole run, default 15 min),
 //      MINT_TEST_EXTENSION_PATH (a different development extension), MINT_TEST_HEADED=1,
-//      MINT_TEST_VSCODE_VERSION (electron only, default stable), MINT_TEST_RESULTS_DIR.
+//      MINT_TEST_VSCODE_VERSION (electron only, default stable), MINT_TEST_RESULTS_DIR,
+//      MINT_TEST_VSIX (install this .vsix and test it instead of the checkout).
 // Artifacts (screenshots, logs, the browser console) go to test-results/.
 import { chromium } from 'playwright-core';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, cpSync, writeFileSync, createWriteStream } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,8 @@ const resultsDir = resolve(process.env.MINT_TEST_RESULTS_DIR || join(root, 'test
 const testsPath = join(root, 'out/test/integration/index.js');
 const devPath = resolve(process.env.MINT_TEST_EXTENSION_PATH || root);
 const runner = process.env.MINT_TEST_RUNNER || 'code-server';
+// Test the packaged extension instead of this checkout (code-server runner only).
+const vsix = process.env.MINT_TEST_VSIX ? resolve(process.env.MINT_TEST_VSIX) : undefined;
 const timeoutMs = Number(process.env.MINT_TEST_TIMEOUT_MS || 15 * 60_000);
 const t0 = Date.now();
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
@@ -131,6 +134,7 @@ async function runInCodeServer() {
   const port = await freePort();
   const userDataDir = join(runDir, 'user-data');
   writeUserSettings(userDataDir, QUIET_SETTINGS);
+  if (vsix) installVsix(entry, userDataDir);
   const server = await startCodeServer({
     entry, port, userDataDir, extensionsDir, env: testEnv, logFile: join(resultsDir, 'code-server.log'),
   });
@@ -151,7 +155,7 @@ async function runInCodeServer() {
   // The suite must never reach beyond loopback; a request elsewhere is worth a loud line.
   page.on('request', (r) => { if (!/^(https?:\/\/127\.0\.0\.1[:/]|data:|blob:|vscode-)/.test(r.url())) console.log(`[non-loopback request] ${r.url()}`); });
   pageReady(page);
-  await page.goto(workbenchUrl({ host: server.host, folder: workspace, extensionDevelopmentPath: devPath }));
+  await page.goto(workbenchUrl({ host: server.host, folder: workspace, extensionDevelopmentPath: vsix ? undefined : devPath }));
   page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 })
     .then(() => console.log(`workbench shown after ${elapsed()}`), () => console.log('workbench did not appear within 60 s'));
 
@@ -165,6 +169,17 @@ async function runInCodeServer() {
 function copyServerLogs(userDataDir) {
   const logs = join(userDataDir, 'logs');
   if (existsSync(logs)) cpSync(logs, join(resultsDir, 'logs'), { recursive: true });
+}
+
+// Installs the packaged extension the way a user does, after the harness is in place (the
+// first install indexes what the folder already holds).
+function installVsix(entry, userDataDir) {
+  const r = spawnSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix], {
+    env: { ...process.env, EXTENSIONS_GALLERY: '{}' }, encoding: 'utf8', timeout: 120_000,
+  });
+  writeFileSync(join(resultsDir, 'install-extension.log'), `${r.stdout ?? ''}${r.stderr ?? ''}`);
+  if (r.status !== 0 || !/successfully installed/.test(r.stdout ?? '')) throw new Error(`code-server --install-extension ${vsix} failed; see install-extension.log`);
+  console.log(`installed ${vsix} into the run's extensions folder`);
 }
 
 async function attachOverCdp(cdpPort) {
