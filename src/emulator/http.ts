@@ -73,9 +73,12 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-export function serialise(reply: Reply): { bytes: Buffer; contentType: string } {
-  if (reply.bytes !== undefined) return { bytes: reply.bytes, contentType: 'application/octet-stream' };
-  if (reply.raw !== undefined) return { bytes: Buffer.from(reply.raw, 'utf8'), contentType: 'text/plain; charset=utf-8' };
-  if (reply.body === undefined) return { bytes: Buffer.alloc(0), contentType: 'application/json' };
-  return { bytes: Buffer.from(JSON.stringify(reply.body), 'utf8'), contentType: 'application/json' };
+/**
+ * Text bodies stay strings: node:http then sends headers and body in one write() instead of a
+ * writev() of two buffers, which was the largest single cost per request under load.
+ */
+export function serialise(reply: Reply): { payload: string | Buffer; length: number; contentType: string } {
+  if (reply.bytes !== undefined) return { payload: reply.bytes, length: reply.bytes.length, contentType: 'application/octet-stream' };
+  const text = reply.raw !== undefined ? reply.raw : reply.body === undefined ? '' : JSON.stringify(reply.body);
+  return { payload: text, length: Buffer.byteLength(text, 'utf8'), contentType: reply.raw !== undefined ? 'text/plain; charset=utf-8' : 'application/json' };
 }

@@ -23,20 +23,29 @@ export function redactHeaders(headers: Record<string, string | string[] | undefi
   return out;
 }
 
+/** A ring buffer: logging a request must cost the same at entry 10 and at entry 10 million. */
 export class RequestLog {
-  private entries: LoggedRequest[] = [];
+  private ring: (LoggedRequest | undefined)[] = new Array(REQUEST_LOG_CAPACITY);
+  private next = 0;
+  private count = 0;
 
   push(entry: LoggedRequest): LoggedRequest {
-    this.entries.push(entry);
-    if (this.entries.length > REQUEST_LOG_CAPACITY) this.entries.splice(0, this.entries.length - REQUEST_LOG_CAPACITY);
+    this.ring[this.next] = entry;
+    this.next = (this.next + 1) % REQUEST_LOG_CAPACITY;
+    if (this.count < REQUEST_LOG_CAPACITY) this.count++;
     return entry;
   }
 
   last(limit: number): LoggedRequest[] {
-    return this.entries.slice(Math.max(0, this.entries.length - limit));
+    const n = Math.min(limit, this.count);
+    const out: LoggedRequest[] = [];
+    for (let i = n; i > 0; i--) out.push(this.ring[(this.next - i + REQUEST_LOG_CAPACITY) % REQUEST_LOG_CAPACITY]!);
+    return out;
   }
 
   clear(): void {
-    this.entries = [];
+    this.ring = new Array(REQUEST_LOG_CAPACITY);
+    this.next = 0;
+    this.count = 0;
   }
 }

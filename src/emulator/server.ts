@@ -10,6 +10,14 @@ import type { Ctx, Router } from './router';
 
 const CONTROL_PREFIX = '/_emulator/';
 
+/** Trace ids: a random per-process prefix and a counter, so no crypto call is made per reply. */
+const TRACE_PREFIX = randomBytes(4).toString('hex');
+let traceCounter = 0;
+function nextTraceId(): string {
+  traceCounter = (traceCounter + 1) >>> 0;
+  return TRACE_PREFIX + traceCounter.toString(16).padStart(8, '0');
+}
+
 function isLoopback(addr: string | undefined): boolean {
   return !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
 }
@@ -194,22 +202,23 @@ export class HttpFront {
   }
 
   private write(res: ServerResponse, reply: Reply, rule: FaultRule | undefined): void {
-    const { bytes, contentType } = serialise(reply);
+    const { payload, length, contentType } = serialise(reply);
     const headers: Record<string, string> = {
       'Content-Type': rule?.contentType ?? contentType,
-      'Content-Length': String(bytes.length),
-      'X-Trace-Id': randomBytes(8).toString('hex'),
+      'Content-Length': String(length),
+      'X-Trace-Id': nextTraceId(),
       ...reply.headers,
     };
     if (rule?.drop === 'mid-body') {
       // Promise the whole body, send half, then cut the connection: the client sees a truncated reply.
       res.writeHead(reply.status, headers);
+      const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
       res.write(bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2))));
       setImmediate(() => res.socket?.destroy());
       return;
     }
     res.writeHead(reply.status, headers);
-    res.end(bytes);
+    res.end(payload);
   }
 }
 

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { EmulatorCore } from './core';
 import type { FutureFault } from './faults';
+import { fastHash } from './fastHash';
 import { detail } from './http';
 import type { LiveModel } from './world';
 
@@ -18,7 +18,7 @@ export function submitTrainingOp(
   fault: FutureFault | undefined,
   work: () => unknown,
 ): string {
-  const payloadKey = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+  const payloadKey = fastHash(JSON.stringify(body));
   if (seqId != null) {
     const prior = model.seen.get(seqId);
     if (prior) {

@@ -1,4 +1,5 @@
-import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { fastHash } from '../fastHash';
 import { findModel, supportedNames } from '../catalog';
 import type { EmulatorCore } from '../core';
 import { HttpError, detail, json, parseWith } from '../http';
@@ -90,7 +91,7 @@ export function samplingOptions(p: SamplingParams): SamplingOptions {
 
 /** Sampling seq_ids dedupe retries: the same (session, seq_id) always maps to the same future. */
 function deterministicRequestId(samplingSessionId: string, seqId: number): string {
-  return 'sample_' + createHash('sha256').update(`${samplingSessionId}:${seqId}`).digest('hex').slice(0, 32);
+  return 'sample_' + fastHash(`${samplingSessionId}:${seqId}`);
 }
 
 export function registerSampling(r: Router): void {
@@ -136,7 +137,7 @@ export function registerSampling(r: Router): void {
     let payloadKey: string | undefined;
     if (sessionId && body.seq_id != null) {
       requestId = deterministicRequestId(sessionId, body.seq_id);
-      payloadKey = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+      payloadKey = fastHash(JSON.stringify(body));
       const prior = core.futures.get(requestId);
       if (prior) {
         if (prior.payloadKey === payloadKey) return json({ request_id: requestId });
@@ -156,7 +157,8 @@ export function registerSampling(r: Router): void {
     core.futures.settleLater(id, core.config.latencyMs, () => {
       const sequences = [];
       for (let i = 0; i < body.num_samples; i++) {
-        const rng = seededRng(seed != null ? deriveSeed(seed, i) : randomInt(2 ** 32 - 1));
+        // Unseeded samples need variety, not secrecy: Math.random avoids a crypto call per sample.
+        const rng = seededRng(seed != null ? deriveSeed(seed, i) : Math.floor(Math.random() * 2 ** 32));
         sequences.push(generate(model, target.adapter, prompt, opts, rng));
       }
       const result: Record<string, unknown> = { type: 'sample', sequences };
