@@ -236,6 +236,9 @@ try {
   console.log(`integration suite ${exitCode === 0 ? 'passed' : 'FAILED'} in ${elapsed()} (${runner}); artifacts in ${resultsDir}`);
 } catch (err) {
   console.error(`integration run failed: ${err.message}`);
+  if (runner === 'electron' && /ENOTFOUND|ECONNREFUSED|ETIMEDOUT/.test(err.message)) {
+    console.error('desktop VS Code could not be downloaded from here; the default runner (code-server from npm) needs no download: unset MINT_TEST_RUNNER');
+  }
 }
 await cleanup();
 process.exit(exitCode);
