@@ -11,7 +11,6 @@ import {
   backoffMs,
   isRetryableStatus,
   retryAfterMs,
-  sleep,
   throwIfCancelled,
   type CallContext,
   type RawResponse,
@@ -86,7 +85,7 @@ export async function awaitFuture<S extends z.ZodType>(
       if (err instanceof CancelledError) throw err;
       if (ctx.deadline !== undefined && Date.now() >= ctx.deadline) throw deadlineError(err);
       if (!(err instanceof APIConnectionError) || failures >= transport.maxRetries) throw err;
-      await sleep(boundedWait(backoffMs(failures), ctx), ctx);
+      await transport.wait(boundedWait(backoffMs(failures), ctx), ctx);
       failures++;
       continue;
     }
@@ -122,7 +121,7 @@ export async function awaitFuture<S extends z.ZodType>(
       } else {
         fastPending = 0;
       }
-      if (wait > 0) await sleep(boundedWait(wait, ctx), ctx);
+      if (wait > 0) await transport.wait(boundedWait(wait, ctx), ctx);
       continue;
     }
 
@@ -151,7 +150,7 @@ export async function awaitFuture<S extends z.ZodType>(
       const wait = retryAfterMs(raw.headers) ?? backoffMs(failures);
       failures++;
       if (ctx.deadline !== undefined && Date.now() + wait >= ctx.deadline) throw error;
-      await sleep(wait, ctx);
+      await transport.wait(wait, ctx);
       continue;
     }
     throw error;

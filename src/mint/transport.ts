@@ -4,6 +4,7 @@
  * class of errors.ts (or CancelledError) and has had the API key scrubbed from it.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import {
@@ -13,6 +14,7 @@ import {
   APITimeoutError,
   CancelledError,
   makeStatusError,
+  TinkerError,
   type ResponseHeaders,
 } from './errors';
 
@@ -75,6 +77,8 @@ const RETRY_BASE_MS = 500;
 const RETRY_CAP_MS = 8_000;
 const RETRY_AFTER_LIMIT_MS = 60_000;
 const REDACTED = '[REDACTED]';
+/** undici's timers have ~0.5 s resolution; timeouts shorter than this get a precise timer. */
+const PRECISE_TIMEOUT_BELOW_MS = 5_000;
 
 export function contextOf(opts: CallOptions | undefined): CallContext {
   const t = opts?.timeoutMs;
@@ -85,21 +89,32 @@ export function throwIfCancelled(ctx: CallContext): void {
   if (ctx.signal?.aborted) throw new CancelledError(undefined, { cause: ctx.signal.reason });
 }
 
-/** Waits, but a cancellation wins at once; the timer never keeps the process alive alone. */
-export function sleep(ms: number, ctx: CallContext): Promise<void> {
+/** Waits, but a cancellation (or `alsoStop`, e.g. the client closing) wins at once; never keeps the process alive alone. */
+export function sleep(ms: number, ctx: CallContext, alsoStop?: AbortSignal): Promise<void> {
   throwIfCancelled(ctx);
+  if (alsoStop?.aborted) return Promise.reject(new CancelledError('Stopped: the MinT client was closed.'));
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const signal = ctx.signal;
-    const onAbort = () => {
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      alsoStop?.removeEventListener('abort', onStop);
+    };
+    const onAbort = () => {
+      done();
       reject(new CancelledError(undefined, { cause: signal?.reason }));
     };
+    const onStop = () => {
+      done();
+      reject(new CancelledError('Stopped: the MinT client was closed.'));
+    };
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      done();
       resolve();
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
+    alsoStop?.addEventListener('abort', onStop, { once: true });
   });
 }
 
@@ -182,6 +197,9 @@ export class Transport {
   private readonly fixedHeaders: Record<string, string>;
   /** The base URL's path ("/train/"), so logged paths show the prefix actually requested. */
   private readonly basePath: string;
+  private closed = false;
+  /** Aborted by close(): every attempt listens to it, so close() ends held long-polls at once. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly cfg: TransportConfig) {
     this.ownsDispatcher = !cfg.dispatcher;
@@ -195,6 +213,8 @@ export class Transport {
     };
     if (cfg.apiKey) this.fixedHeaders['x-api-key'] = cfg.apiKey;
     this.basePath = new URL(cfg.baseUrl).pathname;
+    // One listener per attempt in flight: 64 concurrent samples are normal, not a leak.
+    setMaxListeners(0, this.closing.signal);
   }
 
   get baseUrl(): string {
@@ -207,8 +227,20 @@ export class Transport {
     return this.cfg.apiKey;
   }
 
+  /**
+   * Ends every request in flight (a held long-poll would otherwise keep close() waiting up to
+   * 20 s); those calls reject with CancelledError, since the owner chose to stop them.
+   */
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    if (this.ownsDispatcher) await this.dispatcher.destroy();
+  }
+
+  /** A backoff or pending wait that ends early on cancellation or close(). */
+  wait(ms: number, ctx: CallContext): Promise<void> {
+    return sleep(ms, ctx, this.closing.signal);
   }
 
   /** Replaces every occurrence of the key; applied to all text that can reach an error or a log. */
@@ -242,6 +274,7 @@ export class Transport {
    */
   async send(spec: RequestSpec, ctx: CallContext, attempt: number, idempotencyKey?: string): Promise<RawResponse> {
     throwIfCancelled(ctx);
+    if (this.closed) throw new TinkerError('This MinT client is closed; create a new one.');
     const url = this.url(spec.path, spec.query);
     const headers: Record<string, string> = { ...this.fixedHeaders, 'x-stainless-retry-count': String(attempt) };
     let body: string | undefined;
@@ -263,15 +296,32 @@ export class Transport {
     }
 
     const signal = ctx.signal;
+    // undici's own headers/body timers cost nothing extra per request but tick every ~0.5 s, so
+    // they bound the default 60 s attempt. A caller's signal, a deadline or a short timeout needs
+    // its own AbortController (and a precise timer), paid for only then.
+    let own: { ac: AbortController; timer: NodeJS.Timeout | undefined; onAbort: () => void } | undefined;
+    let timedOut = false;
+    const precise = ctx.deadline !== undefined || timeoutMs < PRECISE_TIMEOUT_BELOW_MS;
+    if (signal || precise) {
+      const ac = new AbortController();
+      const onAbort = () => ac.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.closing.signal.addEventListener('abort', onAbort, { once: true });
+      const timer = precise
+        ? setTimeout(() => {
+            timedOut = true;
+            ac.abort();
+          }, timeoutMs)
+        : undefined;
+      own = { ac, timer, onAbort };
+    }
     try {
-      // undici's own timers (headers, then body inactivity) instead of an AbortController and a
-      // setTimeout per attempt: same bound for JSON replies, and measurably cheaper per request.
       const res = await request(url, {
         method: spec.method,
         headers,
         body,
         dispatcher: this.dispatcher,
-        signal,
+        signal: own ? own.ac.signal : this.closing.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -288,8 +338,9 @@ export class Transport {
     } catch (err) {
       const durationMs = performance.now() - started;
       let out: Error;
-      if (signal?.aborted) out = new CancelledError(`${spec.method} ${logPath} was cancelled.`, { cause: signal.reason });
-      else if (isUndiciTimeout(err)) {
+      if (this.closed) out = new CancelledError(`${spec.method} ${logPath} was stopped: the MinT client was closed.`);
+      else if (signal?.aborted) out = new CancelledError(`${spec.method} ${logPath} was cancelled.`, { cause: signal.reason });
+      else if (timedOut || isUndiciTimeout(err)) {
         out = new APITimeoutError(
           `${spec.method} ${logPath} timed out after ${Math.round(timeoutMs)} ms. The server or network is slow; try again, or raise the timeout.`,
           { cause: err },
@@ -302,6 +353,12 @@ export class Transport {
       }
       this.emit({ method: spec.method, path: logPath, durationMs, attempt, error: out.message });
       throw out;
+    } finally {
+      if (own) {
+        clearTimeout(own.timer);
+        signal?.removeEventListener('abort', own.onAbort);
+        this.closing.signal.removeEventListener('abort', own.onAbort);
+      }
     }
   }
 
@@ -399,7 +456,7 @@ export class Transport {
       }
       const wait = delay ?? backoffMs(attempt);
       if (ctx.deadline !== undefined && Date.now() + wait >= ctx.deadline) throw failure;
-      await sleep(wait, ctx);
+      await this.wait(wait, ctx);
     }
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'undici';
 import {
+  CancelledError,
   DEFAULT_BASE_URL,
   ServiceClient,
   TinkerError,
@@ -110,6 +111,26 @@ describe('ServiceClient against the emulator', function () {
     const err = await caught(() => client.createSamplingClient({ base_model: BASE_MODEL }));
     assert.ok(err instanceof TinkerError);
     assert.match(err.message, /closed/);
+  });
+
+  it('close() ends a held long-poll at once: the call rejects with CancelledError, later calls say the client is closed', async () => {
+    await server.config({ latencyMs: 5_000, longPollMs: 4_000 });
+    const { client } = clientFor(server);
+    try {
+      const sampler = await client.createSamplingClient({ base_model: BASE_MODEL });
+      const pending = caught(() => sampler.sample({ prompt: prompt([1]), sampling_params: { max_tokens: 2 } }));
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      await client.close();
+      const err = await pending;
+      assert.ok(Date.now() - started < 1_000, 'close() waited for the long-poll');
+      assert.ok(err instanceof CancelledError, `${err.name}: ${err.message}`);
+      assert.match(err.message, /closed/);
+      const later = await caught(() => client.getServerCapabilities());
+      assert.ok(later instanceof TinkerError && /closed/.test(later.message));
+    } finally {
+      await server.config({ latencyMs: 0, longPollMs: 20_000 });
+    }
   });
 
   it('a base URL with a path prefix (/train) keeps it on every request', async () => {
