@@ -49,7 +49,7 @@ export function isMissingRoute(err: unknown): err is NotFoundError {
 export class RestClient {
   constructor(private readonly transport: Transport) {}
 
-  private async get<S extends z.ZodType>(
+  private async call<S extends z.ZodType>(
     operation: string,
     spec: Omit<RequestSpec, 'method'> & { method?: RequestSpec['method'] },
     schema: S,
@@ -64,7 +64,7 @@ export class RestClient {
   }
 
   async listTrainingRuns(page: PageOptions = {}, opts?: CallOptions): Promise<TrainingRunsResponse> {
-    return this.get(
+    return this.call(
       'Listing training runs',
       { path: 'api/v1/training_runs', query: { limit: page.limit ?? 20, offset: page.offset ?? 0, access_scope: page.access_scope } },
       TrainingRunsResponseSchema,
@@ -87,13 +87,13 @@ export class RestClient {
   }
 
   async getTrainingRun(runId: string, opts?: CallOptions): Promise<TrainingRun> {
-    return this.get('Getting a training run', { path: `api/v1/training_runs/${enc(runId)}` }, TrainingRunSchema, opts);
+    return this.call('Getting a training run', { path: `api/v1/training_runs/${enc(runId)}` }, TrainingRunSchema, opts);
   }
 
   /** A run's checkpoints; MinT answers 404 for a run that has none, which is [] here. */
   async listCheckpoints(runId: string, opts?: CallOptions): Promise<Checkpoint[]> {
     try {
-      const res = await this.get(
+      const res = await this.call(
         'Listing checkpoints',
         { path: `api/v1/training_runs/${enc(runId)}/checkpoints` },
         CheckpointsResponseSchema,
@@ -108,7 +108,7 @@ export class RestClient {
   }
 
   async listSessions(page: Omit<PageOptions, 'access_scope'> = {}, opts?: CallOptions): Promise<SessionsResponse> {
-    return this.get(
+    return this.call(
       'Listing sessions',
       { path: 'api/v1/sessions', query: { limit: page.limit ?? 20, offset: page.offset ?? 0 } },
       SessionsResponseSchema,
@@ -117,16 +117,16 @@ export class RestClient {
   }
 
   async getSession(sessionId: string, opts?: CallOptions): Promise<Session> {
-    return this.get('Getting a session', { path: `api/v1/sessions/${enc(sessionId)}` }, SessionSchema, opts);
+    return this.call('Getting a session', { path: `api/v1/sessions/${enc(sessionId)}` }, SessionSchema, opts);
   }
 
   async getSampler(samplerId: string, opts?: CallOptions): Promise<Sampler> {
-    return this.get('Getting a sampler', { path: `api/v1/samplers/${enc(samplerId)}` }, SamplerSchema, opts);
+    return this.call('Getting a sampler', { path: `api/v1/samplers/${enc(samplerId)}` }, SamplerSchema, opts);
   }
 
   async deleteCheckpoint(path: string, opts?: CallOptions): Promise<void> {
     const p = parseCheckpointPath(path);
-    await this.get(
+    await this.call(
       'Deleting a checkpoint',
       { method: 'DELETE', path: `api/v1/training_runs/${enc(p.training_run_id)}/checkpoints/${p.kind}/${enc(p.name)}` },
       z.unknown(),
@@ -159,7 +159,7 @@ export class RestClient {
 
   async getWeightsInfo(path: string, opts?: CallOptions): Promise<WeightsInfoResponse> {
     parseCheckpointPath(path);
-    return this.get(
+    return this.call(
       'Getting checkpoint info (weights_info)',
       { method: 'POST', path: 'api/v1/weights_info', body: { tinker_path: path } },
       WeightsInfoResponseSchema,
