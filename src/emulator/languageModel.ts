@@ -60,10 +60,14 @@ export class LanguageModel implements BaseShape {
     for (const id of t.get_vocab(true).values()) if (id > maxId) maxId = id;
     this.vocabSize = maxId + 1;
 
-    // Paragraphs end in <|im_end|> and are separated by a blank line, so a prompt ending in a
-    // chat template's blank line starts a paragraph, and the model knows when to stop.
+    // Each paragraph follows a newline token and ends in <|im_end|>, so a prompt ending the way
+    // the Qwen3 chat template ends ("assistant\n", or "</think>\n\n") starts a paragraph, and
+    // the model knows when to stop. The two newline tokens alternate so both lead somewhere.
     const paragraphs = corpus.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
-    const seq = t.encode(paragraphs.join('<|im_end|>\n\n') + '<|im_end|><|endoftext|>', { add_special_tokens: false }).ids;
+    const newlines = [t.encode('\n', { add_special_tokens: false }).ids, t.encode('\n\n', { add_special_tokens: false }).ids];
+    const seq: number[] = [];
+    paragraphs.forEach((p, i) => seq.push(...newlines[i % 2]!, ...t.encode(p, { add_special_tokens: false }).ids, imEnd));
+    seq.push(eot);
 
     const ids = [...new Set(seq)].sort((a, b) => a - b);
     this.nActive = ids.length;
