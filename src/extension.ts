@@ -11,6 +11,7 @@ import { EnvKeyDetector } from './vscode/envFile';
 import { ErrorPresenter } from './vscode/errorPresenter';
 import { Log } from './vscode/log';
 import { Operations } from './vscode/operations';
+import { SampleDocuments } from './vscode/sampleDocuments';
 import { ApiKeyStore } from './vscode/secrets';
 import type { Services } from './vscode/services';
 import { isLoopback, readSettings } from './vscode/settings';
@@ -45,13 +46,14 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
       settings: () => ({ ...readSettings(), serverUrl: clients.server()?.url }),
     });
     const operations = new Operations(clients, presenter, statusBar, diagnostics, log);
-    const services: Services = { context, log, keys, clients, statusBar, diagnostics, presenter, operations, emulator };
+    const samples = new SampleDocuments();
+    const services: Services = { context, log, keys, clients, statusBar, diagnostics, presenter, operations, emulator, samples };
     const envKeys = new EnvKeyDetector(keys, context.workspaceState, log);
 
     emulator.onExit = () => { clients.useEmulator(undefined); statusBar.setConnection('offline'); };
     statusBar.setModel(readSettings().defaultModel);
     context.subscriptions.push(
-      log, statusBar, diagnostics, keys, clients, emulator, envKeys,
+      log, statusBar, diagnostics, keys, clients, emulator, envKeys, samples,
       ...registerCommands(services, { detectEnvKey: () => envKeys.check(true) }),
       new StartView(),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('mint.defaultModel')) statusBar.setModel(readSettings().defaultModel); }),

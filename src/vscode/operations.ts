@@ -20,6 +20,8 @@ export interface OperationOptions {
   origin?: PresentContext['origin'];
   /** An AbortSignal of the caller (e.g. a progress notification's Cancel). */
   signal?: AbortSignal | undefined;
+  /** What Retry does; by default the operation again. Commands pass themselves so a retry also shows their result. */
+  retry?: (() => Promise<unknown>) | undefined;
 }
 
 /**
@@ -45,7 +47,7 @@ export class Operations {
 
   /** Resolves to the operation's result, or undefined when it failed (already shown) or was cancelled. */
   async run<T>(label: string, fn: (c: ActiveClient, t: OperationTracker) => Promise<T>, opts: OperationOptions = {}): Promise<T | undefined> {
-    const rerun = (): Promise<T | undefined> => this.run(label, fn, opts);
+    const rerun = opts.retry ?? ((): Promise<T | undefined> => this.run(label, fn, opts));
     const progress = this.statusBar.beginRequest();
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(opts.signal?.reason);

@@ -5,6 +5,7 @@ import type { EmulatorLauncher } from './emulatorLauncher';
 import type { ErrorPresenter } from './errorPresenter';
 import type { Log } from './log';
 import type { Operations } from './operations';
+import type { SampleDocuments } from './sampleDocuments';
 import type { ApiKeyStore } from './secrets';
 import type { MintStatusBar } from './statusBar';
 
@@ -24,4 +25,6 @@ export interface Services {
   presenter: ErrorPresenter;
   operations: Operations;
   emulator: EmulatorLauncher;
+  /** Read-only documents that show sampled text beside the editor. */
+  samples: SampleDocuments;
 }

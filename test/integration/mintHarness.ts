@@ -88,6 +88,8 @@ export function diagnosticsOf(uri: vscode.Uri): vscode.Diagnostic[] {
 
 export async function clearNotifications(): Promise<void> {
   await vscode.commands.executeCommand('notifications.clearAll');
+  // The workbench clears asynchronously; a toast raised right after could be swept away with the rest.
+  await sleep(250);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -37,7 +37,7 @@ async function sampleRange(s: Services, uri: vscode.Uri, range: vscode.Range, pr
       );
       t.requestId(reply.id);
       return { model, reply };
-    }, { origin: { uri, range } }),
+    }, { origin: { uri, range }, retry: () => sampleRange(s, uri, range, prompt) }),
   );
   if (!result) return;
   const { model, reply } = result;
@@ -48,7 +48,7 @@ async function sampleRange(s: Services, uri: vscode.Uri, range: vscode.Range, pr
     prompt + (choice?.text ?? ''),
     '',
   ].join('\n');
-  const out = await vscode.workspace.openTextDocument({ content, language: 'markdown' });
+  const out = await vscode.workspace.openTextDocument(s.samples.add(model, content));
   await vscode.window.showTextDocument(out, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: true });
 }
 

@@ -44,7 +44,7 @@ export async function checkConnection(s: Services): Promise<void> {
   const result = await s.operations.run('check connection', async ({ client, server, keySource }, t) => {
     const caps = await client.getServerCapabilities({ signal: t.signal });
     return { server, keySource, models: caps.supported_models.length };
-  });
+  }, { retry: () => checkConnection(s) });
   if (!result) return;
   if (result.server.origin !== 'emulator' && !result.keySource) {
     // Capabilities need no key on every server; say so rather than claim the key works.
@@ -57,7 +57,7 @@ export async function checkConnection(s: Services): Promise<void> {
 }
 
 export async function showModels(s: Services): Promise<void> {
-  const caps = await s.operations.run('list models', ({ client }, t) => client.getServerCapabilities({ signal: t.signal }));
+  const caps = await s.operations.run('list models', ({ client }, t) => client.getServerCapabilities({ signal: t.signal }), { retry: () => showModels(s) });
   if (!caps) return;
   if (caps.supported_models.length === 0) {
     void vscode.window.showWarningMessage('MinT: this server offers no models right now. Try again later or select another server.');

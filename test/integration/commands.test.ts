@@ -1,0 +1,229 @@
+// Every MinT command, run the way a user runs it (palette, quick picks, input boxes, buttons),
+// against a real emulator; what the workbench shows is read back through the UI bridge.
+import * as assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { ui } from './bridge';
+import { TEST_KEY, clearNotifications, configure, extensionApi, readMintLog, sleep, startTestEmulator, type TestEmulator } from './mintHarness';
+import type { MintExtensionApi } from '../../src/extension';
+
+const DEFAULTS = { baseUrl: undefined, maxRetries: undefined, timeoutSeconds: undefined, defaultModel: undefined, notificationLevel: undefined, sampleMaxTokens: undefined };
+
+describe('commands: each MinT command from the palette', function () {
+  this.timeout(60_000);
+  let emu: TestEmulator;
+  let api: MintExtensionApi;
+
+  before(async function () {
+    this.timeout(60_000);
+    emu = await startTestEmulator();
+    api = await extensionApi();
+    await configure({ ...DEFAULTS, baseUrl: emu.url, maxRetries: 0, sampleMaxTokens: 8 });
+  });
+
+  after(async () => {
+    await clearNotifications();
+    await api.services.keys.clear();
+    await configure(DEFAULTS);
+    await emu?.close();
+  });
+
+  beforeEach(async () => {
+    await clearNotifications();
+    await emu.clearFaults();
+  });
+
+  it('activates within its budget and says what it measured', async () => {
+    const { activateMs, moduleEvalMs } = api.activation;
+    assert.ok(activateMs > 0 && moduleEvalMs > 0, 'activation was not measured');
+    const results = process.env.MINT_TEST_RESULTS;
+    if (results) {
+      mkdirSync(results, { recursive: true });
+      writeFileSync(join(results, 'activation.json'), JSON.stringify({
+        measured: 'inside code-server\'s extension host: activate() wall time, and evaluation of dist/extension.js up to activate()',
+        activateMs, moduleEvalMs, totalMs: activateMs + moduleEvalMs, goalMs: 50,
+      }, null, 2));
+    }
+    // The goal is 50 ms; the bound here leaves room for a loaded 2-core machine, the figure goes to the bench.
+    assert.ok(activateMs + moduleEvalMs < 250, `activation took ${(activateMs + moduleEvalMs).toFixed(1)} ms`);
+  });
+
+  it('MinT: Set API Key stores the typed key in secret storage, never in settings or the log', async () => {
+    await ui.runFromPalette('MinT: Set API Key');
+    await ui.waitFor(async () => (await ui.query('.quick-input-widget input[type="password"]')).length > 0, 5_000, 'a password input box');
+    await ui.type(TEST_KEY);
+    await ui.pressKeys('Enter');
+    await ui.waitForNotification('MinT: API key saved.');
+    const key = await api.services.keys.resolve();
+    assert.equal(key?.key, TEST_KEY);
+    assert.equal(key?.source, 'secret storage');
+    const inspected = JSON.stringify(vscode.workspace.getConfiguration('mint'));
+    assert.ok(!inspected.includes(TEST_KEY), 'the key ended up in settings');
+    assert.ok(!(await readMintLog(api)).includes(TEST_KEY), 'the key is in the log');
+  });
+
+  it('MinT: Check Connection reports the server, its models and where the key came from', async () => {
+    await ui.runFromPalette('MinT: Check Connection');
+    const n = await ui.waitForNotification('MinT: connected to');
+    assert.ok(n.message.includes(emu.url) && n.message.includes('4 models available') && n.message.includes('key from secret storage'), n.message);
+    await ui.waitFor(async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: connected')), 5_000, 'the status bar to say connected');
+    const seen = (await emu.requests(20)).filter((r) => r.path === '/api/v1/get_server_capabilities');
+    assert.ok(seen.length > 0 && seen.every((r) => !JSON.stringify(r.headers).includes(TEST_KEY)), 'the request did not arrive, or the emulator log kept the key');
+  });
+
+  it('MinT: Show Models lists the server\'s models; picking one makes it the default', async () => {
+    await ui.runFromPalette('MinT: Show Models');
+    const rows = await ui.waitFor(async () => { const r = await ui.query('.quick-input-list .monaco-list-row'); return r.length >= 4 ? r : undefined; }, 10_000, 'the model list');
+    assert.ok(rows.some((r) => r.includes('Qwen/Qwen3-0.6B') && r.includes('context 32768')), rows.join(' | '));
+    await ui.type('Qwen3-4B-Instruct');
+    await ui.pressKeys('Enter');
+    await ui.waitFor(() => vscode.workspace.getConfiguration('mint').get('defaultModel') === 'Qwen/Qwen3-4B-Instruct-2507', 5_000, 'mint.defaultModel to change');
+    await ui.waitFor(async () => (await ui.statusBar()).some((i) => i.text.includes('Qwen/Qwen3-4B-Instruct-2507')), 5_000, 'the model in the status bar');
+  });
+
+  it('MinT: Sample Selection samples the selection with the current model and opens the result beside', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'prompts.md'));
+    const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+    const line = doc.lineAt(2);
+    editor.selection = new vscode.Selection(line.range.start, line.range.end);
+    await ui.runFromPalette('MinT: Sample Selection');
+    const out = await ui.waitFor(() => vscode.window.visibleTextEditors.find((e) => e.document.getText().startsWith('<!-- MinT sample')), 15_000, 'the sample to open beside');
+    const text = out.document.getText();
+    assert.ok(text.includes('model Qwen/Qwen3-4B-Instruct-2507') && text.includes(line.text), text);
+    assert.notEqual(out.viewColumn, vscode.ViewColumn.One, 'the result did not open beside');
+    const req = (await emu.requests(10)).reverse().find((r) => r.path === '/oai/api/v1/completions') as { body?: { model?: string; prompt?: string } } | undefined;
+    assert.equal(req?.body?.model, 'Qwen/Qwen3-4B-Instruct-2507');
+    assert.equal(req?.body?.prompt, line.text);
+
+    const id = /id (cmpl-[\w-]+)/.exec(text)?.[1];
+    assert.ok(id, `no completion id in: ${text.split('\n')[0]}`);
+    await vscode.env.clipboard.writeText('');
+    await ui.runFromPalette('MinT: Copy Last Request ID');
+    assert.equal(await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the clipboard'), id);
+  });
+
+  it('MinT: Sample Selection without an editor explains what to do', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await ui.runFromPalette('MinT: Sample Selection');
+    await ui.waitForNotification('open a file and select the text');
+  });
+
+  it('MinT: Retry Last Failed Request repeats the request that failed', async () => {
+    await api.services.keys.store(TEST_KEY);
+    await ui.runFromPalette('MinT: Retry Last Failed Request');
+    await ui.waitForNotification('nothing to retry');
+    await clearNotifications();
+    await emu.fault({ route: '/api/v1/get_server_capabilities', times: 1, status: 503, body: { detail: 'warming up' } });
+    await ui.runFromPalette('MinT: Check Connection');
+    await ui.waitForNotification('server error (HTTP 503)');
+    await clearNotifications();
+    await ui.runFromPalette('MinT: Retry Last Failed Request');
+    await ui.waitForNotification('MinT: connected to');
+    const caps = (await emu.requests(20)).filter((r) => r.path === '/api/v1/get_server_capabilities').slice(-2);
+    assert.deepEqual(caps.map((r) => r.status), [503, 200]);
+  });
+
+  it('the last-error status item opens the failure\'s details with Copy request_id', async () => {
+    await emu.fault({ route: '/api/v1/get_server_capabilities', times: 1, status: 500, body: { detail: 'db down' }, headers: { 'X-Trace-Id': 'trace-last-error' } });
+    await vscode.commands.executeCommand('mint.checkConnection');
+    await ui.waitForNotification('server error (HTTP 500)');
+    await clearNotifications();
+    await ui.clickStatusBarItem('MinT: server error');
+    const details = await ui.waitForNotification('MinT InternalServerError at');
+    assert.ok(details.message.includes('Request id: trace-last-error'), details.message);
+    assert.ok(details.actions.includes('Copy request_id'));
+    await vscode.env.clipboard.writeText('');
+    await ui.clickNotificationAction('Copy request_id', 'MinT InternalServerError at');
+    assert.equal(await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the clipboard'), 'trace-last-error');
+  });
+
+  it('MinT: Show Log opens the MinT output with request lines', async () => {
+    await ui.runFromPalette('MinT: Show Log');
+    const text = await ui.waitFor(async () => {
+      // Monaco renders spaces as no-break spaces.
+      const panel = (await ui.query('.part.panel')).join('\n').replace(/\u00a0/g, ' ');
+      return panel.includes('[client]') ? panel : undefined;
+    }, 10_000, 'the MinT log in the panel');
+    assert.ok(/\[client\] (GET|POST) \S+ -> \d{3} in \d+ ms/.test(text), `no request line with method, path, status and duration in the visible log: ${text.slice(-800)}`);
+    assert.ok(!text.includes(TEST_KEY));
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+  });
+
+  it('MinT: Clear API Key removes it; a remote server then asks for one instead of sending requests', async () => {
+    await ui.runFromPalette('MinT: Clear API Key');
+    await ui.waitForNotification('API key removed from secret storage');
+    assert.equal((await api.services.keys.resolve())?.source === 'secret storage', false);
+    await configure({ baseUrl: 'https://mint.macaron.im/train' });
+    await clearNotifications();
+    await vscode.commands.executeCommand('mint.checkConnection');
+    const n = await ui.waitForNotification('No MinT API key is set for mint.macaron.im');
+    assert.deepEqual(n.actions, ['Set API Key', 'Start Local Emulator', 'Select Server']);
+    await ui.waitFor(async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: no key')), 5_000, 'the status bar to say no key');
+  });
+
+  it('a plain http:// server that is not loopback is refused before the key is sent', async () => {
+    await api.services.keys.store(TEST_KEY);
+    await configure({ baseUrl: 'http://mint.example.com/train' });
+    const before = (await emu.requests(100)).length;
+    await vscode.commands.executeCommand('mint.checkConnection');
+    const n = await ui.waitForNotification('MinT refuses http://mint.example.com');
+    assert.ok(n.message.includes('unencrypted') && n.message.includes('https://'), n.message);
+    assert.deepEqual(n.actions, ['Select Server', 'Open Settings']);
+    assert.equal((await emu.requests(100)).length, before);
+  });
+
+  it('MinT: Select Server takes a custom URL and checks it', async () => {
+    await ui.runFromPalette('MinT: Select Server');
+    await ui.waitFor(async () => (await ui.query('.quick-input-list .monaco-list-row')).some((r) => r.includes('MinT China')), 5_000, 'the server list');
+    const rows = await ui.query('.quick-input-list .monaco-list-row');
+    for (const s of ['MinT (global)', 'https://mint.macaron.im/train', 'MinT China', 'https://mintcn.macaron.xin/train', 'Local emulator', 'Custom URL']) {
+      assert.ok(rows.some((r) => r.includes(s)), `the server list lacks ${s}: ${rows.join(' | ')}`);
+    }
+    await ui.type('Custom URL');
+    await ui.pressKeys('Enter');
+    await ui.waitFor(async () => (await ui.query('.quick-input-widget .quick-input-box input')).length > 0, 5_000, 'the URL input');
+    await ui.pressKeys('Control+a');
+    await ui.type(emu.url);
+    await ui.pressKeys('Enter');
+    await ui.waitForNotification('MinT: connected to');
+    const inspected = vscode.workspace.getConfiguration('mint').inspect('baseUrl');
+    assert.equal(inspected?.globalValue, emu.url);
+    assert.equal(inspected?.workspaceValue, undefined, 'the server must never be written to the workspace');
+  });
+
+  it('MinT: Start Local Emulator runs the bundled emulator and points MinT at it; Stop switches back', async () => {
+    await configure({ baseUrl: undefined });
+    await ui.runFromPalette('MinT: Start Local Emulator');
+    const started = await ui.waitForNotification('local emulator running at', 30_000);
+    const url = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(started.message)?.[1];
+    assert.ok(url, started.message);
+    assert.equal(api.services.clients.server()?.origin, 'emulator');
+    await clearNotifications();
+    await vscode.commands.executeCommand('mint.checkConnection');
+    const ok = await ui.waitForNotification('MinT: connected to');
+    assert.ok(ok.message.includes(url) && ok.message.includes('local emulator'), ok.message);
+    await ui.waitFor(async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: emulator')), 5_000, 'the status bar to say emulator');
+    const health = await fetch(`${url}/api/v1/healthz`);
+    assert.equal(health.status, 200);
+
+    await clearNotifications();
+    await ui.runFromPalette('MinT: Stop Local Emulator');
+    await ui.waitForNotification('local emulator stopped');
+    await assert.rejects(fetch(`${url}/api/v1/healthz`), 'the emulator still answers after Stop');
+    assert.equal(api.services.clients.server(), undefined);
+  });
+
+  it('with no server and no key, a request offers the local emulator, and its button starts it', async () => {
+    await api.services.keys.clear();
+    await configure({ baseUrl: undefined });
+    await vscode.commands.executeCommand('mint.checkConnection');
+    const n = await ui.waitForNotification('No MinT server is chosen yet');
+    assert.deepEqual(n.actions, ['Start Local Emulator', 'Select Server']);
+    await ui.clickNotificationAction('Start Local Emulator', 'No MinT server is chosen yet');
+    await ui.waitForNotification('local emulator running at', 30_000);
+    await vscode.commands.executeCommand('mint.stopEmulator');
+    await sleep(100);
+  });
+});
