@@ -32,18 +32,31 @@ export function formatCheckpointPath(scheme: Scheme, runId: string, checkpointId
   return `${scheme}://${runId}/${checkpointId}`;
 }
 
-/** MinT rewrites every `tinker://` string in a request body to `mint://` before routing. */
+/**
+ * MinT rewrites every `tinker://` string in a request body to `mint://` before routing. The walk
+ * mutates in place and only ever assigns strings, so a `__proto__` key in a body cannot swap
+ * an object's prototype.
+ */
 export function rewriteTinkerUris(value: unknown): unknown {
   if (typeof value === 'string') return value.startsWith('tinker://') ? `mint://${value.slice(9)}` : value;
   if (Array.isArray(value)) {
-    // Token arrays are the bulk of most bodies: skip them without allocating.
+    // Token arrays are the bulk of most bodies: skip them without walking.
     if (value.length > 0 && typeof value[0] === 'number') return value;
-    for (let i = 0; i < value.length; i++) value[i] = rewriteTinkerUris(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      if (typeof v === 'string') value[i] = rewriteTinkerUris(v);
+      else rewriteTinkerUris(v);
+    }
     return value;
   }
   if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    for (const k of Object.keys(o)) o[k] = rewriteTinkerUris(o[k]);
+    for (const k of Object.keys(o)) {
+      const v = o[k];
+      if (typeof v === 'string') {
+        if (v.startsWith('tinker://')) Object.defineProperty(o, k, { value: `mint://${v.slice(9)}`, enumerable: true, writable: true, configurable: true });
+      } else rewriteTinkerUris(v);
+    }
   }
   return value;
 }

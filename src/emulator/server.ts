@@ -202,6 +202,8 @@ export class HttpFront {
   }
 
   private write(res: ServerResponse, reply: Reply, rule: FaultRule | undefined): void {
+    // The client may have gone while a fault delayed us or a long-poll held the reply.
+    if (res.destroyed || res.writableEnded) return;
     const { payload, length, contentType } = serialise(reply);
     const headers: Record<string, string> = {
       'Content-Type': rule?.contentType ?? contentType,

@@ -36,8 +36,7 @@ function candidateDirs(): string[] {
   return [...new Set(dirs)];
 }
 
-export function findTokenizerDir(): string {
-  const tried = candidateDirs();
+export function findTokenizerDir(tried: string[] = candidateDirs()): string {
   const found = tried.find((d) => FILES.every((f) => existsSync(join(d, f))));
   if (found) return found;
   throw new Error(

@@ -27,7 +27,7 @@ describe('emulator: futures and long-poll', function () {
     assert.equal(r.status, 200);
     assert.equal(r.json.type, 'sample');
     assert.equal(r.json.sequences[0].tokens.length, 4);
-    assert.ok(waited >= 120 && waited < 150 + 60, `one poll, answered at completion (waited ${waited.toFixed(1)} ms)`);
+    assert.ok(waited >= 120 && waited < 150 + 120, `one poll, answered at completion, not at the 2 s window (waited ${waited.toFixed(1)} ms)`);
   });
 
   it('wakes every held poll of a future at once, with no polling timer between', async () => {
@@ -37,7 +37,7 @@ describe('emulator: futures and long-poll', function () {
     const polls = await Promise.all([1, 2, 3].map(() => post(emu.url, '/api/v1/retrieve_future', { request_id: id }).then((r) => ({ r, t: performance.now() - t0 }))));
     for (const { r, t } of polls) {
       assert.equal(r.status, 200);
-      assert.ok(t < 100 + 50, `answered ${t.toFixed(1)} ms after submit`);
+      assert.ok(t < 100 + 120, `answered ${t.toFixed(1)} ms after submit, not at the 2 s window`);
     }
   });
 

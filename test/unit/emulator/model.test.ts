@@ -4,12 +4,21 @@ import { LoraAdapter } from '../../../src/emulator/lora';
 import { computeLoss, LOSS_FNS, type PreparedDatum } from '../../../src/emulator/losses';
 import { gaussian, seededRng } from '../../../src/emulator/rng';
 import { generate } from '../../../src/emulator/sampler';
+import { findTokenizerDir } from '../../../src/emulator/tokenizer';
 
 /** The model's maths, checked directly: gradients against finite differences, and its cost. */
 describe('emulator: model', function () {
   const model = loadLanguageModel();
   const text = 'The copper kettle whistles in the garden while the train waits.';
   const tokens = model.encode(text);
+
+  it('finds the bundled Qwen3 tokenizer, and names every place tried plus the fix when it is missing', () => {
+    assert.match(findTokenizerDir(), /tokenizer-qwen3[\\/]models|tokenizers[\\/]Qwen3/);
+    assert.throws(
+      () => findTokenizerDir(['/nonexistent/one', '/nonexistent/two']),
+      (err: Error) => /\/nonexistent\/one/.test(err.message) && /\/nonexistent\/two/.test(err.message) && /scripts\/build\.mjs/.test(err.message) && /MINT_EMULATOR_TOKENIZER_DIR/.test(err.message),
+    );
+  });
 
   it('has a normalised distribution over the whole vocabulary, with or without an adapter', () => {
     const adapter = new LoraAdapter(4, model, 3);
