@@ -97,7 +97,8 @@ export class PlaygroundForm {
     this.models = models;
     this.checkpoints = checkpoints;
     const first = this.targets[0];
-    if (first && !first.choice && models[0]) first.choice = `base:${models[0].model_name}`;
+    // Until the list arrives the first row can only say "custom"; once models exist, default to one.
+    if (first && (!first.choice || (first.choice === 'custom' && !first.custom)) && models[0]) first.choice = `base:${models[0].model_name}`;
     this.renderTargets();
     this.validate();
   }
@@ -162,11 +163,21 @@ export class PlaygroundForm {
         opts.push(h('vscode-option', { value: `path:${c.path}`, description: `checkpoint of ${c.base_model}` }, `${c.run_id} / ${c.name}`));
       }
       opts.push(h('vscode-option', { value: 'custom' }, 'Checkpoint path (mint:// or tinker://)…'));
+      const values = opts.map((o) => o.getAttribute('value') ?? '');
+      if (!values.includes(t.choice)) {
+        if (t.choice.startsWith('path:')) {
+          // A path the server does not list (yet): keep it, as free text.
+          t.custom = t.choice.slice(5);
+          t.choice = 'custom';
+        } else if (t.choice.startsWith('base:')) {
+          // Restored from a draft before the model list arrived, or a model the server dropped: keep it visible.
+          opts.unshift(h('vscode-option', { value: t.choice, description: 'not in the server list' }, t.choice.slice(5)));
+        } else if (t.choice !== 'custom') {
+          t.choice = values[0] === 'custom' ? 'custom' : (values[0] ?? 'custom');
+        }
+      }
       select.append(...opts);
-      const known = opts.some((o) => o.getAttribute('value') === t.choice);
-      select.value = known ? t.choice : t.choice.startsWith('path:') ? 'custom' : (opts[0]?.getAttribute('value') ?? 'custom');
-      if (!known && t.choice.startsWith('path:')) t.custom = t.choice.slice(5);
-      t.choice = select.value;
+      select.value = t.choice;
       select.addEventListener('change', () => {
         t.choice = select.value;
         this.renderTargets();

@@ -1,0 +1,226 @@
+// The playground in a real VS Code (code-server + Chromium), driven through its webview as a
+// person would (fill, click, read), against a MinT emulator on 127.0.0.1 with fault injection.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import { startEmulator } from '../../src/emulator/index';
+import { Datum, ServiceClient } from '../../src/mint/index';
+import { loadTokenizer, type MintTokenizer } from '../../src/mint/tokenizer';
+import type { MintExtensionApi } from '../../src/extension';
+import type { PlaygroundSession } from '../../src/vscode/playground/session';
+import { HistoryStore } from '../../src/vscode/playground/history';
+import { ui } from './bridge';
+
+const root = join(__dirname, '../../..');
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { publisher: string; name: string };
+const KEY = 'sk-mint-playground-SECRET-7f3a9c01d2';
+const BASE = 'Qwen/Qwen3-0.6B';
+// "Parameters" is a heading only the playground's page shows: it picks our webview among others.
+const W = { frameContains: 'Parameters' };
+const q = (sel: string) => ui.webviewQuery(sel, W);
+const click = (sel: string) => ui.webviewClick(sel, W);
+const fill = (sel: string, value: string) => ui.webviewFill(sel, value, W);
+const count = async (sel: string) => (await q(sel)).length;
+
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+
+async function control(emu: Emulator, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${emu.url}/_emulator/${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  assert.ok(res.ok, `emulator control ${method} ${path}: ${res.status}`);
+  const text = await res.text();
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function sentPrompts(emu: Emulator): Promise<number[][]> {
+  const log = (await control(emu, 'GET', 'requests?limit=1000')) as Array<{ path: string; body: { prompt?: { chunks: Array<{ tokens: number[] }> } } }>;
+  return log.filter((r) => r.path.endsWith('/api/v1/asample')).map((r) => r.body.prompt!.chunks[0]!.tokens);
+}
+
+describe('playground: sample, compare, cancel, recover, history (real VS Code, emulator)', function () {
+  this.timeout(120_000);
+  let emu: Emulator;
+  let api: MintExtensionApi;
+  let session: PlaygroundSession;
+  let tok: MintTokenizer;
+  const checkpoints: string[] = [];
+
+  before(async function () {
+    if (!ui.available) this.skip();
+    emu = await startEmulator({ host: '127.0.0.1', port: 0, faults: true, apiKey: KEY, log: () => undefined });
+    const ext = vscode.extensions.getExtension(`${manifest.publisher}.${manifest.name}`);
+    assert.ok(ext);
+    api = (await ext.activate()) as MintExtensionApi;
+    // The key reaches the extension the way a user's environment would give it.
+    process.env.MINT_API_KEY = KEY;
+    api.services.clients.useEmulator(emu.url);
+    tok = await loadTokenizer(BASE, { bundledDir: join(root, 'dist/tokenizers'), hub: false });
+
+    // Two sampler checkpoints of a tiny LoRA, so there is something real to compare.
+    const client = new ServiceClient({ baseUrl: emu.url, apiKey: KEY, heartbeatIntervalMs: 0, env: {} });
+    try {
+      const trainer = await client.createLoraTrainingClient({ base_model: BASE, rank: 4, seed: 7 });
+      const ids = tok.encode(' The sky is green. The sky is green. The sky is green.');
+      const d = Datum.from({ model_input: ids.slice(0, -1), loss_fn_inputs: { target_tokens: ids.slice(1) } });
+      for (const name of ['pg-early', 'pg-late']) {
+        for (let i = 0; i < 3; i++) await Promise.all([trainer.forwardBackward([d], 'cross_entropy'), trainer.optimStep({ learning_rate: 0.05 })]);
+        checkpoints.push((await trainer.saveWeightsForSampler(name)).path);
+      }
+    } finally {
+      await client.close();
+    }
+    session = await api.playground();
+  });
+
+  after(async () => {
+    delete process.env.MINT_API_KEY;
+    api?.services.clients.useEmulator(undefined);
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await emu?.close();
+  });
+
+  it('opens from the command and lists the models (with context length) and the trained checkpoints', async () => {
+    await vscode.commands.executeCommand('mint.openPlayground');
+    await ui.waitFor(() => count('[data-action="sample"]'), 20_000, 'the playground webview to render');
+    await ui.waitFor(() => session.snapshot().checkpoints.length >= 2 && session.snapshot().models.length > 0, 20_000, 'models and checkpoints to load');
+    assert.deepEqual(new Set(session.snapshot().checkpoints.map((c) => c.path)), new Set(checkpoints));
+    const options = await q('vscode-option');
+    assert.ok(options.some((o) => o.includes(BASE) && o.includes('32,768 ctx')), `model options: ${options.join(' | ')}`);
+    assert.ok(options.some((o) => o.includes('pg-late')), 'the checkpoint is offered');
+  });
+
+  it('samples in chat mode: the chat template goes out as tokens, tokens and logprobs come back', async () => {
+    await fill('vscode-textarea[data-message="0"] textarea', 'You answer in one word.');
+    await fill('vscode-textarea[data-message="1"] textarea', 'Name a colour.');
+    await click('details.params-box summary');
+    await fill('vscode-textfield[data-param="max_tokens"] input', '12');
+    await fill('vscode-textfield[data-param="seed"] input', '5');
+    await ui.waitFor(async () => (await q('[data-context="ok"]')).length, 15_000, 'the context-length line');
+    await click('[data-action="sample"]');
+    await ui.waitFor(() => count('.run:first-child .column[data-status="done"]'), 30_000, 'the chat sample');
+    const run = session.snapshot().recent[0]!;
+    const o = run.outcomes[0]!;
+    assert.equal(o.via, 'native');
+    const expected = tok.encode('<|im_start|>system\nYou answer in one word.<|im_end|>\n<|im_start|>user\nName a colour.<|im_end|>\n<|im_start|>assistant\n', { addSpecialTokens: false });
+    assert.deepEqual((await sentPrompts(emu)).at(-1), expected);
+    const spans = await count('.run:first-child .card .tk');
+    assert.equal(spans, o.samples![0]!.tokens!.ids.length);
+    assert.ok((await count('.run:first-child .card .tk.b0, .run:first-child .card .tk.b1, .run:first-child .card .tk.b2, .run:first-child .card .tk.b3, .run:first-child .card .tk.b4, .run:first-child .card .tk.b5')) === spans, 'every token is coloured by its logprob');
+    assert.deepEqual(await q('.run:first-child [data-request-id]'), [o.request_id]);
+    assert.ok((await q('.run:first-child [data-tps]'))[0]!.includes('tok/s'));
+  });
+
+  it('samples in raw mode: the text is tokenized as is', async () => {
+    await click('vscode-radio[data-mode="raw"]');
+    await ui.waitFor(() => count('vscode-textarea[data-prompt="raw"]'), 5_000, 'the raw prompt box');
+    await fill('vscode-textarea[data-prompt="raw"] textarea', 'Once upon a time');
+    await click('[data-action="sample"]');
+    await ui.waitFor(async () => session.snapshot().recent[0]?.prompt.mode === 'raw' && (await count('.run:first-child .column[data-status="done"]')), 30_000, 'the raw sample');
+    assert.deepEqual((await sentPrompts(emu)).at(-1), tok.encode('Once upon a time'));
+  });
+
+  it('compares two trained checkpoints side by side', async () => {
+    await click('[data-action="add-target"]'); // "Compare with…": the newest checkpoint
+    await click('[data-action="add-target"]'); // "Add model": the other one
+    await click('[aria-label="Remove model 1"]'); // drop the base model: checkpoint vs checkpoint
+    await ui.waitFor(async () => (await q('[data-action="sample"]'))[0]?.includes('Compare 2'), 5_000, 'the Compare 2 button');
+    await click('[data-action="sample"]');
+    await ui.waitFor(async () => (await count('.run:first-child .column[data-status="done"]')) === 2, 30_000, 'both columns');
+    const run = session.snapshot().recent[0]!;
+    assert.deepEqual(new Set(run.outcomes.map((o) => ('model_path' in o.target ? o.target.model_path : ''))), new Set(checkpoints));
+    assert.equal((await q('.run:first-child .col-head .target')).length, 2);
+    const shot = await ui.screenshot('playground-compare');
+    assert.ok(shot.endsWith('.png'));
+  });
+
+  it('cancel aborts a slow request (not just the spinner)', async () => {
+    await control(emu, 'POST', 'faults', { route: '/api/v1/asample', delayMs: 15_000, times: 2 });
+    try {
+      await click('[data-action="sample"]');
+      await ui.waitFor(() => count('.run:first-child .column[data-status="pending"]'), 10_000, 'the pending columns');
+      const t0 = Date.now();
+      await click('.run:first-child [data-action="cancel-run"]');
+      await ui.waitFor(async () => (await count('.run:first-child [data-cancelled]')) === 2, 10_000, 'both columns cancelled');
+      assert.ok(Date.now() - t0 < 8_000, `cancel took ${Date.now() - t0} ms`);
+      await ui.waitFor(() => session.snapshot().running === 0, 5_000, 'the run to end in the host');
+      assert.ok(session.snapshot().recent[0]!.outcomes.every((o) => o.status === 'cancelled'));
+      // A cancellation is not a failure: no error toast for it.
+      const toasts = await ui.notifications();
+      assert.ok(!toasts.some((n) => /cancel/i.test(n.message) && n.severity === 'error'), JSON.stringify(toasts));
+    } finally {
+      await control(emu, 'DELETE', 'faults');
+    }
+  });
+
+  it('shows a failed request inline with its request id, copies it, and recovers with Retry', async () => {
+    await control(emu, 'POST', 'faults', { route: '/api/v1/asample', futureError: { error: 'sampler crashed', category: 'system' }, times: 1 });
+    await click('[data-action="sample"]');
+    await ui.waitFor(() => count('.run:first-child [data-error-kind="RequestFailedError"]'), 30_000, 'the inline failure');
+    const [id] = await q('.run:first-child .error [data-request-id]');
+    assert.ok(id && id.length > 4, `request id shown: ${id}`);
+    await click('.run:first-child .error [data-action="copy-request-id"]');
+    await ui.waitFor(async () => (await ui.clipboard()) === id, 5_000, 'the request id on the clipboard');
+    const toast = await ui.waitForNotification(id!, 10_000);
+    assert.ok(toast.actions.includes('Copy request_id'), JSON.stringify(toast));
+    await click('.run:first-child .error [data-action="retry"]');
+    await ui.waitFor(async () => (await count('.run:first-child .column[data-status="done"]')) === 2, 30_000, 'the retried run');
+    await vscode.commands.executeCommand('notifications.clearAll');
+  });
+
+  it('keeps the history across a webview reload and on disk, exports it, and never holds the key', async () => {
+    const before = session.history.list().map((h) => h.id);
+    assert.ok(before.length >= 6, `history has ${before.length} runs`);
+    await vscode.commands.executeCommand('workbench.action.webview.reloadWebviewAction');
+    // The page starts empty; everything on it after `ready` came from the host's replay.
+    await ui.waitFor(async () => (await q('[data-history-count]'))[0]?.includes(`(${before.length})`), 20_000, 'the replayed history count');
+    assert.ok((await count('.run')) >= 1, 'recent runs replayed');
+    assert.ok((await count('.history-row')) > 0, 'history rows rendered');
+    // What a reloaded window does: a fresh store reading the same file.
+    const fresh = new HistoryStore(dirname(session.history.path), (s) => s, () => undefined);
+    await fresh.load();
+    assert.deepEqual(fresh.list().map((h) => h.id), before);
+    assert.ok(!readFileSync(session.history.path, 'utf8').includes(KEY), 'the key is in the history file');
+
+    const dir = mkdtempSync(join(tmpdir(), 'mint-export-'));
+    try {
+      const jsonl = vscode.Uri.file(join(dir, 'h.jsonl'));
+      const md = vscode.Uri.file(join(dir, 'h.md'));
+      await session.writeExport(jsonl, 'jsonl');
+      await session.writeExport(md, 'markdown');
+      const lines = readFileSync(jsonl.fsPath, 'utf8').trimEnd().split('\n');
+      assert.equal(lines.length, before.length);
+      const mdText = readFileSync(md.fsPath, 'utf8');
+      assert.match(mdText, /# MinT playground history/);
+      for (const t of [lines.join('\n'), mdText]) assert.ok(!t.includes(KEY));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const page = (await q('body')).join('\n');
+    assert.ok(!page.includes(KEY), 'the key is visible in the webview');
+  });
+
+  it('shows the request as Python and TypeScript code', async () => {
+    await click('[data-action="code"]');
+    await ui.waitFor(() => count('[data-code="python"]'), 10_000, 'the code view');
+    const [py] = await q('[data-code="python"]');
+    const [ts] = await q('[data-code="typescript"]');
+    assert.match(py!, /import mint/);
+    assert.match(py!, /create_sampling_client\(model_path=/);
+    assert.match(ts!, /createSamplingClient/);
+    assert.ok(!py!.includes(KEY) && !ts!.includes(KEY));
+    await ui.screenshot('playground-results');
+  });
+
+  it('opens as an editor panel with the same state (host-owned, replayed after ready)', async () => {
+    const runsInSidebar = await count('.run');
+    await vscode.commands.executeCommand('mint.openPlaygroundInEditor');
+    try {
+      // A second page, same session: it must show the same runs without sampling anything.
+      await ui.waitFor(async () => (await count('.run')) >= 2 * runsInSidebar, 20_000, 'the editor panel to replay the runs');
+      await ui.screenshot('playground-editor-panel');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    }
+  });
+});
