@@ -21,6 +21,18 @@ import {
 import { API_KEY, BASE_MODEL, TestServer, assertNoKey, caught, clientFor, prompt } from './support';
 
 const CAPS = '/api/v1/get_server_capabilities';
+const ADVICE: Record<number, RegExp> = {
+  400: /check its parameters/,
+  401: /check your MinT API key/,
+  403: /not allowed.*permissions/,
+  404: /check the id or path/,
+  409: /conflicts with existing state/,
+  422: /missing or has the wrong type/,
+  429: /wait a moment before trying again/,
+  500: /try again later.*request id/,
+  503: /try again later.*request id/,
+  418: /unexpected status/,
+};
 
 describe('client errors: each exception class from its real cause', function () {
   this.timeout(20_000);
@@ -73,6 +85,7 @@ describe('client errors: each exception class from its real cause', function () 
       assert.deepEqual(e.body, { detail: `injected ${status}` });
       assert.equal(e.request_id, `trace-${status}`);
       assert.match(e.message, new RegExp(`${status}.*injected ${status}`));
+      assert.match(e.message, ADVICE[status]!, 'the message should say what to do');
     });
   }
 
