@@ -134,6 +134,18 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     assert.ok(shot.endsWith('.png'));
   });
 
+  it('shows queue state, position and ETA while a request waits, then the result', async () => {
+    await control(emu, 'POST', 'faults', { route: '/api/v1/asample', futurePendingPolls: 4, times: 2 });
+    try {
+      await click('[data-action="sample"]');
+      const line = await ui.waitFor(async () => (await q('.run:first-child .queue')).find((t) => /position \d+/.test(t) && /ETA \d+ s/.test(t)), 20_000, 'a queue line with position and ETA');
+      assert.match(line, /^(Running|[a-z ]+) · /);
+      await ui.waitFor(async () => (await count('.run:first-child .column[data-status="done"]')) === 2, 60_000, 'the queued run to finish');
+    } finally {
+      await control(emu, 'DELETE', 'faults');
+    }
+  });
+
   it('cancel aborts a slow request (not just the spinner)', async () => {
     await control(emu, 'POST', 'faults', { route: '/api/v1/asample', delayMs: 15_000, times: 2 });
     try {
