@@ -1,0 +1,167 @@
+/**
+ * The playground page itself (dist/webview/playground.js) in headless Chromium: what it posts to
+ * the host and what it shows for the host's messages. The host side is covered in real VS Code
+ * (test/integration/playground.test.ts); here the page is driven alone so every case is cheap.
+ * The page's only outside contact is acquireVsCodeApi, stood in for by a recorder; nothing loads
+ * from the network (every request is aborted).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { WebviewToHost, type HostToWebview, type Run } from '../../../src/shared/playground';
+
+const root = process.cwd();
+const bundle = join(root, 'dist/webview/playground.js');
+
+async function send(page: Page, msg: unknown): Promise<void> {
+  await page.evaluate((m) => window.dispatchEvent(new MessageEvent('message', { data: m })), msg);
+}
+async function posted(page: Page): Promise<Array<{ type: string } & Record<string, unknown>>> {
+  return page.evaluate(() => (window as unknown as { __posted: Array<{ type: string } & Record<string, unknown>> }).__posted);
+}
+
+const run: Run = {
+  id: 'r1',
+  time: '2026-11-25T10:00:00.000Z',
+  prompt: { mode: 'raw', text: 'Hi' },
+  params: { max_tokens: 3, num_samples: 1, prompt_logprobs: true, topk_prompt_logprobs: 2 },
+  outcomes: [
+    {
+      target: { base_model: 'Qwen/Qwen3-0.6B' },
+      status: 'done',
+      via: 'native',
+      request_id: 'sample_abc',
+      latency_ms: 500,
+      prompt_tokens: 2,
+      prompt: { ids: [13048, 0], pieces: ['Hi', '!'], logprobs: [null, -0.5], topk: [null, [[0, '!', -0.5], [30, '?', -1.2]]] },
+      samples: [{ text: 'a<b>\n', stop_reason: 'stop', tokens: { ids: [64, 27, 65], pieces: ['a', '<b>', '\n'], logprobs: [-0.01, -2.5, -6] } }],
+    },
+  ],
+};
+
+describe('playground webview page (headless Chromium)', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  before(async function () {
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run "node scripts/build.mjs --only webview" first`);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, timeout: 30_000, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  });
+  after(async () => browser?.close());
+  beforeEach(async () => {
+    errors.length = 0;
+    page = await browser.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.route('**/*', (r) => r.abort());
+    await page.setContent(`<!doctype html><html><head><style>${readFileSync(join(root, 'media/playground.css'), 'utf8')}</style></head><body><div id="app"></div></body></html>`);
+    await page.evaluate('window.__name = (f) => f; window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m) })');
+    await page.addScriptTag({ content: readFileSync(bundle, 'utf8') });
+    const state: HostToWebview = { type: 'state', models: [{ model_name: 'Qwen/Qwen3-0.6B', max_context_length: 100 }], checkpoints: [{ path: 'mint://run1/sampler_weights/s1', base_model: 'Qwen/Qwen3-0.6B', run_id: 'run1', name: 's1' }], runs: [], history: [] };
+    await send(page, state);
+  });
+  afterEach(async () => {
+    await page.close();
+    assert.deepEqual(errors, [], 'the page threw');
+  });
+
+  it('says ready first, and every message it posts fits the protocol', async () => {
+    await page.fill('vscode-textarea[data-message="1"] textarea', 'Hello');
+    await page.click('[data-action="sample"]');
+    const msgs = await posted(page);
+    assert.equal(msgs[0]!.type, 'ready');
+    for (const m of msgs) assert.ok(WebviewToHost.safeParse(m).success, `does not fit: ${JSON.stringify(m)}`);
+    const sample = msgs.find((m) => m.type === 'sample');
+    assert.ok(sample, 'no sample message');
+    assert.deepEqual(sample.target, { base_model: 'Qwen/Qwen3-0.6B' });
+    assert.deepEqual((sample.prompt as { messages: unknown }).messages, [{ role: 'user', content: 'Hello' }]);
+  });
+
+  it('validates parameters inline and blocks Sample until they are fixed', async () => {
+    await page.fill('vscode-textarea[data-message="1"] textarea', 'Hello');
+    await page.click('details.params-box summary');
+    await page.fill('vscode-textfield[data-param="max_tokens"] input', '');
+    await page.fill('vscode-textfield[data-param="top_p"] input', '1.5');
+    assert.equal(await page.textContent('[data-error="max_tokens"]'), 'Max tokens is required.');
+    assert.equal(await page.textContent('[data-error="top_p"]'), 'Top-p is at most 1.');
+    assert.match((await page.textContent('[data-blocker]')) ?? '', /Fix the parameters/);
+    await page.click('[data-action="sample"]', { force: true });
+    assert.ok(!(await posted(page)).some((m) => m.type === 'sample'), 'an invalid form was sent');
+    await page.fill('vscode-textfield[data-param="max_tokens"] input', '10');
+    await page.fill('vscode-textfield[data-param="top_p"] input', '0.9');
+    assert.equal(await page.locator('[data-blocker]').count(), 0);
+  });
+
+  it('blocks a prompt that would not fit the context, with the numbers', async () => {
+    await page.fill('vscode-textarea[data-message="1"] textarea', 'Hello');
+    await send(page, { type: 'tokenCount', target: 'Qwen/Qwen3-0.6B', count: 90, max_context_length: 100, tokenizer: { target: 'Qwen/Qwen3-0.6B', state: 'ready' } });
+    assert.match((await page.textContent('[data-context="over"]')) ?? '', /Prompt 90 tokens \+ max 64 = 154 of 100 context/);
+    assert.match((await page.textContent('[data-blocker]')) ?? '', /shorten the prompt or lower Max tokens/);
+  });
+
+  it('flags a weights/ path with the sampler_weights fix', async () => {
+    await page.click('[data-action="add-target"]');
+    await page.evaluate(() => {
+      const sel = document.querySelectorAll<HTMLElement & { value: string }>('vscode-single-select[data-target]')[1]!;
+      sel.value = 'custom';
+      sel.dispatchEvent(new Event('change'));
+    });
+    await page.fill('vscode-textfield[data-target-path="1"] input', 'mint://run1/weights/step5');
+    assert.match((await page.textContent('[data-error="target-1"]')) ?? '', /use mint:\/\/run1\/sampler_weights\/step5/);
+  });
+
+  it('renders a result: coloured tokens, escaped text, hover with id, logprob and top-k', async () => {
+    await send(page, { type: 'run', run });
+    assert.equal(await page.locator('.card .tk').count(), 3);
+    assert.deepEqual(await page.locator('.card .tk').evaluateAll((els) => els.map((e) => e.className)), ['tk b0', 'tk b3', 'tk b5']);
+    assert.equal(await page.locator('.card .tk').nth(1).textContent(), '<b>', 'token text is shown literally, not as HTML');
+    assert.equal(await page.locator('.card b').count(), 0);
+    assert.equal(await page.textContent('[data-request-id]'), 'sample_abc');
+    assert.match((await page.textContent('[data-tps]')) ?? '', /6\.0 tok\/s/);
+    await page.click('details.prompt-lp summary');
+    await page.hover('.prompt-lp .tk[data-i="1"]');
+    const tip = (await page.textContent('.tip')) ?? '';
+    assert.match(tip, /token 0/);
+    assert.match(tip, /logprob -0\.500/);
+    assert.match(tip, /top-2/);
+    assert.match(tip, /"\?" #30/);
+    await page.click('[data-action="copy-request-id"]');
+    assert.deepEqual((await posted(page)).filter((m) => m.type === 'copy').at(-1), { type: 'copy', text: 'sample_abc', what: 'request_id' });
+  });
+
+  it('shows queue state, then a failure with its request id and Retry', async () => {
+    await send(page, { type: 'run', run: { ...run, id: 'r2', outcomes: [{ target: { base_model: 'Qwen/Qwen3-0.6B' }, status: 'pending' }] } });
+    await send(page, { type: 'queue', runId: 'r2', index: 0, queue: { queue_state: 'paused_capacity', queue_position: 3, queue_depth: 9, eta_s: 12 } });
+    assert.equal(await page.textContent('.queue'), 'paused capacity · position 3 of 9 · ETA 12 s');
+    assert.equal(await page.locator('[data-action="cancel-run"]').count(), 1);
+    await send(page, { type: 'outcome', runId: 'r2', index: 0, outcome: { target: { base_model: 'Qwen/Qwen3-0.6B' }, status: 'failed', error: { kind: 'RequestFailedError', message: 'MinT could not complete it.', request_id: 'sample_xyz' } } });
+    assert.equal(await page.textContent('.error [data-request-id]'), 'sample_xyz');
+    await page.click('.error [data-action="retry"]');
+    const rerun = (await posted(page)).find((m) => m.type === 'rerun');
+    assert.equal(rerun?.historyId, 'r2');
+  });
+
+  it('ignores host messages that do not fit the protocol', async () => {
+    await send(page, { type: 'run', run: { id: 'bad id with spaces', outcomes: [] } });
+    await send(page, { type: 'nonsense' });
+    await send(page, '<img src=x onerror=alert(1)>');
+    assert.equal(await page.locator('.run').count(), 0);
+  });
+
+  it('keeps 10,000 history entries to a few DOM rows', async () => {
+    const history = Array.from({ length: 10_000 }, (_, i) => ({ id: `h${i}`, time: '2026-11-25T10:00:00.000Z', title: `prompt ${i}`, models: ['m'], status: 'done' as const }));
+    await send(page, { type: 'history', history });
+    assert.equal(await page.textContent('[data-history-count]'), '(10,000)');
+    const rows = await page.locator('.history-row').count();
+    assert.ok(rows > 0 && rows < 60, `${rows} rows in the DOM`);
+    await page.locator('.history-viewport').evaluate((el) => (el.scrollTop = 46 * 5000));
+    await page.waitForFunction(() => document.querySelector('.history-row')?.getAttribute('data-index') !== '0');
+    const first = Number(await page.locator('.history-row').first().getAttribute('data-index'));
+    assert.ok(first > 4900 && first <= 5000, `first row after scrolling is ${first}`);
+    await page.locator('.history-row[data-index="5001"] [data-act="rerun"]').click();
+    assert.equal((await posted(page)).find((m) => m.type === 'rerun')?.historyId, 'h5001');
+  });
+});
