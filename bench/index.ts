@@ -14,6 +14,7 @@ interface Bench {
 const BENCHES: Bench[] = [
   { name: 'client', run: benchClient },
   { name: 'webviewRender', run: (root, print) => import('./webviewRender').then((m) => m.benchWebviewRender(root, print)) },
+  { name: 'activation', run: (root, print) => import('./activation').then((m) => m.benchActivation(root, print)) },
 ];
 
 async function main(): Promise<void> {

@@ -36,12 +36,12 @@ describe('commands: each MinT command from the palette', function () {
 
   it('activates within its budget and says what it measured', async () => {
     const { activateMs, moduleEvalMs } = api.activation;
-    assert.ok(activateMs > 0 && moduleEvalMs > 0, 'activation was not measured');
+    assert.ok(activateMs > 0 && moduleEvalMs >= 0, 'activation was not measured');
     const results = process.env.MINT_TEST_RESULTS;
     if (results) {
       mkdirSync(results, { recursive: true });
       writeFileSync(join(results, 'activation.json'), JSON.stringify({
-        measured: 'inside code-server\'s extension host: activate() wall time, and evaluation of dist/extension.js up to activate()',
+        measured: 'inside code-server\'s extension host: activate() wall time, and the bundle\'s module evaluation from its first statement to activate() (parsing is before any statement runs: bench/activation.ts measures it in plain Node)',
         activateMs, moduleEvalMs, totalMs: activateMs + moduleEvalMs, goalMs: 50,
       }, null, 2));
     }
