@@ -104,7 +104,8 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
           id: el.id,
           text: (label?.innerText ?? el.innerText ?? '').trim(),
           ariaLabel: label?.getAttribute('aria-label') ?? el.getAttribute('aria-label') ?? '',
-          hasCommand: el.classList.contains('has-command'),
+          // The workbench marks an item without a command as disabled (no pointer, no click).
+          hasCommand: !!label && !label.classList.contains('disabled'),
           backgroundColor: getComputedStyle(el).backgroundColor,
         };
       })),

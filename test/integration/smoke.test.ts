@@ -61,6 +61,19 @@ describe('smoke: VS Code, the extension and the UI bridge', function () {
     await assert.rejects(ui.runFromPalette(`No Such Command ${unique()}`, 1_500), /lists no command titled/);
   });
 
+  it('presses keys and types into the workbench as a person does', async () => {
+    await ui.pressKeys('F1');
+    await ui.type('Notifications: Show Notif');
+    const rows = await ui.waitFor(async () => {
+      const r = await ui.query('.quick-input-widget .quick-input-list .monaco-list-row .label-name');
+      return r.includes('Notifications: Show Notifications') ? r : undefined;
+    }, 5_000, 'the palette to filter on the typed text');
+    assert.ok(rows.length >= 1);
+    await ui.pressKeys('Escape');
+    await ui.waitFor(async () => (await ui.query('.quick-input-widget .quick-input-list .monaco-list-row')).length === 0
+      || (await ui.query('.quick-input-widget[style*="display: none"]')).length === 1, 5_000, 'the palette to close');
+  });
+
   it('shows a notification with its buttons, and a click on a button resolves it', async () => {
     const tag = unique();
     const choice = vscode.window.showInformationMessage(`Smoke ${tag}: pick one`, 'Alpha', 'Beta');
@@ -86,18 +99,26 @@ describe('smoke: VS Code, the extension and the UI bridge', function () {
     assert.deepEqual(warning.actions, ['Retry']);
   });
 
-  it('reads a status bar item: its text, and its tooltip on hover', async () => {
+  it('reads a status bar item: its text, its tooltip on hover, and clicks it', async () => {
     const tag = unique();
     const item = vscode.window.createStatusBarItem(`smoke.${tag}`, vscode.StatusBarAlignment.Left, 10_000);
+    let command: vscode.Disposable | undefined;
     try {
       item.text = `$(beaker) Smoke ${tag}`;
       item.tooltip = `Tooltip ${tag}`;
       item.show();
       const shown = await ui.waitFor(async () => (await ui.statusBar()).find((s) => s.text.includes(tag)), 5_000, 'the status bar item');
       assert.equal(shown.text, `Smoke ${tag}`, 'the codicon should render as an icon, not as text');
+      assert.equal(shown.hasCommand, false, JSON.stringify(shown));
       assert.equal(await ui.statusBarTooltip(`Smoke ${tag}`), `Tooltip ${tag}`);
+      const clicked = new Promise<void>((resolve) => { command = vscode.commands.registerCommand(`smoke.click.${tag}`, () => resolve()); });
+      item.command = `smoke.click.${tag}`;
+      await ui.waitFor(async () => (await ui.statusBar()).find((s) => s.text.includes(tag) && s.hasCommand), 5_000, 'the item to become clickable');
+      await ui.clickStatusBarItem(`Smoke ${tag}`);
+      await clicked;
     } finally {
       item.dispose();
+      command?.dispose();
     }
     await ui.waitFor(async () => !(await ui.statusBar()).some((s) => s.text.includes(tag)), 5_000, 'the item to leave the status bar');
   });
