@@ -32,6 +32,8 @@ export class EmulatorCore {
     readonly faultsEnabled: boolean,
     readonly log: (line: string) => void,
     dataDir: string | undefined,
+    /** Per-request lines cost a string per request; built only when someone reads them. */
+    readonly logRequests: boolean,
   ) {
     this.persistence = dataDir ? new Persistence(dataDir) : undefined;
     this.restoreRuns();

@@ -29,8 +29,10 @@ export interface EmulatorOptions {
   prefix?: string;
   /** In-flight samples at which X-Tinker-Sampling-Backpressure requests get 429 (default 64, MinT's). */
   samplingBackpressureLimit?: number;
-  /** Receives one line per request (never headers or keys) and warnings. */
+  /** Receives warnings and, unless `logRequests` is false, one line per request (never headers or keys). */
   log?: (line: string) => void;
+  /** Default true when `log` is given. */
+  logRequests?: boolean;
 }
 
 export interface Emulator {
@@ -58,6 +60,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     options.faults ?? false,
     options.log ?? (() => {}),
     options.dataDir,
+    options.log !== undefined && options.logRequests !== false,
   );
   // Fail here, with the tokenizer's fix in the message, rather than on the first sample.
   void core.model;

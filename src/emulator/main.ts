@@ -66,9 +66,9 @@ async function main(): Promise<void> {
   const { options, verbose, quiet } = parsed;
   // Per-request lines are opt-in: a parent that reads only the first stdout line must never
   // block this process on a full pipe.
+  options.logRequests = verbose && !quiet;
   options.log = (line) => {
-    if (quiet) return;
-    if (verbose || !/^(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) /.test(line)) process.stderr.write(`${line}\n`);
+    if (!quiet) process.stderr.write(`${line}\n`);
   };
   const emu = await startEmulator(options);
   process.stdout.write(`MinT emulator listening on ${new URL(emu.url).origin}\n`);

@@ -86,15 +86,17 @@ export class HttpFront {
       path = path.slice(this.prefix.length) || '/';
     }
 
-    const entry: LoggedRequest = this.core.requestLog.push({
+    // Only the control interface reads the request log, so without --faults nothing is kept.
+    const entry: LoggedRequest = {
       method,
       path,
-      query: Object.fromEntries(url.searchParams),
-      headers: redactHeaders(req.headers),
+      query: this.core.faultsEnabled ? Object.fromEntries(url.searchParams) : {},
+      headers: this.core.faultsEnabled ? redactHeaders(req.headers) : {},
       body: null,
       status: null,
       time: new Date(started).toISOString(),
-    });
+    };
+    if (this.core.faultsEnabled) this.core.requestLog.push(entry);
 
     let raw: Buffer;
     try {
@@ -198,7 +200,7 @@ export class HttpFront {
     entry.status = reply.status;
     if (rule?.headers) reply = { ...reply, headers: { ...reply.headers, ...rule.headers } };
     this.write(res, reply, rule);
-    this.core.log(`${entry.method} ${entry.path} ${rule?.drop === 'mid-body' ? 'dropped mid-body' : reply.status} ${Date.now() - started} ms`);
+    if (this.core.logRequests) this.core.log(`${entry.method} ${entry.path} ${rule?.drop === 'mid-body' ? 'dropped mid-body' : reply.status} ${Date.now() - started} ms`);
   }
 
   private write(res: ServerResponse, reply: Reply, rule: FaultRule | undefined): void {
