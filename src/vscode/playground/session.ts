@@ -59,7 +59,7 @@ export class PlaygroundSession implements vscode.Disposable {
         if (this.webviews.size) void this.loadModels();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('mint.tokenizer')) this.tokenizers.forget();
+        if (e.affectsConfiguration('mint.tokenizer') || e.affectsConfiguration('http')) this.tokenizers.forget();
       }),
     );
   }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
 import type { MintTokenizer } from '../../mint/tokenizer';
 import type { Log } from '../log';
 
@@ -14,6 +15,7 @@ export type TokenizerLookup = { tokenizer: MintTokenizer; problem?: undefined } 
  */
 export class PlaygroundTokenizers {
   private readonly failures = new Map<string, string>();
+  private network: Promise<Dispatcher | undefined> | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -37,7 +39,7 @@ export class PlaygroundTokenizers {
         localDir: cfg.get<string>('localPath', '').trim() || undefined,
         bundledDir: join(this.context.extensionPath, 'dist', 'tokenizers'),
         cacheDir: vscode.Uri.joinPath(this.context.globalStorageUri, 'tokenizers').fsPath,
-        hub: cfg.get<boolean>('downloadFromHub', true) ? { endpoint: process.env.HF_ENDPOINT, token } : false,
+        hub: cfg.get<boolean>('downloadFromHub', true) ? { endpoint: process.env.HF_ENDPOINT, token, dispatcher: await this.dispatcher() } : false,
         signal,
       });
       this.log.info('playground', `tokenizer for ${model}: ${t.source}`);
@@ -52,8 +54,15 @@ export class PlaygroundTokenizers {
     }
   }
 
+  /** Downloads go through the same proxy and CA settings as MinT requests (http.proxy, NODE_EXTRA_CA_CERTS). */
+  private dispatcher(): Promise<Dispatcher | undefined> {
+    this.network ??= import('../network').then((n) => n.buildDispatcher(n.readNetworkConfig()).dispatcher);
+    return this.network;
+  }
+
   forget(): void {
     this.failures.clear();
+    this.network = undefined;
     void import('../../mint/tokenizer').then((m) => m.clearTokenizerCache());
   }
 
