@@ -224,6 +224,25 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     await ui.screenshot('playground-results');
   });
 
+  it('with no server chosen, says so inline with the fix instead of failing silently', async () => {
+    const saved = { mint: process.env.MINT_BASE_URL, tinker: process.env.TINKER_BASE_URL };
+    delete process.env.MINT_BASE_URL;
+    delete process.env.TINKER_BASE_URL;
+    api.services.clients.useEmulator(undefined);
+    try {
+      await click('[data-action="sample"]');
+      await ui.waitFor(() => count('.run:first-child [data-error-kind="NoServerError"]'), 15_000, 'the inline NoServerError');
+      const [text] = await q('.run:first-child .error');
+      assert.match(text!, /Start the local emulator/);
+      assert.equal(await count('.run:first-child .error [data-request-id]'), 0, 'no request, so no request id');
+    } finally {
+      api.services.clients.useEmulator(emu.url);
+      if (saved.mint !== undefined) process.env.MINT_BASE_URL = saved.mint;
+      if (saved.tinker !== undefined) process.env.TINKER_BASE_URL = saved.tinker;
+      await vscode.commands.executeCommand('notifications.clearAll');
+    }
+  });
+
   it('opens as an editor panel with the same state (host-owned, replayed after ready)', async () => {
     const runsInSidebar = await count('.run');
     await vscode.commands.executeCommand('mint.openPlaygroundInEditor');

@@ -203,8 +203,8 @@ export class PlaygroundSession implements vscode.Disposable {
   private loadModels(force = false): Promise<void> {
     if (this.loadingModels && !force) return this.loadingModels;
     const p = (async () => {
-      let failure: ErrorInfo | undefined;
-      const ok = await this.s.operations.run('Load playground models', async ({ client }, t) => {
+      let failure = await this.clientProblem();
+      const ok = failure ? false : await this.s.operations.run('Load playground models', async ({ client }, t) => {
         try {
           const caps = await client.getServerCapabilities({ signal: t.signal });
           this.models = caps.supported_models.map((m) => ({ model_name: m.model_name, ...(typeof m.max_context_length === 'number' && m.max_context_length > 0 ? { max_context_length: m.max_context_length } : {}) }));
@@ -215,7 +215,7 @@ export class PlaygroundSession implements vscode.Disposable {
         this.checkpoints = await this.loadCheckpoints(client, t.signal);
         return true;
       });
-      if (!ok && !failure) failure = this.lastFailure();
+      if (!ok && !failure) this.s.log.warn('playground', 'loading models ended without a result (cancelled?)');
       this.broadcast({ type: 'models', models: this.models, checkpoints: this.checkpoints, ...(failure ? { error: failure } : {}) });
     })();
     this.loadingModels = p.finally(() => {
@@ -250,11 +250,18 @@ export class PlaygroundSession implements vscode.Disposable {
     return { kind: d.className, message: d.message, ...(d.requestId ? { request_id: d.requestId } : {}) };
   }
 
-  /** When the client could not even be built, the presenter has just shown why: reuse its words. */
-  private lastFailure(): ErrorInfo | undefined {
-    const last = this.s.presenter.lastFailure;
-    if (!last || Date.now() - last.at.getTime() > 5_000) return undefined;
-    return { kind: last.described.className, message: last.described.message, ...(last.described.requestId ? { request_id: last.described.requestId } : {}) };
+  /**
+   * Builds the client before an operation, so when that fails (no server chosen, no key, refused
+   * URL) the playground knows why and can say it inline; the presenter shows it as everywhere else.
+   */
+  private async clientProblem(): Promise<ErrorInfo | undefined> {
+    try {
+      await this.s.clients.getClient();
+      return undefined;
+    } catch (e) {
+      this.s.presenter.present(e);
+      return this.describe(e);
+    }
   }
 
   private async startRun(runId: string, targets: Target[], prompt: Prompt, params: Params): Promise<void> {
@@ -270,6 +277,11 @@ export class PlaygroundSession implements vscode.Disposable {
     await this.historyReady;
     void this.history.put(run).catch((e) => this.s.log.error('playground', `history write failed: ${(e as Error).message}`));
     try {
+      const problem = await this.clientProblem();
+      if (problem) {
+        targets.forEach((target, index) => this.setOutcome(run, index, { target, status: 'failed', error: problem }));
+        return;
+      }
       if (!this.models.length) await this.loadModels();
       await Promise.all(targets.map((target, index) => this.runTarget(run, index, target, controller.signal)));
     } finally {
@@ -319,9 +331,9 @@ export class PlaygroundSession implements vscode.Disposable {
     };
     await this.s.operations.run(label, body, { signal });
     if (!settled) {
-      // The client was never built (no server, no key): the presenter has said why; show it here too.
+      // The client failed to build between clientProblem() and here (settings changed mid-run); the presenter has said why.
       if (signal.aborted) this.setOutcome(run, index, { target, status: 'cancelled' });
-      else this.setOutcome(run, index, { target, status: 'failed', error: this.lastFailure() ?? { kind: 'Error', message: 'The request could not be sent. Show the MinT log for details.' } });
+      else this.setOutcome(run, index, { target, status: 'failed', error: { kind: 'Error', message: 'The request could not be sent: the MinT connection changed while it started. Run it again; the MinT log has details.' } });
     }
   }
 
