@@ -13,10 +13,12 @@ export interface EmulatorConfig {
   apiKey: string | undefined;
   /** In-flight samples above which a request sending X-Tinker-Sampling-Backpressure gets 429. */
   samplingBackpressureLimit: number;
+  /** A training model whose session sent no heartbeat for this long is stopped, as MinT does. */
+  heartbeatStaleMs: number;
 }
 
 /** MinT's defaults: 20 s long-poll, 64 samples in flight before backpressure. */
-export const DEFAULT_CONFIG: EmulatorConfig = { latencyMs: 0, longPollMs: 20_000, apiKey: undefined, samplingBackpressureLimit: 64 };
+export const DEFAULT_CONFIG: EmulatorConfig = { latencyMs: 0, longPollMs: 20_000, apiKey: undefined, samplingBackpressureLimit: 64, heartbeatStaleMs: 300_000 };
 
 /** The emulator's state and settings, shared by every route. */
 export class EmulatorCore {

@@ -29,6 +29,8 @@ export interface EmulatorOptions {
   prefix?: string;
   /** In-flight samples at which X-Tinker-Sampling-Backpressure requests get 429 (default 64, MinT's). */
   samplingBackpressureLimit?: number;
+  /** Session heartbeat silence after which training models are stopped (default 300 000 ms, MinT's). */
+  heartbeatStaleMs?: number;
   /** Receives warnings and, unless `logRequests` is false, one line per request (never headers or keys). */
   log?: (line: string) => void;
   /** Default true when `log` is given. */
@@ -56,6 +58,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       longPollMs: options.longPollMs ?? DEFAULT_CONFIG.longPollMs,
       apiKey: options.apiKey || undefined,
       samplingBackpressureLimit: options.samplingBackpressureLimit ?? DEFAULT_CONFIG.samplingBackpressureLimit,
+      heartbeatStaleMs: options.heartbeatStaleMs ?? DEFAULT_CONFIG.heartbeatStaleMs,
     },
     options.faults ?? false,
     options.log ?? (() => {}),

@@ -152,6 +152,7 @@ export const ControlConfigRequest = z.object({
   longPollMs: z.number().min(0).max(600_000).optional(),
   apiKey: z.string().min(1).nullable().optional(),
   samplingBackpressureLimit: int.min(1).optional(),
+  heartbeatStaleMs: z.number().min(1).optional(),
 });
 
 const OaiStop = z.union([z.string(), z.array(z.string())]).nullish();

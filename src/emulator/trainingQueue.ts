@@ -31,6 +31,7 @@ export function submitTrainingOp(
     if (model.parked.has(seqId)) throw detail(409, `seq_id ${seqId} is already waiting for its turn on model ${model.id}.`);
   }
   const requestId = core.futures.create(kind, { fault, expectedMs: core.config.latencyMs });
+  model.inFlight.add(requestId);
   const start = () => {
     model.busy = model.busy.then(
       () =>
@@ -39,6 +40,7 @@ export function submitTrainingOp(
             try {
               return work();
             } finally {
+              model.inFlight.delete(requestId);
               resolve();
             }
           });

@@ -47,6 +47,8 @@ export interface LiveModel {
   parked: Map<number, () => void>;
   /** Admitted seq_ids, so a retried POST gets its original future back instead of an error. */
   seen: Map<number, { requestId: string; payloadKey: string }>;
+  /** Futures of this model not yet finished, failed together if the model is stopped. */
+  inFlight: Set<string>;
   /** Tail of the operation chain: each op starts when the previous one has finished. */
   busy: Promise<void>;
 }

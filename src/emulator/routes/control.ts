@@ -30,8 +30,9 @@ export function registerControl(r: Router): void {
     if (body.longPollMs !== undefined) c.longPollMs = body.longPollMs;
     if (body.apiKey !== undefined) c.apiKey = body.apiKey ?? undefined;
     if (body.samplingBackpressureLimit !== undefined) c.samplingBackpressureLimit = body.samplingBackpressureLimit;
+    if (body.heartbeatStaleMs !== undefined) c.heartbeatStaleMs = body.heartbeatStaleMs;
     // Never echo the key back: report only whether one is set.
-    return json({ latencyMs: c.latencyMs, longPollMs: c.longPollMs, apiKeySet: c.apiKey !== undefined, samplingBackpressureLimit: c.samplingBackpressureLimit });
+    return json({ latencyMs: c.latencyMs, longPollMs: c.longPollMs, apiKeySet: c.apiKey !== undefined, samplingBackpressureLimit: c.samplingBackpressureLimit, heartbeatStaleMs: c.heartbeatStaleMs });
   });
   r.add('POST', '/_emulator/reset', (ctx) => {
     ctx.core.reset();

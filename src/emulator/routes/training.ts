@@ -14,8 +14,28 @@ import { checkContext, promptTokens, requireBaseModel } from './sampling';
 export function liveModel(core: EmulatorCore, modelId: string): LiveModel {
   const m = core.world.models.get(modelId);
   if (!m) throw detail(404, `Unknown model_id: ${modelId}. Create a training client (create_model) first; models do not survive an emulator restart, but their checkpoints do with --data-dir.`);
+  stopIfHeartbeatStale(core, m);
   m.run.lastRequestTime = new Date();
   return m;
+}
+
+/**
+ * MinT stops training whose client stopped heartbeating: its pending futures fail and the model
+ * goes away. Checked when the model is next used, so no timer runs for it.
+ */
+function stopIfHeartbeatStale(core: EmulatorCore, m: LiveModel): void {
+  const session = core.world.sessions.get(m.sessionId);
+  if (!session) return;
+  const silentMs = Date.now() - session.lastHeartbeat.getTime();
+  if (silentMs <= core.config.heartbeatStaleMs) return;
+  const limitS = (core.config.heartbeatStaleMs / 1000).toFixed(1);
+  for (const id of m.inFlight) core.futures.reject(id, { error: `Training session terminated due to stale heartbeat (> ${limitS}s)`, category: 'system' });
+  core.world.models.delete(m.id);
+  throw detail(
+    404,
+    `Model ${m.id} was stopped: session ${m.sessionId} sent no heartbeat for ${(silentMs / 1000).toFixed(1)} s (limit ${limitS} s). ` +
+      'Keep a session heartbeat every 10 s while training, then create a new training client; saved checkpoints are kept.',
+  );
 }
 
 /** Weights may be sent under any of these names; MinT insists on one of them. */
@@ -117,6 +137,7 @@ export function registerTraining(r: Router): void {
         lastSeq: 0,
         parked: new Map(),
         seen: new Map(),
+        inFlight: new Set(),
         busy: Promise.resolve(),
       });
       core.world.sessions.get(body.session_id)?.trainingRunIds.push(id);

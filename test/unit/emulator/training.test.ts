@@ -208,4 +208,30 @@ describe('emulator: training', function () {
     const info = await post(base, '/api/v1/weights_info', { tinker_path: res.path });
     assert.equal(info.status, 200);
   });
+
+  it('stops a model whose session stopped heartbeating (MinT ends such training), and keeps one that beats', async () => {
+    await post(base, '/_emulator/config', { heartbeatStaleMs: 150 });
+    try {
+      const data = [datum(encode('The clock is checked every week.'))];
+      const beating = await session(base);
+      const silent = await session(base);
+      const alive = await trainingModel(base, beating);
+      const doomed = await trainingModel(base, silent);
+      // Submitted while fresh, parked behind a missing seq_id 1, so still pending when it goes stale.
+      const parked = await post(base, '/api/v1/optim_step', { model_id: doomed, seq_id: 2, adam_params: { learning_rate: 0.01 } });
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        await post(base, '/api/v1/session_heartbeat', { session_id: beating, type: 'session_heartbeat' });
+      }
+      const ok = await post(base, '/api/v1/forward', { model_id: alive, forward_input: { data, loss_fn: 'cross_entropy' } });
+      assert.equal(ok.status, 200);
+      const stopped = await post(base, '/api/v1/forward', { model_id: doomed, forward_input: { data, loss_fn: 'cross_entropy' } });
+      assert.equal(stopped.status, 404);
+      assert.match(stopped.json.detail, /sent no heartbeat for [\d.]+ s \(limit 0\.1 s\)\. Keep a session heartbeat every 10 s/);
+      const { result } = await import('./helpers');
+      assert.deepEqual(await result(base, parked.json.request_id), { error: 'Training session terminated due to stale heartbeat (> 0.1s)', category: 'system' });
+    } finally {
+      await post(base, '/_emulator/config', { heartbeatStaleMs: 300_000 });
+    }
+  });
 });
