@@ -179,6 +179,7 @@ async function benchConcurrency(url: string, print: (l: string) => void): Promis
   const TOTAL = 1_000;
   const CONC = 64;
   const LATENCY = 50;
+  const TRIALS = 3;
   const ideal = (TOTAL / CONC) * LATENCY;
   await control(url, 'POST', 'reset');
   await control(url, 'POST', 'config', { latencyMs: LATENCY, longPollMs: 20_000 });
@@ -195,11 +196,18 @@ async function benchConcurrency(url: string, print: (l: string) => void): Promis
   try {
     const sampler = await client.createSamplingClient({ base_model: BASE_MODEL });
     await runPool(sampler, 128, CONC); // warm-up: connections, JIT
-    const clean = await runPool(sampler, TOTAL, CONC);
-    const ratio = clean.wallMs / ideal;
+    // Three trials, median reported (all printed): one run is at the mercy of whatever else the
+    // machine's scheduler is doing during that one second.
+    const trials = [];
+    for (let i = 0; i < TRIALS; i++) trials.push(await runPool(sampler, TOTAL, CONC));
+    const walls = trials.map((t) => t.wallMs);
+    const wall = median(walls);
+    const ratio = wall / ideal;
+    const allDone = trials.every((t) => t.ok.length === TOTAL && t.failed === 0);
     print(
-      `(c) ${TOTAL} samples, concurrency ${CONC}, server latency ${LATENCY} ms: wall ${clean.wallMs.toFixed(0)} ms vs ideal ${ideal.toFixed(0)} ms ` +
-        `-> ${ratio.toFixed(3)}x   goal <= 1.15x   ${verdict(ratio <= 1.15 && clean.ok.length === TOTAL)}  (completed ${clean.ok.length}, failed ${clean.failed})`,
+      `(c) ${TOTAL} samples, concurrency ${CONC}, server latency ${LATENCY} ms: median wall of ${TRIALS} runs ${wall.toFixed(0)} ms ` +
+        `(${walls.map((w) => w.toFixed(0)).join(', ')}) vs ideal ${ideal.toFixed(0)} ms -> ${ratio.toFixed(3)}x   goal <= 1.15x   ` +
+        `${verdict(ratio <= 1.15 && allDone)}  (every run completed ${TOTAL}: ${allDone ? 'yes' : 'NO'})`,
     );
 
     // Rule i hits the (10 i + 5)-th submission: a rule still skipping lets requests fall through
