@@ -2,10 +2,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EmulatorCore } from './core';
-import type { FaultRule } from './faults';
+import type { FaultRule, FutureFault } from './faults';
 import { HttpError, readBody, serialise, type Reply } from './http';
 import { rewriteTinkerUris, schemeFor } from './paths';
-import { redactHeaders, type LoggedRequest } from './requestLog';
+import { MAX_LOGGED_BODY_CHARS, redactHeaders, type LogEntry } from './requestLog';
 import type { Ctx, Router } from './router';
 
 const CONTROL_PREFIX = '/_emulator/';
@@ -87,12 +87,12 @@ export class HttpFront {
     }
 
     // Only the control interface reads the request log, so without --faults nothing is kept.
-    const entry: LoggedRequest = {
+    const entry: LogEntry = {
       method,
       path,
       query: this.core.faultsEnabled ? Object.fromEntries(url.searchParams) : {},
       headers: this.core.faultsEnabled ? redactHeaders(req.headers) : {},
-      body: null,
+      rawBody: null,
       status: null,
       time: new Date(started).toISOString(),
     };
@@ -108,11 +108,11 @@ export class HttpFront {
     let parsed: unknown;
     let parseError: HttpError | undefined;
     if (raw.length > 0) {
+      const text = raw.toString('utf8');
+      entry.rawBody = text.length > MAX_LOGGED_BODY_CHARS ? JSON.stringify(`[body of ${text.length} characters not logged]`) : text;
       try {
-        parsed = JSON.parse(raw.toString('utf8'));
-        entry.body = parsed;
+        parsed = JSON.parse(text);
       } catch (err) {
-        entry.body = raw.toString('utf8').slice(0, 10_000);
         parseError = new HttpError(422, {
           detail: [{ loc: ['body'], msg: `JSON decode error: ${(err as Error).message}`, type: 'json_invalid' }],
         });
@@ -142,7 +142,7 @@ export class HttpFront {
         body: parsed === undefined ? undefined : rewriteTinkerUris(parsed),
         params: [],
         scheme: schemeFor(req.headers['user-agent']),
-        futureFault: rule && (rule.futureError || rule.futurePendingPolls !== undefined) ? { ...(rule.futureError ? { error: rule.futureError } : {}), ...(rule.futurePendingPolls !== undefined ? { pendingPolls: rule.futurePendingPolls } : {}) } : undefined,
+        futureFault: rule && futureFaultOf(rule),
         onClose: (cb) => res.once('close', cb),
         core: this.core,
         basePath: this.prefix,
@@ -196,7 +196,7 @@ export class HttpFront {
     this.write(res, reply, undefined);
   }
 
-  private finish(res: ServerResponse, entry: LoggedRequest, reply: Reply, rule: FaultRule | undefined, started: number): void {
+  private finish(res: ServerResponse, entry: LogEntry, reply: Reply, rule: FaultRule | undefined, started: number): void {
     entry.status = reply.status;
     if (rule?.headers) reply = { ...reply, headers: { ...reply.headers, ...rule.headers } };
     this.write(res, reply, rule);
@@ -224,6 +224,15 @@ export class HttpFront {
     res.writeHead(reply.status, headers);
     res.end(payload);
   }
+}
+
+/** The part of a rule that a future-creating handler applies to the future it makes. */
+function futureFaultOf(rule: FaultRule): FutureFault | undefined {
+  if (!rule.futureError && rule.futurePendingPolls === undefined) return undefined;
+  const f: FutureFault = {};
+  if (rule.futureError) f.error = rule.futureError;
+  if (rule.futurePendingPolls !== undefined) f.pendingPolls = rule.futurePendingPolls;
+  return f;
 }
 
 function errorReply(err: HttpError): Reply {

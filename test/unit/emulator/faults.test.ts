@@ -125,6 +125,13 @@ describe('emulator: fault injection and control interface', function () {
     await call(base, 'DELETE', '/_emulator/requests');
     assert.deepEqual((await get(base, '/_emulator/requests')).json, []);
 
+    // The log shows what the client sent, before the tinker:// rewrite; huge bodies become a note.
+    await post(base, '/api/v1/weights_info', { tinker_path: 'tinker://r/weights/x' });
+    await post(base, '/api/v1/telemetry', { events: ['x'.repeat(300_000)] });
+    const [wi, tel] = (await get(base, '/_emulator/requests?limit=2')).json;
+    assert.deepEqual(wi.body, { tinker_path: 'tinker://r/weights/x' });
+    assert.equal(tel.body, '[body of 300015 characters not logged]');
+
     const s = await session(base);
     await post(base, '/_emulator/reset');
     const sessions = await get(base, '/api/v1/sessions');
