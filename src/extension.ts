@@ -48,6 +48,8 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const envKeys = new EnvKeyDetector(keys, context.workspaceState, log);
 
     emulator.onExit = () => { clients.useEmulator(undefined); statusBar.setConnection('offline'); };
+    // A new server or key makes the last known state stale until the next request says otherwise.
+    context.subscriptions.push(clients.onDidChange(() => void initialState(services)));
     statusBar.setModel(readSettings().defaultModel);
     context.subscriptions.push(
       log, statusBar, diagnostics, keys, clients, emulator, envKeys, samples,
@@ -76,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
 async function initialState(s: Services): Promise<void> {
   const server = s.clients.server();
   if (!server) { s.statusBar.setConnection('no server'); return; }
+  s.statusBar.setConnection(server.origin === 'emulator' ? 'emulator' : 'not checked');
   try {
     const key = await s.keys.resolve();
     const local = URL.canParse(server.url) && isLoopback(new URL(server.url).hostname);

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ui } from './bridge';
-import { TEST_KEY, clearNotifications, configure, extensionApi, readMintLog, sleep, startTestEmulator, type TestEmulator } from './mintHarness';
+import { EXTENSION_ID, TEST_KEY, clearNotifications, configure, extensionApi, readMintLog, sleep, startTestEmulator, type TestEmulator } from './mintHarness';
 import type { MintExtensionApi } from '../../src/extension';
 
 const DEFAULTS = { baseUrl: undefined, maxRetries: undefined, timeoutSeconds: undefined, defaultModel: undefined, notificationLevel: undefined, sampleMaxTokens: undefined };
@@ -137,6 +137,45 @@ describe('commands: each MinT command from the palette', function () {
     await vscode.env.clipboard.writeText('');
     await ui.clickNotificationAction('Copy request_id', 'MinT InternalServerError at');
     assert.equal(await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the clipboard'), 'trace-last-error');
+  });
+
+  it('the status bar counts a request in flight and shows its queue position and ETA while it waits', async () => {
+    await api.services.keys.store(TEST_KEY);
+    await emu.config({ latencyMs: 4_000, longPollMs: 300 });
+    try {
+      const run = api.services.operations.run('queued sample', async ({ client }, t) => {
+        const sampler = await client.createSamplingClient({ base_model: 'Qwen/Qwen3-0.6B' }, { signal: t.signal });
+        return sampler.sample({ prompt: { chunks: [{ type: 'encoded_text', tokens: [9707, 11] }] }, sampling_params: { max_tokens: 2 } }, { signal: t.signal, onQueueState: t.onQueueState });
+      });
+      let texts: string[] = [];
+      const item = await ui.waitFor(async () => {
+        const items = await ui.statusBar();
+        texts = items.map((i) => i.text);
+        return items.find((i) => /queue #\d+ · ETA \d+s/.test(i.text));
+      }, 10_000, 'the queue position and ETA in the status bar').catch((e: Error) => { throw new Error(`${e.message}; status bar: ${JSON.stringify(texts)}`); });
+      assert.match(item.text, /^MinT: [a-z ]+ ·.*·\s+1 · queue #\d+ · ETA \d+s$/s, `no in-flight count before the queue position: ${item.text}`);
+      const result = await run;
+      assert.ok(result?.request_id, 'the queued sample did not finish');
+      await ui.waitFor(async () => (await ui.statusBar()).every((i) => !/queue #/.test(i.text)), 5_000, 'the queue line to go once the sample is done');
+    } finally {
+      await emu.config({ latencyMs: 0, longPollMs: 20_000 });
+    }
+  });
+
+  it('the MinT view, its welcome buttons and the walkthrough are there', async () => {
+    await vscode.commands.executeCommand('workbench.view.extension.mint');
+    const welcome = await ui.waitFor(async () => {
+      const t = (await ui.query('.part.sidebar')).join('\n');
+      return t.includes('Start Local Emulator') && t.includes('Set API Key') ? t : undefined;
+    }, 10_000, 'the MinT view with its welcome buttons');
+    assert.ok(welcome.includes('Check Connection'));
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#mint.gettingStarted`, false);
+    const page = await ui.waitFor(async () => {
+      const t = (await ui.query('.part.editor')).join('\n');
+      return t.includes('Get started with MinT') ? t : undefined;
+    }, 10_000, 'the walkthrough page');
+    for (const step of ['Connect: your API key or the local emulator', 'Check the connection', 'Sample your first text']) assert.ok(page.includes(step), `the walkthrough lacks "${step}"`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('MinT: Show Log opens the MinT output with request lines', async () => {

@@ -25,6 +25,8 @@ export interface TestEmulator {
   url: string;
   fault(rule: FaultRule): Promise<string>;
   clearFaults(): Promise<void>;
+  /** Live emulator settings: work time of futures and the long-poll window. */
+  config(c: { latencyMs?: number; longPollMs?: number }): Promise<void>;
   requests(limit?: number): Promise<Array<{ method: string; path: string; status: number; headers: Record<string, string> }>>;
   close(): Promise<void>;
 }
@@ -53,6 +55,7 @@ export async function startTestEmulator(apiKey = TEST_KEY): Promise<TestEmulator
     url,
     fault: async (rule) => ((await control('POST', 'faults', rule)) as { id: string }).id,
     clearFaults: async () => { await control('DELETE', 'faults'); },
+    config: async (c) => { await control('POST', 'config', c); },
     requests: async (limit = 50) => (await control('GET', `requests?limit=${limit}`)) as Awaited<ReturnType<TestEmulator['requests']>>,
     close: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
