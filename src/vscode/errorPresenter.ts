@@ -56,7 +56,9 @@ const TABLE: Row[] = [
     message: (c) => `MinT at ${c.host} did not answer within ${c.timeoutS} s. The server may be busy: wait a moment and retry, or raise mint.timeoutSeconds.`,
     actions: ['Retry', 'Open Settings', 'Show Log'] },
   { cls: APIConnectionError, severity: 'error', status: 'offline', connection: 'offline', diagnostic: E,
-    message: (c) => `Could not reach MinT at ${c.host}${c.d ? ` (${c.d})` : ''}. Check your network and proxy settings (http.proxy), or select another server.`,
+    message: (c) => TLS_CODE.test(c.d)
+      ? `Could not reach MinT at ${c.host}: its certificate is not trusted (${c.d}). If your network inspects TLS, set NODE_EXTRA_CA_CERTS to your company's CA file and restart VS Code; or select another server.`
+      : `Could not reach MinT at ${c.host}${c.d ? ` (${c.d})` : ''}. Check your network and proxy settings (http.proxy), or select another server.`,
     actions: ['Retry', 'Select Server', 'Show Log'] },
   { cls: APIResponseValidationError, severity: 'error', status: 'unreadable reply', diagnostic: E,
     message: (c) => `MinT at ${c.host} sent a reply this extension cannot read (HTTP ${c.status}). A proxy or a different server may have answered: check mint.baseUrl, and report the request id if it persists.`,
@@ -258,13 +260,26 @@ function detailOf(e: Error): string {
     else if (b.error && typeof b.error === 'object' && typeof (b.error as { message?: unknown }).message === 'string') d = (b.error as { message: string }).message;
   }
   if (!d && e instanceof APIConnectionError) {
-    // undici puts a string code (ECONNREFUSED, UND_ERR_SOCKET) on the cause; DOMExceptions a number.
-    const code = (e as { cause?: { code?: unknown } }).cause?.code;
-    d = typeof code === 'string' ? code : '';
+    d = networkCodeOf(e) ?? '';
   }
   if (d === undefined || (d === '' && !(e instanceof APIConnectionError))) d = e.message;
   d = d.replace(/\s+/g, ' ').trim();
   return d.length > 200 ? `${d.slice(0, 197)}...` : d;
+}
+
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
+/** The first string error code down the cause chain (undici nests the socket's under its own). */
+function networkCodeOf(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let depth = 0; depth < 4 && cur; depth++) {
+    const cause = (cur as { cause?: unknown }).cause;
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    // Prefer the deepest specific code: UND_ERR_* wrappers hide the TLS or socket reason.
+    if (typeof code === 'string' && !(code.startsWith('UND_ERR') && (cause as { cause?: unknown }).cause)) return code;
+    cur = cause;
+  }
+  return undefined;
 }
 
 function hostOf(url: string | undefined): string {
