@@ -176,7 +176,8 @@ export const OaiChatRequest = z.object({
       z
         .object({
           role: z.enum(['system', 'user', 'assistant', 'tool']),
-          content: z.string().nullish(),
+          // OpenAI also allows content as text parts; images are not something this model reads.
+          content: z.union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() }))]).nullish(),
           name: z.string().nullish(),
           tool_call_id: z.string().nullish(),
         })

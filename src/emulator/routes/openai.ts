@@ -47,7 +47,12 @@ function renderChat(model: LanguageModel, messages: unknown[]): string {
     if (typeof source !== 'string') throw oaiError(500, 'The tokenizer has no chat_template; use /completions instead.', null, 'server_error');
     chatTemplate = new Template(source);
   }
-  return chatTemplate.render({ messages, add_generation_prompt: true, bos_token: '', eos_token: '<|im_end|>' });
+  try {
+    return chatTemplate.render({ messages, add_generation_prompt: true, bos_token: '', eos_token: '<|im_end|>' });
+  } catch (err) {
+    // The template itself raises on conversations it cannot render (e.g. a misplaced system turn).
+    throw oaiError(400, `The model's chat template rejected these messages: ${(err as Error).message}`, 'invalid_messages');
+  }
 }
 
 function modelObject(id: string) {
@@ -127,7 +132,7 @@ export function registerOpenAI(r: Router): void {
     `${BASE}/chat/completions`,
     oai(async (ctx): Promise<Reply> => {
       const body = parseOai(OaiChatRequest, ctx.body);
-      const messages = body.messages.map((m) => ({ ...m, content: m.content ?? '' }));
+      const messages = body.messages.map((m) => ({ ...m, content: typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text).join('') }));
       const c = await complete(ctx.core, body, renderChat(ctx.core.model, messages));
       return json({
         id: `chatcmpl-${randomBytes(12).toString('hex')}`,

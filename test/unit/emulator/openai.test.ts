@@ -35,6 +35,11 @@ describe('emulator: OpenAI-compatible routes', function () {
     assert.ok(r.json.usage.prompt_tokens > 10);
     assert.equal(r.json.usage.total_tokens, r.json.usage.prompt_tokens + r.json.usage.completion_tokens);
     assert.ok(!choice.message.content.includes('<|im_end|>'));
+    const parts = await post(base, `${OAI}/chat/completions`, { model: 'Qwen/Qwen3-0.6B', messages: [{ role: 'user', content: [{ type: 'text', text: 'Tell me about ' }, { type: 'text', text: 'the weather.' }] }], max_tokens: 4, seed: 3 });
+    assert.equal(parts.status, 200, parts.text);
+    const plain = await post(base, `${OAI}/chat/completions`, { model: 'Qwen/Qwen3-0.6B', messages: [{ role: 'user', content: 'Tell me about the weather.' }], max_tokens: 4, seed: 3 });
+    assert.equal(parts.json.usage.prompt_tokens, plain.json.usage.prompt_tokens, 'text parts render as their joined text');
+    assert.equal(parts.json.choices[0].message.content, plain.json.choices[0].message.content);
   });
 
   it('answers text completions and leaves the stop sequence out of the text', async () => {
