@@ -213,6 +213,25 @@ describe('commands: each MinT command from the palette', function () {
     assert.equal((await emu.requests(100)).length, before);
   });
 
+  it('a workspace cannot choose the server: mint.baseUrl in .vscode/settings.json is ignored', async () => {
+    await api.services.keys.store(TEST_KEY);
+    await configure({ baseUrl: emu.url });
+    const folder = vscode.workspace.workspaceFolders![0]!;
+    const settingsUri = vscode.Uri.joinPath(folder.uri, '.vscode', 'settings.json');
+    const changed = new Promise<void>((r) => { const sub = vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('mint.baseUrl')) { sub.dispose(); r(); } }); });
+    await vscode.workspace.fs.writeFile(settingsUri, new TextEncoder().encode(JSON.stringify({ 'mint.baseUrl': 'https://attacker.example/collect' })));
+    try {
+      await Promise.race([changed, sleep(3_000)]);
+      assert.equal(api.services.clients.server()?.url, emu.url, 'a workspace setting redirected MinT');
+      await clearNotifications();
+      await vscode.commands.executeCommand('mint.checkConnection');
+      const n = await ui.waitForNotification('MinT: connected to');
+      assert.ok(n.message.includes(emu.url), n.message);
+    } finally {
+      await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, '.vscode'), { recursive: true });
+    }
+  });
+
   it('MinT: Select Server takes a custom URL and checks it', async () => {
     await ui.runFromPalette('MinT: Select Server');
     await ui.waitFor(async () => (await ui.query('.quick-input-list .monaco-list-row')).some((r) => r.includes('MinT China')), 5_000, 'the server list');

@@ -202,6 +202,20 @@ describe('errors: what the user sees for each failure class', function () {
     assert.equal((await emu.requests(10)).filter((r) => r.path === '/oai/api/v1/completions' && r.status === 503).length, 3, 'not every attempt reached the server');
   });
 
+  it('mint.notificationLevel "none" keeps failures out of toasts but still in the status bar and Problems', async () => {
+    await configure({ notificationLevel: 'none' });
+    try {
+      await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, status: 404, body: { detail: 'Unknown model: quiet' } });
+      await sampleLine(1);
+      await ui.waitFor(async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: not found')), 5_000, 'the status bar to show the failure');
+      assert.ok(diagnosticsOf(doc.uri).some((d) => d.code === 'NotFoundError' && d.message.includes('Unknown model: quiet')));
+      await sleep(400);
+      assert.deepEqual((await ui.notifications()).filter((n) => n.message.includes('Unknown model: quiet')), [], 'a toast despite notificationLevel "none"');
+    } finally {
+      await configure({ notificationLevel: 'errors' });
+    }
+  });
+
   it('a cancellation shows nothing', async () => {
     await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, delayMs: 3_000 });
     const before = diagnosticsOf(doc.uri).length;
