@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { startEmulator, type Emulator } from '../../../src/emulator/index';
 import { call, get, post, withEmulator } from './helpers';
 
@@ -46,6 +47,17 @@ describe('emulator: service routes', function () {
     assert.deepEqual(hb.json, { type: 'session_heartbeat' });
     const t = await post(emu.url, '/api/v1/telemetry', { events: [], platform: 'node', sdk_version: 'x', session_id: s.json.session_id });
     assert.deepEqual(t.json, { status: 'accepted' });
+  });
+
+  it('accepts an absolute-form request target, as a client that treats it as a proxy sends', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const sock = connect(emu.port, '127.0.0.1', () => sock.end(`GET http://127.0.0.1:${emu.port}/api/v1/healthz?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+      let buf = '';
+      sock.setEncoding('utf8').on('data', (c: string) => (buf += c)).on('end', () => resolve(buf)).on('error', reject);
+      sock.setTimeout(5_000, () => sock.destroy(new Error('no answer within 5 s')));
+    });
+    assert.match(raw, /^HTTP\/1\.1 200 OK/);
+    assert.ok(raw.endsWith('{"status":"ready"}'));
   });
 
   it('answers FastAPI-style 404, 405 and 422 (malformed JSON and missing fields)', async () => {
