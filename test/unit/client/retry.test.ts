@@ -9,6 +9,7 @@ import {
   RateLimitError,
   type ServiceClient,
 } from '../../../src/mint/index';
+import { backoffMs, isRetryableStatus, retryAfterMs } from '../../../src/mint/transport';
 import { BASE_MODEL, TestServer, assertNoKey, caught, clientFor, prompt } from './support';
 
 const CAPS = '/api/v1/get_server_capabilities';
@@ -202,5 +203,35 @@ describe('client retries', function () {
     assert.deepEqual(seqs, [0, 0, 1]);
     assert.equal(posts[0]!.headers['x-idempotency-key'], posts[1]!.headers['x-idempotency-key']);
     assert.ok(posts.every((p) => (p.body as { sampling_params: { max_tokens: number } }).sampling_params.max_tokens === 3));
+  });
+});
+
+describe('retry delay rules', () => {
+  it('backoff is min(0.5 s * 2^n, 8 s) minus up to 25 % jitter', () => {
+    for (let n = 0; n < 8; n++) {
+      const cap = Math.min(500 * 2 ** n, 8_000);
+      const samples = Array.from({ length: 200 }, () => backoffMs(n));
+      assert.ok(samples.every((d) => d <= cap && d >= cap * 0.75), `n=${n}`);
+      assert.ok(new Set(samples).size > 1, 'jitter is applied');
+    }
+  });
+
+  it('retry-after-ms, then Retry-After seconds or HTTP date, only when 0 < value <= 60 s', () => {
+    assert.equal(retryAfterMs({ 'retry-after-ms': '250', 'retry-after': '9' }), 250);
+    assert.equal(retryAfterMs({ 'retry-after': '1.5' }), 1_500);
+    assert.equal(retryAfterMs({ 'retry-after': '61' }), undefined);
+    assert.equal(retryAfterMs({ 'retry-after': '0' }), undefined);
+    assert.equal(retryAfterMs({ 'retry-after-ms': '-5' }), undefined);
+    assert.equal(retryAfterMs({ 'retry-after': 'soon' }), undefined);
+    const d = retryAfterMs({ 'retry-after': new Date(Date.now() + 10_000).toUTCString() })!;
+    assert.ok(d > 8_000 && d <= 10_000);
+    assert.equal(retryAfterMs({ 'retry-after': new Date(Date.now() - 10_000).toUTCString() }), undefined);
+  });
+
+  it('x-should-retry overrides the status rule', () => {
+    assert.equal(isRetryableStatus(503, {}), true);
+    assert.equal(isRetryableStatus(409, {}), false);
+    assert.equal(isRetryableStatus(503, { 'x-should-retry': 'false' }), false);
+    assert.equal(isRetryableStatus(400, { 'x-should-retry': 'true' }), true);
   });
 });
