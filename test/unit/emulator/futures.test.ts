@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'undici';
 import type { Emulator } from '../../../src/emulator/index';
 import { post, prompt, samplingSession, session, withEmulator } from './helpers';
 
@@ -60,6 +61,18 @@ describe('emulator: futures and long-poll', function () {
     assert.ok(Number(r.headers['x-queue-depth']) >= 2);
     assert.ok(Number(r.headers['x-queue-eta-s']) > 0);
     assert.notEqual(first, second);
+  });
+
+  it('lets a client abandon a held poll; a later poll still gets the result', async () => {
+    await post(emu.url, '/_emulator/config', { latencyMs: 300 });
+    const id = await submit(emu.url, sampler);
+    const ac = new AbortController();
+    const held = request(`${emu.url}/api/v1/retrieve_future`, { method: 'POST', body: JSON.stringify({ request_id: id }), headers: { 'content-type': 'application/json' }, signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(held, (err: Error) => err.name === 'AbortError' || /abort/i.test(err.message));
+    const r = await post(emu.url, '/api/v1/retrieve_future', { request_id: id });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.type, 'sample');
   });
 
   it('answers 404 {"detail":"Unknown request_id: ..."} for an id it never issued', async () => {

@@ -166,7 +166,8 @@ describe('emulator: training', function () {
     const seq = new SeqCounter();
     await op(base, 'forward_backward', { model_id: id, seq_id: seq.next(), forward_backward_input: { data, loss_fn: 'cross_entropy' } });
     await op(base, 'optim_step', { model_id: id, seq_id: seq.next(), adam_params: { learning_rate: 0.05 } });
-    const saved = await op(base, 'save_weights', { model_id: id, seq_id: seq.next(), path: 'ckpt1', type: 'save_weights' });
+    // save_state is MinT's alias of save_weights.
+    const saved = await op(base, 'save_state', { model_id: id, seq_id: seq.next(), path: 'ckpt1', type: 'save_weights' });
     assert.equal(saved.path, `mint://${id}/weights/ckpt1`);
     const dup = await post(base, '/api/v1/save_weights', { model_id: id, seq_id: seq.next(), path: 'ckpt1' });
     assert.equal(dup.status, 409);
