@@ -83,14 +83,22 @@ export class FutureStore {
     this.finish(rec, { ok: false, failure: rec.forcedError ?? failure });
   }
 
-  /** Runs `work` after `delayMs` and settles the future with its value or its thrown error. */
+  /**
+   * Runs `work` after `delayMs` and settles the future with its value (awaited when it is a
+   * promise) or with the message of what it threw.
+   */
   settleLater(id: string, delayMs: number, work: () => unknown): void {
+    const fail = (err: unknown) => this.reject(id, { error: err instanceof Error ? err.message : String(err), category: 'system' });
     const run = () => {
+      let out: unknown;
       try {
-        this.resolve(id, work());
+        out = work();
       } catch (err) {
-        this.reject(id, { error: err instanceof Error ? err.message : String(err), category: 'system' });
+        fail(err);
+        return;
       }
+      if (out instanceof Promise) out.then((v: unknown) => this.resolve(id, v), fail);
+      else this.resolve(id, out);
     };
     if (delayMs > 0) setTimeout(run, delayMs).unref();
     else setImmediate(run);

@@ -220,6 +220,14 @@ export class LoraAdapter {
   adamStep(p: AdamParams): { gradNorm: number } {
     let sq = 0;
     for (const blk of [this.a, this.b]) for (let i = 0; i < blk.length; i++) sq += blk.g[i]! * blk.g[i]!;
+    if (!Number.isFinite(sq)) {
+      // One overflowing ratio would turn every weight into NaN: refuse the step, keep the weights.
+      for (const blk of [this.a, this.b]) blk.g.fill(0);
+      throw new Error(
+        'optim_step refused: the accumulated gradient is not finite, so the weights were left unchanged and the gradient cleared. ' +
+          'Check the logprobs and advantages sent to forward_backward (an importance ratio exp(logprob - sampler logprob) overflowed).',
+      );
+    }
     this.step++;
     const c1 = 1 - Math.pow(p.beta1, this.step);
     const c2 = 1 - Math.pow(p.beta2, this.step);

@@ -110,6 +110,13 @@ export function computeLoss(
     perDatum.push({ logprobs, loss: datumLoss });
     totalLoss += datumLoss;
   }
+  if (!Number.isFinite(totalLoss)) {
+    // Checked before any gradient is added, so a bad batch leaves the model as it was.
+    throw new Error(
+      `The ${fn} loss is not finite (${totalLoss}), so this batch was dropped and no gradient was kept. ` +
+        'An importance ratio exp(logprob - sampler logprob) overflowed: send the logprobs the sampler returned for these tokens, and finite advantages.',
+    );
+  }
   for (const [row, gz] of gradRows) adapter.accumulate(row, gz);
   return { perDatum, totalLoss, numTokens };
 }

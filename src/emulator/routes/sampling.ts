@@ -154,9 +154,11 @@ export function registerSampling(r: Router): void {
     const id = core.futures.create('sample', { id: requestId, fault: ctx.futureFault, expectedMs: core.config.latencyMs, ...(payloadKey ? { payloadKey } : {}) });
     const wantPrompt = body.prompt_logprobs ?? body.include_prompt_logprobs ?? false;
     const seed = body.sampling_params.seed;
-    core.futures.settleLater(id, core.config.latencyMs, () => {
+    core.futures.settleLater(id, core.config.latencyMs, async () => {
       const sequences = [];
       for (let i = 0; i < body.num_samples; i++) {
+        // Long multi-sample requests yield between sequences so other requests keep flowing.
+        if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
         // Unseeded samples need variety, not secrecy: Math.random avoids a crypto call per sample.
         const rng = seededRng(seed != null ? deriveSeed(seed, i) : Math.floor(Math.random() * 2 ** 32));
         sequences.push(generate(model, target.adapter, prompt, opts, rng));

@@ -140,6 +140,26 @@ describe('emulator: training', function () {
     });
   }
 
+  it('refuses a batch whose loss overflows with a future error naming the cause, and keeps the weights', async () => {
+    const s = await session(base);
+    const id = await trainingModel(base, s);
+    const tokens = encode('The night train is slower.');
+    const ref = await op(base, 'forward', { model_id: id, forward_input: { data: [datum(tokens)], loss_fn: 'cross_entropy' } });
+    const q = (ref.loss_fn_outputs[0].logprobs.data as number[]).map(() => -1e6);
+    const sub = await post(base, '/api/v1/forward_backward', {
+      model_id: id,
+      seq_id: 1,
+      forward_backward_input: { data: [datum(tokens, { logprobs: q, advantages: q.map(() => 1) })], loss_fn: 'importance_sampling' },
+    });
+    const { result } = await import('./helpers');
+    const failed = await result(base, sub.json.request_id);
+    assert.equal(failed.category, 'system');
+    assert.match(failed.error, /importance_sampling loss is not finite.*sampler logprob/);
+    await op(base, 'optim_step', { model_id: id, seq_id: 2, adam_params: { learning_rate: 0.05 } });
+    const after = await op(base, 'forward', { model_id: id, forward_input: { data: [datum(tokens)], loss_fn: 'cross_entropy' } });
+    assert.deepEqual(after.loss_fn_outputs[0].logprobs.data, ref.loss_fn_outputs[0].logprobs.data);
+  });
+
   it('runs operations in seq_id order even when they arrive out of order, and dedupes a retried seq_id', async () => {
     const s = await session(base);
     const id = await trainingModel(base, s);
