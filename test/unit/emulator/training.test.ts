@@ -207,6 +207,30 @@ describe('emulator: training', function () {
     assert.match(asSampler.json.detail, /training checkpoint \(weights\/\).*save_weights_for_sampler/);
   });
 
+  it('load_weights restores the Adam state only when optimizer is true', async () => {
+    const s = await session(base);
+    const src = await trainingModel(base, s, 0, 4, 5);
+    const data = [datum(encode('Wind dries the soil faster than the sun.'))];
+    for (let seq = 1; seq <= 6; seq += 2) {
+      await op(base, 'forward_backward', { model_id: src, seq_id: seq, forward_backward_input: { data, loss_fn: 'cross_entropy' } });
+      await op(base, 'optim_step', { model_id: src, seq_id: seq + 1, adam_params: { learning_rate: 0.02 } });
+    }
+    const saved = await op(base, 'save_weights', { model_id: src, seq_id: 7, path: 'with-adam' });
+    const stepAfterLoad = async (modelSeq: number, optimizer: boolean) => {
+      const m = await trainingModel(base, s, modelSeq, 4, 5);
+      await op(base, 'load_weights', { model_id: m, seq_id: 1, path: saved.path, optimizer });
+      await op(base, 'forward_backward', { model_id: m, seq_id: 2, forward_backward_input: { data, loss_fn: 'cross_entropy' } });
+      const o = await op(base, 'optim_step', { model_id: m, seq_id: 3, adam_params: { learning_rate: 0.02 } });
+      const f = await op(base, 'forward', { model_id: m, forward_input: { data, loss_fn: 'cross_entropy' } });
+      return { step: o.metrics['step:max'], logprobs: f.loss_fn_outputs[0].logprobs.data as number[] };
+    };
+    const withState = await stepAfterLoad(1, true);
+    const fresh = await stepAfterLoad(2, false);
+    assert.equal(withState.step, 4, 'Adam continues from step 3');
+    assert.equal(fresh.step, 1, 'Adam starts over');
+    assert.notDeepEqual(withState.logprobs, fresh.logprobs);
+  });
+
   it('unnamed save_weights_for_sampler returns a sampling_session_id that samples the trained adapter', async () => {
     const s = await session(base);
     const id = await trainingModel(base, s);
