@@ -24,6 +24,8 @@ interface FutureRecord {
   /** Order among pending futures, for X-Queue-Position. */
   seq: number;
   payloadKey?: string;
+  /** For samples: the token budget, to report generation progress while pending. */
+  maxTokens?: number;
 }
 
 /** MinT bounds Retry-After to this range (seconds). */
@@ -43,7 +45,7 @@ export class FutureStore {
   /** Pending futures by kind, e.g. for the sampling backpressure check. */
   private readonly pendingByKind = new Map<string, number>();
 
-  create(kind: string, opts: { id?: string; fault?: FutureFault | undefined; expectedMs?: number; payloadKey?: string } = {}): string {
+  create(kind: string, opts: { id?: string | undefined; fault?: FutureFault | undefined; expectedMs?: number; payloadKey?: string; maxTokens?: number } = {}): string {
     const id = opts.id ?? randomUUID().replace(/-/g, '');
     const rec: FutureRecord = {
       id,
@@ -56,6 +58,7 @@ export class FutureStore {
     };
     if (opts.fault?.error) rec.forcedError = opts.fault.error;
     if (opts.payloadKey !== undefined) rec.payloadKey = opts.payloadKey;
+    if (opts.maxTokens !== undefined) rec.maxTokens = opts.maxTokens;
     this.futures.set(id, rec);
     this.pendingCount++;
     this.pendingByKind.set(kind, (this.pendingByKind.get(kind) ?? 0) + 1);
@@ -150,26 +153,32 @@ export class FutureStore {
     const etaS = Math.max(0, (rec.expectedMs - elapsed) / 1000);
     const retryAfter = Math.min(RETRY_AFTER_MAX_S, Math.max(RETRY_AFTER_MIN_S, Math.ceil(etaS)));
     const status = position > 0 ? 'queued' : 'running';
-    return {
-      status: 408,
-      headers: {
-        'Retry-After': String(retryAfter),
-        'X-Queue-Status': status,
-        'X-Queue-Position': String(position),
-        'X-Queue-Depth': String(depth),
-        'X-Queue-ETA-S': etaS.toFixed(3),
-      },
-      body: {
-        type: 'try_again',
-        request_id: rec.id,
-        queue_state: 'active',
-        status,
-        retry_after_s: retryAfter,
-        queue_position: position,
-        queue_depth: depth,
-        eta_s: Number(etaS.toFixed(3)),
-      },
+    const headers: Record<string, string> = {
+      'Retry-After': String(retryAfter),
+      'X-Queue-Status': status,
+      'X-Queue-Position': String(position),
+      'X-Queue-Depth': String(depth),
+      'X-Queue-ETA-S': etaS.toFixed(3),
     };
+    const body: Record<string, unknown> = {
+      type: 'try_again',
+      request_id: rec.id,
+      queue_state: 'active',
+      status,
+      retry_after_s: retryAfter,
+      queue_position: position,
+      queue_depth: depth,
+      eta_s: Number(etaS.toFixed(3)),
+    };
+    if (rec.maxTokens !== undefined) {
+      // The emulator generates at completion; progress is the elapsed share of the work time.
+      const share = rec.outcome ? 1 : rec.expectedMs > 0 ? Math.min(1, elapsed / rec.expectedMs) : 0;
+      const generated = Math.floor(share * rec.maxTokens);
+      headers['X-Queue-Tokens-Generated'] = String(generated);
+      headers['X-Queue-Max-Tokens'] = String(rec.maxTokens);
+      body['progress'] = { tokens_generated: generated, max_tokens: rec.maxTokens };
+    }
+    return { status: 408, headers, body };
   }
 
   clear(): void {

@@ -151,7 +151,13 @@ export function registerSampling(r: Router): void {
     }
 
     const opts = samplingOptions(body.sampling_params);
-    const id = core.futures.create('sample', { id: requestId, fault: ctx.futureFault, expectedMs: core.config.latencyMs, ...(payloadKey ? { payloadKey } : {}) });
+    const id = core.futures.create('sample', {
+      id: requestId,
+      fault: ctx.futureFault,
+      expectedMs: core.config.latencyMs,
+      maxTokens: body.sampling_params.max_tokens * body.num_samples,
+      ...(payloadKey ? { payloadKey } : {}),
+    });
     const wantPrompt = body.prompt_logprobs ?? body.include_prompt_logprobs ?? false;
     const seed = body.sampling_params.seed;
     core.futures.settleLater(id, core.config.latencyMs, async () => {

@@ -60,6 +60,9 @@ describe('emulator: futures and long-poll', function () {
     assert.equal(r.headers['x-queue-position'], '1');
     assert.ok(Number(r.headers['x-queue-depth']) >= 2);
     assert.ok(Number(r.headers['x-queue-eta-s']) > 0);
+    assert.equal(r.headers['x-queue-max-tokens'], '4');
+    assert.ok(Number(r.headers['x-queue-tokens-generated']) >= 0 && Number(r.headers['x-queue-tokens-generated']) < 4);
+    assert.deepEqual(Object.keys(r.json.progress).sort(), ['max_tokens', 'tokens_generated']);
     assert.notEqual(first, second);
   });
 
