@@ -72,6 +72,10 @@ async function main(): Promise<void> {
   };
   const emu = await startEmulator(options);
   process.stdout.write(`MinT emulator listening on ${new URL(emu.url).origin}\n`);
+  const loopback = /^(127\.|localhost$|::1$|\[::1\]$)/.test(options.host ?? '127.0.0.1');
+  if (!quiet && !loopback && !options.apiKey) {
+    process.stderr.write(`warning: listening on ${options.host} without --api-key: anyone who can reach this address can use the emulator.\n`);
+  }
   if (!quiet && options.prefix) process.stdout.write(`API served under ${emu.url}\n`);
   const stop = () => {
     void emu.close().then(() => process.exit(0));

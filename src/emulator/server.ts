@@ -61,9 +61,14 @@ export class HttpFront {
 
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      const onError = (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') reject(new Error(`Port ${port} on ${host} is already in use (EADDRINUSE): stop whatever holds it (another emulator?) or choose another port; --port 0 picks a free one.`, { cause: err }));
+        else if (err.code === 'EADDRNOTAVAIL') reject(new Error(`Cannot bind to ${host} (EADDRNOTAVAIL): it is not an address of this machine; use 127.0.0.1.`, { cause: err }));
+        else reject(err);
+      };
+      this.server.once('error', onError);
       this.server.listen(port, host, () => {
-        this.server.off('error', reject);
+        this.server.off('error', onError);
         resolve((this.server.address() as AddressInfo).port);
       });
     });

@@ -73,6 +73,17 @@ describe('emulator: service routes', function () {
   });
 });
 
+describe('emulator: start-up failures', function () {
+  it('explains a port that is already taken, with the fix', async () => {
+    const first = await startEmulator({});
+    try {
+      await assert.rejects(startEmulator({ port: first.port }), /Port \d+ on 127\.0\.0\.1 is already in use \(EADDRINUSE\).*--port 0/);
+    } finally {
+      await first.close();
+    }
+  });
+});
+
 describe('emulator: API key', function () {
   let emu: Emulator;
   const lines: string[] = [];
