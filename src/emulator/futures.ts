@@ -114,7 +114,8 @@ export class FutureStore {
     const waiters = [...rec.waiters];
     rec.waiters.clear();
     for (const w of waiters) w();
-    setTimeout(() => this.futures.delete(rec.id), RESULT_TTL_MS).unref();
+    // Only this record: after a reset, a new future may reuse a deterministic sample id.
+    setTimeout(() => this.futures.get(rec.id) === rec && this.futures.delete(rec.id), RESULT_TTL_MS).unref();
   }
 
   /**
