@@ -83,14 +83,14 @@ describe('client retries', function () {
     await client.getServerCapabilities();
     const g = gaps((await server.requestsTo(CAPS)).map((r) => r.time));
     assert.equal(g.length, 1);
-    assert.ok(g[0]! >= 950 && g[0]! < 1_600, `waited ${g[0]} ms`);
+    assert.ok(g[0]! >= 950 && g[0]! < 2_500, `waited ${g[0]} ms`);
   });
 
   it('retry-after-ms wins over Retry-After', async () => {
     await server.fault({ route: CAPS, status: 429, headers: { 'retry-after-ms': '50', 'Retry-After': '5' } });
     const started = Date.now();
     await client.getServerCapabilities();
-    assert.ok(Date.now() - started < 1_000);
+    assert.ok(Date.now() - started < 3_000, 'Retry-After: 5 was used instead of retry-after-ms');
     const g = gaps((await server.requestsTo(CAPS)).map((r) => r.time));
     assert.ok(g[0]! >= 45, `waited ${g[0]} ms`);
   });
@@ -100,14 +100,14 @@ describe('client retries', function () {
     await server.fault({ route: CAPS, status: 503, headers: { 'Retry-After': when } });
     await client.getServerCapabilities();
     const g = gaps((await server.requestsTo(CAPS)).map((r) => r.time));
-    assert.ok(g[0]! >= 400 && g[0]! < 2_000, `waited ${g[0]} ms`);
+    assert.ok(g[0]! >= 400 && g[0]! < 3_000, `waited ${g[0]} ms`);
   });
 
   it('a Retry-After above 60 s is ignored in favour of the backoff', async () => {
     await server.fault({ route: CAPS, status: 503, headers: { 'Retry-After': '3600' } });
     const started = Date.now();
     await client.getServerCapabilities();
-    assert.ok(Date.now() - started < 1_500);
+    assert.ok(Date.now() - started < 3_000);
   });
 
   it('408 is retried', async () => {
@@ -180,7 +180,7 @@ describe('client retries', function () {
     const started = Date.now();
     const err = await caught(() => client.getServerCapabilities({ signal: ac.signal }));
     assert.ok(err instanceof CancelledError);
-    assert.ok(Date.now() - started < 1_000);
+    assert.ok(Date.now() - started < 3_000, 'waited out the 30 s Retry-After');
   });
 
   it('a caller deadline shorter than the server-requested wait fails now, not after the wait', async () => {
@@ -188,7 +188,7 @@ describe('client retries', function () {
     const started = Date.now();
     const err = await caught(() => client.getServerCapabilities({ timeoutMs: 500 }));
     assert.ok(err instanceof RateLimitError);
-    assert.ok(Date.now() - started < 1_000);
+    assert.ok(Date.now() - started < 3_000, 'waited out the 30 s Retry-After');
   });
 
   it('sampling: the POST retried after a drop keeps its seq_id, and the next call takes the next one', async () => {

@@ -101,10 +101,10 @@ describe('ServiceClient against the emulator', function () {
   it('heartbeats every interval while open, and close() stops them', async () => {
     const { client } = clientFor(server, { heartbeatIntervalMs: 100 });
     const id = await client.sessionId();
-    await new Promise((r) => setTimeout(r, 450));
+    await new Promise((r) => setTimeout(r, 650));
     await client.close();
     const beats = await server.requestsTo('/api/v1/session_heartbeat');
-    assert.ok(beats.length >= 3 && beats.length <= 5, `${beats.length} heartbeats`);
+    assert.ok(beats.length >= 3 && beats.length <= 7, `${beats.length} heartbeats`);
     assert.ok(beats.every((b) => (b.body as { session_id: string }).session_id === id));
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await server.requestsTo('/api/v1/session_heartbeat')).length, beats.length);
@@ -123,7 +123,7 @@ describe('ServiceClient against the emulator', function () {
       const started = Date.now();
       await client.close();
       const err = await pending;
-      assert.ok(Date.now() - started < 1_000, 'close() waited for the long-poll');
+      assert.ok(Date.now() - started < 2_000, 'close() waited for the long-poll');
       assert.ok(err instanceof CancelledError, `${err.name}: ${err.message}`);
       assert.match(err.message, /closed/);
       const later = await caught(() => client.getServerCapabilities());
