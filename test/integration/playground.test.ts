@@ -45,6 +45,7 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
   let session: PlaygroundSession;
   let tok: MintTokenizer;
   const checkpoints: string[] = [];
+  let previousKey: string | undefined;
 
   before(async function () {
     if (!ui.available) this.skip();
@@ -52,8 +53,9 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     const ext = vscode.extensions.getExtension(`${manifest.publisher}.${manifest.name}`);
     assert.ok(ext);
     api = (await ext.activate()) as MintExtensionApi;
-    // The key reaches the extension the way a user's environment would give it.
-    process.env.MINT_API_KEY = KEY;
+    // The key goes where a user's key lives; whatever an earlier suite stored is put back afterwards.
+    previousKey = await api.services.context.secrets.get('mint.apiKey');
+    await api.services.keys.store(KEY);
     api.services.clients.useEmulator(emu.url);
     tok = await loadTokenizer(BASE, { bundledDir: join(root, 'dist/tokenizers'), hub: false });
 
@@ -74,7 +76,10 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
   });
 
   after(async () => {
-    delete process.env.MINT_API_KEY;
+    if (api) {
+      if (previousKey) await api.services.keys.store(previousKey);
+      else await api.services.keys.clear();
+    }
     api?.services.clients.useEmulator(undefined);
     await vscode.commands.executeCommand('notifications.clearAll');
     await emu?.close();
@@ -83,6 +88,8 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
   it('opens from the command and lists the models (with context length) and the trained checkpoints', async () => {
     await vscode.commands.executeCommand('mint.openPlayground');
     await ui.waitFor(() => count('[data-action="sample"]'), 20_000, 'the playground webview to render');
+    // The checkpoints were saved moments ago; Refresh list is what a user clicks to see new ones.
+    await click('[data-action="refresh-models"]');
     await ui.waitFor(() => session.snapshot().checkpoints.length >= 2 && session.snapshot().models.length > 0, 20_000, 'models and checkpoints to load');
     assert.deepEqual(new Set(session.snapshot().checkpoints.map((c) => c.path)), new Set(checkpoints));
     const options = await q('vscode-option');

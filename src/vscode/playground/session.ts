@@ -22,6 +22,7 @@ import { PlaygroundTokenizers } from './tokenizers';
 
 const RECENT_RUNS = 8;
 const CHECKPOINT_RUNS = 20;
+const MODELS_STALE_MS = 30_000;
 
 type Post = (msg: HostToWebview) => void;
 
@@ -39,6 +40,9 @@ export class PlaygroundSession implements vscode.Disposable {
   private readonly recent: Run[] = [];
   private readonly running = new Map<string, AbortController>();
   private loadingModels: Promise<void> | undefined;
+  /** Bumped by every load: an older load that finishes late (old server) must not overwrite a newer one. */
+  private loadGeneration = 0;
+  private loadedAt = 0;
   readonly history: HistoryStore;
   private readonly historyReady: Promise<void>;
   readonly tokenizers: PlaygroundTokenizers;
@@ -56,7 +60,7 @@ export class PlaygroundSession implements vscode.Disposable {
       s.clients.onDidChange(() => {
         this.models = [];
         this.checkpoints = [];
-        if (this.webviews.size) void this.loadModels();
+        if (this.webviews.size) void this.loadModels(true);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('mint.tokenizer') || e.affectsConfiguration('http')) this.tokenizers.forget();
@@ -125,7 +129,8 @@ export class PlaygroundSession implements vscode.Disposable {
       history: this.history.list(),
       ...(this.s.clients.server() ? { connection: this.s.clients.server()!.url } : {}),
     });
-    if (!this.models.length) void this.loadModels();
+    // Checkpoints appear as training goes on: a page shown again after a while gets a fresh list.
+    if (!this.models.length || Date.now() - this.loadedAt > MODELS_STALE_MS) void this.loadModels();
   }
 
   private async handle(m: WebviewToHost): Promise<void> {
@@ -202,26 +207,35 @@ export class PlaygroundSession implements vscode.Disposable {
   /** Models from the server's capabilities; sampler checkpoints of the most recent training runs. */
   private loadModels(force = false): Promise<void> {
     if (this.loadingModels && !force) return this.loadingModels;
+    const generation = ++this.loadGeneration;
     const p = (async () => {
+      let models: ModelInfo[] = [];
+      let checkpoints: CheckpointInfo[] = [];
       let failure = await this.clientProblem();
       const ok = failure ? false : await this.s.operations.run('Load playground models', async ({ client }, t) => {
         try {
           const caps = await client.getServerCapabilities({ signal: t.signal });
-          this.models = caps.supported_models.map((m) => ({ model_name: m.model_name, ...(typeof m.max_context_length === 'number' && m.max_context_length > 0 ? { max_context_length: m.max_context_length } : {}) }));
+          models = caps.supported_models.map((m) => ({ model_name: m.model_name, ...(typeof m.max_context_length === 'number' && m.max_context_length > 0 ? { max_context_length: m.max_context_length } : {}) }));
         } catch (e) {
           failure = this.describe(e);
           throw e;
         }
-        this.checkpoints = await this.loadCheckpoints(client, t.signal);
+        checkpoints = await this.loadCheckpoints(client, t.signal);
         return true;
       });
-      if (!ok && !failure) this.s.log.warn('playground', 'loading models ended without a result (cancelled?)');
+      if (generation !== this.loadGeneration) return;
+      if (ok) {
+        this.models = models;
+        this.checkpoints = checkpoints;
+        this.loadedAt = Date.now();
+      } else if (!failure) this.s.log.warn('playground', 'loading models ended without a result (cancelled?)');
       this.broadcast({ type: 'models', models: this.models, checkpoints: this.checkpoints, ...(failure ? { error: failure } : {}) });
     })();
-    this.loadingModels = p.finally(() => {
-      if (this.loadingModels === p) this.loadingModels = undefined;
+    const tracked: Promise<void> = p.finally(() => {
+      if (this.loadingModels === tracked) this.loadingModels = undefined;
     });
-    return this.loadingModels;
+    this.loadingModels = tracked;
+    return tracked;
   }
 
   private async loadCheckpoints(client: import('../../mint').ServiceClient, signal: AbortSignal): Promise<CheckpointInfo[]> {
