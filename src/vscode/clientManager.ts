@@ -54,8 +54,6 @@ export class ClientManager implements vscode.Disposable {
     this.invalidate(url ? `using the local emulator at ${url}` : 'local emulator stopped');
   }
 
-  get usingEmulator(): boolean { return this.emulatorUrl !== undefined; }
-
   async getClient(): Promise<ActiveClient> {
     if (!this.current) {
       const building = this.build();

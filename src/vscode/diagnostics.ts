@@ -47,8 +47,6 @@ export class MintDiagnostics implements vscode.Disposable, vscode.CodeActionProv
 
   clearDocument(uri: vscode.Uri): void { this.store(uri, []); }
 
-  get(uri: vscode.Uri): readonly vscode.Diagnostic[] { return this.collection.get(uri) ?? []; }
-
   provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
     const list = this.entries.get(document.uri.toString()) ?? [];
     const actions: vscode.CodeAction[] = [];

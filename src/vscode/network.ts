@@ -61,7 +61,7 @@ export function buildDispatcher(cfg: NetworkConfig): { dispatcher: Dispatcher | 
 }
 
 /** Proxy URLs may embed credentials; those never reach the log. */
-export function redactProxyAuth(proxy: string): string {
+function redactProxyAuth(proxy: string): string {
   try {
     const u = new URL(proxy);
     if (u.username || u.password) { u.username = '***'; u.password = ''; }

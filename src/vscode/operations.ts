@@ -43,7 +43,6 @@ export class Operations {
   ) {}
 
   get lastRequestId(): string | undefined { return this.lastId; }
-  get lastFailedLabel(): string | undefined { return this.lastFailed?.label; }
 
   /** Resolves to the operation's result, or undefined when it failed (already shown) or was cancelled. */
   async run<T>(label: string, fn: (c: ActiveClient, t: OperationTracker) => Promise<T>, opts: OperationOptions = {}): Promise<T | undefined> {

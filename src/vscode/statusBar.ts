@@ -36,7 +36,6 @@ export class MintStatusBar implements vscode.Disposable {
   }
 
   setConnection(state: ConnectionState): void { this.state = state; this.render(); }
-  get connection(): ConnectionState { return this.state; }
 
   setModel(model: string): void { this.model = model; this.render(); }
 
@@ -68,19 +67,9 @@ export class MintStatusBar implements vscode.Disposable {
     this.lastError.text = `$(error) MinT: ${statusText}`;
     this.lastError.tooltip = `${className}: ${tooltip}\nClick for details and the request id.`;
     this.lastError.show();
-    this.lastErrorVisible = true;
   }
 
-  clearLastError(): void {
-    this.lastError.hide();
-    this.lastErrorVisible = false;
-  }
-
-  /** The texts as rendered, for logs and tests. */
-  get texts(): { main: string; lastError: string | undefined } {
-    return { main: this.main.text, lastError: this.lastErrorVisible ? this.lastError.text : undefined };
-  }
-  private lastErrorVisible = false;
+  clearLastError(): void { this.lastError.hide(); }
 
   dispose(): void {
     if (this.timer) clearInterval(this.timer);

@@ -241,11 +241,17 @@ describe('commands: each MinT command from the palette', function () {
     }
     await ui.type('Custom URL');
     await ui.pressKeys('Enter');
-    await ui.waitFor(async () => (await ui.query('.quick-input-widget .quick-input-box input')).length > 0, 5_000, 'the URL input');
-    await ui.pressKeys('Control+a');
-    await ui.type(emu.url);
-    await ui.pressKeys('Enter');
-    await ui.waitForNotification('MinT: connected to');
+    try {
+      // The quick pick's filter is an input too: wait for the URL box itself (its title) before typing.
+      await ui.waitFor(async () => (await ui.query('.quick-input-widget .quick-input-title')).some((t) => t.includes('MinT server URL')), 5_000, 'the URL input box');
+      await ui.pressKeys('Control+a');
+      await ui.type(emu.url);
+      await ui.pressKeys('Enter');
+      await ui.waitForNotification('MinT: connected to');
+    } finally {
+      // The box ignores focus-out; left open it would swallow the next test's keystrokes.
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    }
     const inspected = vscode.workspace.getConfiguration('mint').inspect('baseUrl');
     assert.equal(inspected?.globalValue, emu.url);
     assert.equal(inspected?.workspaceValue, undefined, 'the server must never be written to the workspace');
