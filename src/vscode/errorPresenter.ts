@@ -136,7 +136,7 @@ export class ErrorPresenter {
 
   describe(err: unknown): DescribedError {
     const e = err instanceof Error ? err : new Error(String(err));
-    const row = TABLE.find((r) => e instanceof r.cls) ?? TABLE[TABLE.length - 1]!;
+    const row = rowFor(e);
     const s = this.deps.settings();
     const facts: Facts = {
       d: this.deps.log.redact(detailOf(e)),
@@ -166,11 +166,11 @@ export class ErrorPresenter {
       return undefined;
     }
     const described = this.describe(err);
-    const row = TABLE.find((r) => err instanceof r.cls);
+    const row = rowFor(err);
     const retry = described.actions.includes('Retry') || ctx.origin ? ctx.retry : undefined;
     this.deps.log.error('presenter', `${described.className}: ${this.deps.log.redact(String((err as Error)?.message ?? err))}${described.requestId ? ` [request_id ${described.requestId}]` : ''}`);
     this.last = { described, retry, at: new Date() };
-    if (row?.connection) this.deps.statusBar.setConnection(row.connection);
+    if (row.connection) this.deps.statusBar.setConnection(row.connection);
     this.deps.statusBar.showLastError(described.className, described.message, described.statusText);
     if (ctx.origin) {
       this.deps.diagnostics.set(ctx.origin.uri, ctx.origin.range, {
@@ -178,7 +178,7 @@ export class ErrorPresenter {
         requestId: described.requestId, retry: ctx.retry,
       });
     }
-    if (row?.countdown) {
+    if (row.countdown) {
       this.deps.statusBar.rateLimited(retryAfterSeconds(err) ?? 5);
       return described;
     }
@@ -241,6 +241,11 @@ export class ErrorPresenter {
       case 'Show Models': await vscode.commands.executeCommand('mint.showModels'); return;
     }
   }
+}
+
+/** The first row whose class the failure is an instance of; the last row catches everything. */
+function rowFor(err: unknown): Row {
+  return TABLE.find((r) => err instanceof r.cls) ?? TABLE[TABLE.length - 1]!;
 }
 
 /** The server's own words when it gave any (FastAPI detail, auth middleware, OpenAI error). */
