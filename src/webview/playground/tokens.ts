@@ -26,7 +26,7 @@ function shown(piece: string): string {
 }
 
 export function tokenView(view: TokenView, label: string): HTMLElement {
-  const el = h('div', { className: 'tokens', role: 'group', 'aria-label': label });
+  const el = h('div', { className: 'tokens', role: 'group', tabindex: 0, 'aria-label': `${label}; arrow keys step through the tokens` });
   const parts: string[] = new Array(view.ids.length);
   const lps = view.logprobs;
   for (let i = 0; i < view.ids.length; i++) {
@@ -84,5 +84,25 @@ export function installTokenTooltip(root: HTMLElement): void {
   };
   root.addEventListener('mouseover', (e) => show(e.target));
   root.addEventListener('mouseleave', hide);
-  root.addEventListener('focusin', (e) => show(e.target));
+  // Keyboard users get the same details: focus a token view, then step with the arrow keys.
+  root.addEventListener('keydown', (e) => {
+    const host = e.target as HTMLElement;
+    if (!host.classList?.contains('tokens') || !views.has(host)) return;
+    const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : e.key === 'Escape' ? 0 : undefined;
+    if (step === undefined) return;
+    e.preventDefault();
+    const cur = host.querySelector<HTMLElement>('.tk.cur');
+    cur?.classList.remove('cur');
+    if (step === 0) return hide();
+    const n = views.get(host)!.ids.length;
+    const next = cur ? Math.min(n - 1, Math.max(0, Number(cur.dataset.i) + step)) : 0;
+    const span = host.querySelector<HTMLElement>(`.tk[data-i="${next}"]`);
+    if (!span) return;
+    span.classList.add('cur');
+    show(span);
+  });
+  root.addEventListener('focusout', (e) => {
+    (e.target as HTMLElement).querySelector?.('.tk.cur')?.classList.remove('cur');
+    hide();
+  });
 }

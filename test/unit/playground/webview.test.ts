@@ -128,6 +128,16 @@ describe('playground webview page (headless Chromium)', function () {
     assert.match(tip, /logprob -0\.500/);
     assert.match(tip, /top-2/);
     assert.match(tip, /"\?" #30/);
+    // The same details from the keyboard: focus the sample's token view and step with the arrows.
+    await page.focus('.card .tokens');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    assert.match((await page.textContent('.tip')) ?? '', /token 27.*"<b>".*logprob -2\.500/s);
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    assert.match((await page.textContent('.tip')) ?? '', /token 65/, 'stops at the last token');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.isHidden('.tip'), true);
     await page.click('[data-action="copy-request-id"]');
     assert.deepEqual((await posted(page)).filter((m) => m.type === 'copy').at(-1), { type: 'copy', text: 'sample_abc', what: 'request_id' });
   });
