@@ -11,7 +11,10 @@ import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
  * rather than trusted to Node's start-up.
  */
 export interface NetworkConfig {
+  /** VS Code's http.proxy: used for both schemes, as VS Code itself does. */
   proxy: string | undefined;
+  /** HTTP_PROXY / HTTPS_PROXY from the environment, per scheme, when http.proxy is unset. */
+  envProxy: { http: string | undefined; https: string | undefined };
   strictSSL: boolean;
   noProxy: string[];
   extraCaFile: string | undefined;
@@ -20,12 +23,13 @@ export interface NetworkConfig {
 export function readNetworkConfig(): NetworkConfig {
   const http = vscode.workspace.getConfiguration('http');
   const env = process.env;
-  const proxy = http.get<string>('proxy')?.trim() || env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy || undefined;
+  const proxy = http.get<string>('proxy')?.trim() || undefined;
+  const envProxy = { http: env.HTTP_PROXY || env.http_proxy || undefined, https: env.HTTPS_PROXY || env.https_proxy || undefined };
   const noProxy = [
     ...(http.get<string[]>('noProxy') ?? []),
     ...(env.NO_PROXY ?? env.no_proxy ?? '').split(','),
   ].map((s) => s.trim()).filter(Boolean);
-  return { proxy, strictSSL: http.get<boolean>('proxyStrictSSL', true), noProxy, extraCaFile: env.NODE_EXTRA_CA_CERTS || undefined };
+  return { proxy, envProxy, strictSSL: http.get<boolean>('proxyStrictSSL', true), noProxy, extraCaFile: env.NODE_EXTRA_CA_CERTS || undefined };
 }
 
 /** Undefined when nothing is configured: the client then uses undici's default agent. */
@@ -44,15 +48,19 @@ export function buildDispatcher(cfg: NetworkConfig): { dispatcher: Dispatcher | 
       notes.push(`NODE_EXTRA_CA_CERTS=${cfg.extraCaFile} unreadable (${(e as Error).message}); using the default CAs`);
     }
   }
-  if (cfg.proxy) {
+  const httpProxy = cfg.proxy ?? cfg.envProxy.http;
+  // Without its own HTTPS proxy, https traffic takes the HTTP one (undici's and curl's rule).
+  const httpsProxy = cfg.proxy ?? cfg.envProxy.https;
+  if (httpProxy || httpsProxy) {
     const dispatcher = new EnvHttpProxyAgent({
-      httpProxy: cfg.proxy,
-      httpsProxy: cfg.proxy,
+      httpProxy: httpProxy ?? '',
+      ...(httpsProxy ? { httpsProxy } : {}),
       noProxy: cfg.noProxy.join(','),
       requestTls: tls,
       proxyTls: tls,
     });
-    return { dispatcher, describe: [`proxy ${redactProxyAuth(cfg.proxy)}`, cfg.noProxy.length ? `no proxy for ${cfg.noProxy.join(',')}` : '', ...notes].filter(Boolean).join('; ') };
+    const via = cfg.proxy ? `proxy ${redactProxyAuth(cfg.proxy)} (http.proxy)` : `proxy from the environment: http ${httpProxy ? redactProxyAuth(httpProxy) : 'none'}, https ${httpsProxy ? redactProxyAuth(httpsProxy) : 'none'}`;
+    return { dispatcher, describe: [via, cfg.noProxy.length ? `no proxy for ${cfg.noProxy.join(',')}` : '', ...notes].filter(Boolean).join('; ') };
   }
   if (tls.ca || tls.rejectUnauthorized === false) {
     return { dispatcher: new Agent({ connect: tls }), describe: ['direct', ...notes].join('; ') };

@@ -84,6 +84,34 @@ describe('network: proxies from VS Code settings', function () {
     assert.equal(proxy.seen.length, count, `http.noProxy was ignored: ${JSON.stringify(proxy.seen.slice(count))}`);
   });
 
+  it('without http.proxy, HTTP_PROXY from the environment is honoured, and NO_PROXY too', async () => {
+    const http = vscode.workspace.getConfiguration('http');
+    await http.update('proxy', undefined, vscode.ConfigurationTarget.Global);
+    await http.update('noProxy', undefined, vscode.ConfigurationTarget.Global);
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
+    process.env.HTTP_PROXY = proxy.url;
+    delete process.env.NO_PROXY;
+    try {
+      await configure({ timeoutSeconds: 21 }); // rebuilds the client, which reads the environment then
+      const count = proxy.seen.length;
+      await clearNotifications();
+      await vscode.commands.executeCommand('mint.checkConnection');
+      await ui.waitForNotification('MinT: connected to');
+      assert.ok(proxy.seen.length > count, 'HTTP_PROXY was ignored');
+
+      process.env.NO_PROXY = '127.0.0.1';
+      await configure({ timeoutSeconds: 22 });
+      const after = proxy.seen.length;
+      await clearNotifications();
+      await vscode.commands.executeCommand('mint.checkConnection');
+      await ui.waitForNotification('MinT: connected to');
+      assert.equal(proxy.seen.length, after, 'NO_PROXY was ignored');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+      await configure({ timeoutSeconds: undefined });
+    }
+  });
+
   it('a dead proxy is reported as a connection problem that names the proxy setting', async () => {
     const http = vscode.workspace.getConfiguration('http');
     await http.update('noProxy', undefined, vscode.ConfigurationTarget.Global);
