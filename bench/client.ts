@@ -195,7 +195,7 @@ async function benchConcurrency(url: string, print: (l: string) => void): Promis
   });
   try {
     const sampler = await client.createSamplingClient({ base_model: BASE_MODEL });
-    await runPool(sampler, 128, CONC); // warm-up: connections, JIT
+    await runPool(sampler, TOTAL, CONC); // warm-up: connections, JIT on both sides (a short one left the first timed run ~1.5x slower)
     // Three trials, median reported (all printed): one run is at the mercy of whatever else the
     // machine's scheduler is doing during that one second.
     const trials = [];
