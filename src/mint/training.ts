@@ -23,7 +23,7 @@ import {
   type TensorData,
 } from './schemas';
 import { ModelInput, SamplingClient } from './sampling';
-import { contextOf, type CallContext, type CallOptions, type Transport } from './transport';
+import { contextOf, throwIfCancelled, type CallContext, type CallOptions, type Transport } from './transport';
 import type { z } from 'zod';
 
 export type LossFn = 'cross_entropy' | 'importance_sampling' | 'ppo' | 'cispo' | 'dro';
@@ -147,14 +147,19 @@ export class TrainingClient {
     private readonly session: SessionHandle,
   ) {}
 
-  /** Reserves the next seq_id now and sends the POST once the previous one has its HTTP reply. */
+  /**
+   * Takes its turn now, in call order, and sends the POST once the previous one has its HTTP reply.
+   * The seq_id is drawn only when the turn comes: an op cancelled while it waited never reaches the
+   * server, and MinT would hold every later op back waiting for a seq_id nobody sends.
+   */
   private async postInTurn(path: string, body: (seq_id: number) => object, ctx: CallContext): Promise<string> {
-    const seq_id = this.nextSeq++;
     const prev = this.turn;
     let release!: () => void;
     this.turn = new Promise<void>((r) => (release = r));
     try {
       await prev;
+      throwIfCancelled(ctx);
+      const seq_id = this.nextSeq++;
       const { data } = await this.transport.request(
         { method: 'POST', path, body: body(seq_id), schema: UntypedFutureSchema },
         ctx,
@@ -189,7 +194,7 @@ export class TrainingClient {
     const inputKey = kind === 'forward' ? 'forward_input' : 'forward_backward_input';
     const requestType = kind === 'forward' ? 'Forward' : 'ForwardBackward';
     const chunks = chunkData(data);
-    // All seq_ids are reserved synchronously so no other op can slip between the chunks.
+    // All turns are taken synchronously so no other op can slip between the chunks.
     const posts = chunks.map((chunk) =>
       this.postInTurn(
         `api/v1/${kind}`,

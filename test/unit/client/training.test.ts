@@ -138,6 +138,25 @@ describe('TrainingClient against the emulator', function () {
     );
   });
 
+  it('an op cancelled while it waits its turn takes no seq_id, so the ops after it are not held back', async () => {
+    const ids = await knownTokens(8);
+    const d = Datum.from({ model_input: [ids[0]!, ids[1]!], loss_fn_inputs: { target_tokens: [ids[1]!, ids[2]!] } });
+    const trainer = await client.createLoraTrainingClient({ base_model: BASE_MODEL, rank: 4 });
+    await server.clearRequests();
+    // The first POST's reply is slow, so the second op is still waiting its turn when it is cancelled.
+    await server.fault({ route: '/api/v1/forward_backward', times: 1, delayMs: 400 });
+    const first = trainer.forwardBackward([d], 'cross_entropy');
+    const abort = new AbortController();
+    const cancelled = trainer.forwardBackward([d], 'cross_entropy', undefined, { signal: abort.signal });
+    const third = trainer.optimStep({ learning_rate: 0.01 }, { timeoutMs: 10_000 });
+    abort.abort();
+    await assert.rejects(cancelled, (e: Error) => e.name === 'CancelledError');
+    await first;
+    await third; // before the fix the server waited forever for the cancelled op's seq_id
+    const sent = [...await server.requestsTo('/api/v1/forward_backward'), ...await server.requestsTo('/api/v1/optim_step')];
+    assert.deepEqual(sent.map((p) => (p.body as { seq_id: number }).seq_id).sort(), [1, 2]);
+  });
+
   it('saveWeightsAndGetSamplingClient returns a client that samples the current weights', async () => {
     const trainer = await client.createLoraTrainingClient({ base_model: BASE_MODEL, rank: 4 });
     const sampler = await trainer.saveWeightsAndGetSamplingClient();
