@@ -199,3 +199,18 @@ export function requestIdOf(err: unknown): string | undefined {
   if (err instanceof APIError) return err.request_id;
   return undefined;
 }
+
+/** FastAPI's answer for a route it does not have (`{"detail":"Not Found"}`), as opposed to a missing resource. */
+export function isMissingRoute(err: unknown): err is NotFoundError {
+  if (!(err instanceof NotFoundError) || err instanceof NotSupportedError) return false;
+  const b = err.body as { detail?: unknown } | undefined;
+  return typeof b === 'object' && b !== null && b.detail === 'Not Found';
+}
+
+/** A missing route becomes "<operation> is not supported by this server"; anything else is returned as is. */
+export function asNotSupported(operation: string, err: unknown): unknown {
+  if (!isMissingRoute(err)) return err;
+  return new NotSupportedError(operation, {
+    status: err.status, headers: err.headers, body: err.body, request_id: err.request_id, cause: err,
+  });
+}

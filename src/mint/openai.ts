@@ -14,6 +14,7 @@ import {
   type Completion,
   type OpenAIModel,
 } from './schemas';
+import { asNotSupported } from './errors';
 import { contextOf, type CallOptions, type Transport } from './transport';
 
 const BASE = 'oai/api/v1/';
@@ -49,11 +50,16 @@ export class OpenAIClient {
   }
 
   private async call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, body: unknown, schema: S, opts?: CallOptions): Promise<z.infer<S>> {
-    const { data } = await this.transport.request(
-      { method, path: BASE + path, body, headers: this.headers(), schema },
-      contextOf(opts),
-    );
-    return data;
+    try {
+      const { data } = await this.transport.request(
+        { method, path: BASE + path, body, headers: this.headers(), schema },
+        contextOf(opts),
+      );
+      return data;
+    } catch (err) {
+      // Whether a MinT deployment serves /oai under its base URL is not documented; say so plainly.
+      throw asNotSupported(`The OpenAI-compatible endpoint (/${BASE}${path})`, err);
+    }
   }
 
   async models(opts?: CallOptions): Promise<OpenAIModel[]> {

@@ -4,7 +4,7 @@
  * NotSupportedError ("… is not supported by this server") so nobody hunts for a wrong id.
  */
 import { z } from 'zod';
-import { NotFoundError, NotSupportedError } from './errors';
+import { NotFoundError, NotSupportedError, asNotSupported } from './errors';
 import { parseCheckpointPath } from './paths';
 import {
   ArchiveUrlBodySchema,
@@ -39,13 +39,6 @@ export interface ArchiveUrl {
 
 const REDIRECTS = [301, 302, 303, 307, 308] as const;
 
-/** FastAPI's answer for a route it does not have, as opposed to a missing resource. */
-export function isMissingRoute(err: unknown): err is NotFoundError {
-  if (!(err instanceof NotFoundError) || err instanceof NotSupportedError) return false;
-  const b = err.body as { detail?: unknown } | undefined;
-  return typeof b === 'object' && b !== null && b.detail === 'Not Found';
-}
-
 export class RestClient {
   constructor(private readonly transport: Transport) {}
 
@@ -59,7 +52,7 @@ export class RestClient {
       const { data } = await this.transport.request({ method: 'GET', ...spec, schema }, contextOf(opts));
       return data;
     } catch (err) {
-      throw notSupported(operation, err);
+      throw asNotSupported(operation, err);
     }
   }
 
@@ -153,7 +146,7 @@ export class RestClient {
       const body = this.transport.parse(spec, raw, ArchiveUrlBodySchema);
       return body.expires ? { url: body.url, expires: body.expires } : { url: body.url };
     } catch (err) {
-      throw notSupported('Downloading a checkpoint archive', err);
+      throw asNotSupported('Downloading a checkpoint archive', err);
     }
   }
 
@@ -172,13 +165,3 @@ function enc(s: string): string {
   return encodeURIComponent(s);
 }
 
-function notSupported(operation: string, err: unknown): unknown {
-  if (!isMissingRoute(err)) return err;
-  return new NotSupportedError(operation, {
-    status: err.status,
-    headers: err.headers,
-    body: err.body,
-    request_id: err.request_id,
-    cause: err,
-  });
-}

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import {
   APIConnectionError, APIResponseValidationError, APIStatusError, APITimeoutError, AuthenticationError,
   BadRequestError, ConflictError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError,
-  RequestFailedError, UnprocessableEntityError, isCancellation, requestIdOf,
+  CheckpointPathError, NotSupportedError, RequestFailedError, UnprocessableEntityError, isCancellation, requestIdOf,
 } from '../mint/errors';
 import { BaseUrlRefusedError, EmulatorStartError, NoApiKeyError, NoServerError } from './setupErrors';
 import { KeyringError } from './secrets';
@@ -72,6 +72,10 @@ const TABLE: Row[] = [
   { cls: PermissionDeniedError, severity: 'error', status: 'permission denied', diagnostic: E,
     message: (c) => `Your API key may not do this: ${c.d}. Check that your MinT account has access to this model, or use another key.`,
     actions: ['Copy request_id', 'Set API Key', 'Show Log'] },
+  // A route this server lacks: a missing feature, not a missing thing. Before its parent, NotFoundError.
+  { cls: NotSupportedError, severity: 'warning', status: 'not supported', diagnostic: W,
+    message: (c) => `MinT at ${c.host} does not support ${lowerFirst((c.err as NotSupportedError).operation)}: the server has no such route. The rest of the extension keeps working; use a server that implements it for this step.`,
+    actions: ['Select Server', 'Show Log'] },
   { cls: NotFoundError, severity: 'error', status: 'not found', diagnostic: E,
     message: (c) => `MinT could not find it: ${c.d}. Check the model name or checkpoint path (MinT: Show Models lists the models).`,
     actions: ['Copy request_id', 'Show Models', 'Show Log'] },
@@ -93,6 +97,8 @@ const TABLE: Row[] = [
   { cls: RequestFailedError, severity: 'error', status: 'request failed', diagnostic: E,
     message: (c) => `MinT could not finish the request: ${c.d}. Retry; if it fails again, give MinT support the request id.`,
     actions: ['Copy request_id', 'Retry', 'Show Log'] },
+  { cls: CheckpointPathError, severity: 'error', status: 'bad checkpoint path', diagnostic: E,
+    message: (c) => c.err.message, actions: ['Show Log'] },
   { cls: Error, severity: 'error', status: 'error', diagnostic: E,
     message: (c) => `Something unexpected went wrong in MinT: ${c.d}. Show the log for details.`,
     actions: ['Show Log'] },
@@ -214,7 +220,9 @@ export class ErrorPresenter {
     }
     this.openToasts.set(described.className, 1);
     const actions = described.actions.filter((a) => a !== 'Retry' || retry);
-    const message = `MinT: ${described.message}${described.requestId ? ` (request id: ${described.requestId})` : ''}`;
+    // The toast must say it is MinT's, but "MinT: MinT had a server error" says it twice.
+    const text = /^MinT\b/.test(described.message) ? described.message : `MinT: ${described.message}`;
+    const message = `${text}${described.requestId ? ` (request id: ${described.requestId})` : ''}`;
     const show = described.severity === 'error' ? vscode.window.showErrorMessage
       : described.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     void Promise.resolve(show(message, ...actions)).then(async (picked) => {
@@ -268,7 +276,8 @@ function detailOf(e: Error): string {
     d = networkCodeOf(e) ?? '';
   }
   if (d === undefined || (d === '' && !(e instanceof APIConnectionError))) d = e.message;
-  d = d.replace(/\s+/g, ' ').trim();
+  // Every message template adds its own full stop after the detail.
+  d = d.replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
   return d.length > 200 ? `${d.slice(0, 197)}...` : d;
 }
 
@@ -285,6 +294,10 @@ function networkCodeOf(e: unknown): string | undefined {
     cur = cause;
   }
   return undefined;
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
 function hostOf(url: string | undefined): string {

@@ -32,7 +32,7 @@ const I = vscode.DiagnosticSeverity.Information;
 const trace = (cls: string) => `trace-${cls.toLowerCase()}-${Math.random().toString(36).slice(2, 8)}`;
 
 function cases(): Case[] {
-  const ids = Object.fromEntries(['400', '401', '403', '404', '409', '422', '429', '500', '418', 'bad'].map((k) => [k, trace(k)]));
+  const ids = Object.fromEntries(['400', '401', '403', '404', 'route', '409', '422', '429', '500', '418', 'bad'].map((k) => [k, trace(k)]));
   return [
     { cls: 'BadRequestError', rule: { status: 400, body: { detail: `prompt is too long (key ${TEST_KEY} echoed by a careless proxy)` }, headers: { 'X-Trace-Id': ids['400']! } },
       severity: 'error', says: ['rejected the request as invalid: prompt is too long', 'send it again'], actions: ['Copy request_id', 'Show Log'], status: 'bad request', diagnostic: E, requestId: ids['400'] },
@@ -42,6 +42,8 @@ function cases(): Case[] {
       severity: 'error', says: ['may not do this: Model not allowed for this key', 'use another key'], actions: ['Copy request_id', 'Set API Key', 'Show Log'], status: 'permission denied', diagnostic: E, requestId: ids['403'] },
     { cls: 'NotFoundError', rule: { status: 404, body: { detail: 'Unknown model: Qwen/Nope' }, headers: { 'X-Trace-Id': ids['404']! } },
       severity: 'error', says: ['could not find it: Unknown model: Qwen/Nope', 'Check the model name'], actions: ['Copy request_id', 'Show Models', 'Show Log'], status: 'not found', diagnostic: E, requestId: ids['404'] },
+    { cls: 'NotSupportedError', rule: { status: 404, body: { detail: 'Not Found' }, headers: { 'X-Trace-Id': ids.route! } },
+      severity: 'warning', says: ['does not support the OpenAI-compatible endpoint (/oai/api/v1/completions): the server has no such route', 'use a server that implements it'], actions: ['Copy request_id', 'Select Server', 'Show Log'], status: 'not supported', diagnostic: W, requestId: ids.route },
     { cls: 'ConflictError', rule: { status: 409, body: { detail: 'sampling session exists with a different config' }, headers: { 'X-Trace-Id': ids['409']! } },
       severity: 'warning', says: ['conflict: sampling session exists', 'use another name or retry'], actions: ['Copy request_id', 'Retry', 'Show Log'], status: 'conflict', diagnostic: W, requestId: ids['409'] },
     { cls: 'UnprocessableEntityError', rule: { status: 422, body: { detail: [{ loc: ['body', 'max_tokens'], msg: 'Field required', type: 'missing' }] }, headers: { 'X-Trace-Id': ids['422']! } },

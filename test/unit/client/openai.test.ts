@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { APIResponseValidationError, BadRequestError, NotFoundError, type ServiceClient } from '../../../src/mint/index';
+import { APIResponseValidationError, BadRequestError, NotFoundError, NotSupportedError, type ServiceClient } from '../../../src/mint/index';
 import { API_KEY, BASE_MODEL, TestServer, assertNoKey, caught, clientFor } from './support';
 
 describe('OpenAIClient against the emulator', function () {
@@ -47,6 +47,15 @@ describe('OpenAIClient against the emulator', function () {
     const bad = await caught(() => oai.completions({ model: BASE_MODEL, prompt: 'x' }));
     assert.ok(bad instanceof BadRequestError);
     assert.match(bad.message, /400.*stream is not supported/);
+  });
+
+  it('a server without the /oai routes -> NotSupportedError naming the endpoint, not "not found"', async () => {
+    await server.fault({ route: '/oai/api/v1/completions', status: 404, body: { detail: 'Not Found' } });
+    const err = await caught(() => client.createOpenAIClient().completions({ model: BASE_MODEL, prompt: 'x', max_tokens: 4 }));
+    assert.ok(err instanceof NotSupportedError, `${err.name}: ${err.message}`);
+    assert.ok(err instanceof NotFoundError, 'still a NotFoundError for code that catches 404s');
+    assert.match(err.message, /OpenAI-compatible endpoint \(\/oai\/api\/v1\/completions\) is not supported by this server/);
+    assertNoKey(err);
   });
 
   it('a reply that is not a completion -> APIResponseValidationError', async () => {
