@@ -55,6 +55,16 @@ export function targetLabel(t: Target): string {
   return 'base_model' in t ? t.base_model : t.model_path;
 }
 
+/**
+ * What tells targets apart in a narrow column: a checkpoint's name comes first, since paths of
+ * one run share their whole prefix ("mint://<run>/sampler_weights/pg-late" -> "pg-late · 27dafe4a").
+ */
+export function shortTargetLabel(t: Target): string {
+  if ('base_model' in t) return t.base_model;
+  const m = /^[a-z]+:\/\/([^/]+)\/(?:sampler_)?weights\/(.+)$/.exec(t.model_path);
+  return m ? `${m[2]} · ${m[1]!.slice(0, 8)}` : t.model_path;
+}
+
 /** The form as the user left it; kept by the host so a reload restores it. */
 export const DraftSchema = z.object({
   targets: z.array(TargetSchema).max(4),

@@ -2,7 +2,7 @@
  * Runs and their outcomes: one column per model, one card per sample. A run is re-rendered
  * whole when the host sends it; queue updates touch only the pending line of one column.
  */
-import { targetLabel, type ErrorInfo, type Outcome, type QueueInfo, type Run, type Sample } from '../../shared/playground';
+import { shortTargetLabel, targetLabel, type ErrorInfo, type Outcome, type QueueInfo, type Run, type Sample } from '../../shared/playground';
 import { clear, fmtMs, fmtTime, h } from './dom';
 import { tokenView } from './tokens';
 
@@ -99,7 +99,7 @@ export class ResultsView {
   private renderOutcome(run: Run, i: number): HTMLElement {
     const o = run.outcomes[i]!;
     const col = h('div', { className: `column ${o.status}`, 'data-col': i, 'data-status': o.status });
-    const head = h('div', { className: 'col-head' }, h('span', { className: 'target', title: targetLabel(o.target) }, targetLabel(o.target)));
+    const head = h('div', { className: 'col-head' }, h('span', { className: 'target', title: targetLabel(o.target) }, shortTargetLabel(o.target)));
     if (o.via === 'openai') head.append(h('span', { className: 'badge' }, 'text mode'));
     col.append(head);
     if (o.request_id || o.latency_ms !== undefined) col.append(this.metaLine(o));

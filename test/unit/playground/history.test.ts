@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HISTORY_LIMIT, HistoryStore } from '../../../src/vscode/playground/history';
 import { pythonSnippet, typescriptSnippet } from '../../../src/vscode/playground/snippets';
-import { HostToWebview, WebviewToHost, checkpointPathProblem, paramProblems, type Run } from '../../../src/shared/playground';
+import { HostToWebview, WebviewToHost, checkpointPathProblem, paramProblems, shortTargetLabel, type Run } from '../../../src/shared/playground';
 
 const KEY = 'sk-mint-history-SECRET-abcdef123456';
 const redact = (s: string) => s.split(KEY).join('[redacted]');
@@ -128,6 +128,14 @@ describe('playground history compaction', function () {
 });
 
 describe('playground protocol and snippets', function () {
+  it('labels a checkpoint column by its name first, so two checkpoints of one run stay apart', () => {
+    const run = '27dafe4a-4f30-40ab-af34-6f3ea65635f4_0';
+    assert.equal(shortTargetLabel({ model_path: `mint://${run}/sampler_weights/pg-late` }), 'pg-late · 27dafe4a');
+    assert.equal(shortTargetLabel({ model_path: `tinker://${run}/weights/step-10` }), 'step-10 · 27dafe4a');
+    assert.equal(shortTargetLabel({ model_path: 'ckpt_0123456789ab' }), 'ckpt_0123456789ab');
+    assert.equal(shortTargetLabel({ base_model: 'Qwen/Qwen3-0.6B' }), 'Qwen/Qwen3-0.6B');
+  });
+
   it('accepts what the webview sends and rejects what does not fit', function () {
     const params = { max_tokens: 16, num_samples: 1, prompt_logprobs: true, topk_prompt_logprobs: 2 };
     assert.ok(WebviewToHost.safeParse({ type: 'sample', runId: 'r1', target: { base_model: 'm' }, prompt: { mode: 'raw', text: 'x' }, params }).success);
