@@ -35,7 +35,12 @@ export class MintStatusBar implements vscode.Disposable {
     this.main.show();
   }
 
-  setConnection(state: ConnectionState): void { this.state = state; this.render(); }
+  setConnection(state: ConnectionState): void {
+    this.state = state;
+    this.render();
+    // Once MinT answers, "Get Started" (package.json views, when !mint.ready) yields its room to the playground.
+    void vscode.commands.executeCommand('setContext', 'mint.ready', state === 'connected' || state === 'emulator');
+  }
 
   setModel(model: string): void { this.model = model; this.render(); }
 

@@ -162,13 +162,25 @@ describe('commands: each MinT command from the palette', function () {
     }
   });
 
-  it('the MinT view, its welcome buttons and the walkthrough are there', async () => {
+  it('the MinT view shows its welcome buttons until MinT answers, then leaves the room to the playground; the walkthrough is there', async () => {
+    const sidebar = async () => (await ui.query('.part.sidebar')).join('\n');
+    // A server that does not answer: the first steps are what the user needs.
+    await configure({ baseUrl: 'http://127.0.0.1:9' });
+    await vscode.commands.executeCommand('mint.checkConnection');
     await vscode.commands.executeCommand('workbench.view.extension.mint');
     const welcome = await ui.waitFor(async () => {
-      const t = (await ui.query('.part.sidebar')).join('\n');
+      const t = await sidebar();
       return t.includes('Start Local Emulator') && t.includes('Set API Key') ? t : undefined;
     }, 10_000, 'the MinT view with its welcome buttons');
     assert.ok(welcome.includes('Check Connection'));
+    await clearNotifications();
+    await configure({ baseUrl: emu.url });
+    await vscode.commands.executeCommand('mint.checkConnection');
+    await ui.waitFor(async () => {
+      const t = await sidebar();
+      return !t.includes('Start Local Emulator') && /playground/i.test(t) ? t : undefined;
+    }, 10_000, 'Get Started to give way once connected');
+    await clearNotifications();
     await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#mint.gettingStarted`, false);
     const page = await ui.waitFor(async () => {
       const t = (await ui.query('.part.editor')).join('\n');
