@@ -157,16 +157,21 @@ export const ControlConfigRequest = z.object({
 
 const OaiStop = z.union([z.string(), z.array(z.string())]).nullish();
 
-export const OaiCompletionRequest = z.object({
-  model: z.string(),
-  prompt: z.string(),
-  max_tokens: int.min(1).default(512),
+/** What both OpenAI routes take besides the prompt; only max_tokens' default differs between them. */
+const OaiSampling = {
   temperature: z.number().min(0).default(1),
   top_p: z.number().gt(0).max(1).default(1),
   stop: OaiStop,
   stream: z.boolean().default(false),
   n: int.default(1),
   seed: int.nullish(),
+};
+
+export const OaiCompletionRequest = z.object({
+  model: z.string(),
+  prompt: z.string(),
+  max_tokens: int.min(1).default(512),
+  ...OaiSampling,
 });
 
 export const OaiChatRequest = z.object({
@@ -185,10 +190,5 @@ export const OaiChatRequest = z.object({
     )
     .min(1),
   max_tokens: int.min(1).default(16),
-  temperature: z.number().min(0).default(1),
-  top_p: z.number().gt(0).max(1).default(1),
-  stop: OaiStop,
-  stream: z.boolean().default(false),
-  n: int.default(1),
-  seed: int.nullish(),
+  ...OaiSampling,
 });

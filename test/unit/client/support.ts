@@ -5,22 +5,16 @@
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { startEmulator } from '../../../src/emulator/index';
+import type { LoggedRequest } from '../../../src/emulator/requestLog';
 import { ServiceClient, type RequestEvent, type ServiceClientOptions } from '../../../src/mint/index';
 
 export const API_KEY = 'sk-mint-test-SECRET-0123456789abcdef';
 export const BASE_MODEL = 'Qwen/Qwen3-0.6B';
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+// The control interface's shape is the emulator's; tests read it, they do not redefine it.
+export type { LoggedRequest };
 
-export interface LoggedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  body: unknown;
-  status: number | null;
-  time: string;
-}
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
 export class TestServer {
   private constructor(readonly emu: Emulator) {}
