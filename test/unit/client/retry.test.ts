@@ -159,13 +159,14 @@ describe('client retries', function () {
   });
 
   it('a timed-out attempt is retried; exhausting retries gives APITimeoutError', async () => {
-    const { client: c } = clientFor(server, { maxRetries: 1, timeoutMs: 200 });
+    // The retry that succeeds must answer within the timeout even on a loaded 2-core machine.
+    const { client: c } = clientFor(server, { maxRetries: 1, timeoutMs: 1_000 });
     try {
-      await server.fault({ route: CAPS, delayMs: 1_000 });
+      await server.fault({ route: CAPS, delayMs: 4_000 });
       await c.getServerCapabilities();
       assert.equal((await server.requestsTo(CAPS)).length, 2);
 
-      await server.fault({ route: CAPS, delayMs: 1_000, times: 2 });
+      await server.fault({ route: CAPS, delayMs: 4_000, times: 2 });
       const err = await caught(() => c.getServerCapabilities());
       assert.ok(err instanceof APITimeoutError && err instanceof APIConnectionError, err.message);
     } finally {
