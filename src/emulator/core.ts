@@ -1,6 +1,7 @@
 import { FaultTable } from './faults';
 import { FutureStore } from './futures';
 import { loadLanguageModel, type LanguageModel } from './languageModel';
+import { adapterMisfit } from './lora';
 import { Persistence } from './persistence';
 import { RequestLog } from './requestLog';
 import { World, type TrainingRun, type Checkpoint } from './world';
@@ -24,7 +25,7 @@ export const DEFAULT_CONFIG: EmulatorConfig = { latencyMs: 0, longPollMs: 20_000
 export class EmulatorCore {
   readonly faults = new FaultTable();
   readonly requestLog = new RequestLog();
-  readonly futures = new FutureStore();
+  readonly futures: FutureStore;
   readonly world = new World();
   readonly persistence: Persistence | undefined;
   private lm: LanguageModel | undefined;
@@ -37,6 +38,7 @@ export class EmulatorCore {
     /** Per-request lines cost a string per request; built only when someone reads them. */
     readonly logRequests: boolean,
   ) {
+    this.futures = new FutureStore(log);
     this.persistence = dataDir ? new Persistence(dataDir) : undefined;
     this.restoreRuns();
   }
@@ -48,7 +50,17 @@ export class EmulatorCore {
 
   private restoreRuns(): void {
     if (!this.persistence) return;
-    for (const run of this.persistence.loadRuns((m) => this.log(`warning: ${m}`))) this.world.runs.set(run.id, run);
+    for (const run of this.persistence.loadRuns((m) => this.log(`warning: ${m}`))) {
+      // A checkpoint made by another emulator model (an older corpus changes the vocabulary, so
+      // the adapter's rows and columns mean other tokens) must not reach a sampler or load_state.
+      for (const [id, cp] of run.checkpoints) {
+        const misfit = adapterMisfit(cp.adapter, this.model);
+        if (!misfit) continue;
+        run.checkpoints.delete(id);
+        this.log(`warning: skipping checkpoint ${id} of run ${run.id}: ${misfit}`);
+      }
+      this.world.runs.set(run.id, run);
+    }
   }
 
   saveRun(run: TrainingRun): void {

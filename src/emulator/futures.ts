@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { FutureFault } from './faults';
-import type { Reply } from './http';
+import { HttpError, type Reply } from './http';
 
 /** What retrieve_future answers for a failed future (MinT uses category "system"). */
 export interface FutureFailure {
   error: string;
   category: string;
 }
+
+/**
+ * A failure the work reports on purpose, with a message written for the client (a non-finite
+ * loss, a refused step). Anything else thrown inside a future is a defect of the emulator.
+ */
+export class FutureWorkError extends Error {}
 
 type Outcome = { ok: true; value: unknown } | { ok: false; failure: FutureFailure };
 
@@ -39,6 +45,9 @@ const RESULT_TTL_MS = 60 * 60 * 1000;
  * through a polling timer, so a result reaches a waiting caller in the same event-loop turn.
  */
 export class FutureStore {
+  /** `log` receives the stack of every internal error a future's work throws. */
+  constructor(private readonly log: (line: string) => void = () => {}) {}
+
   private readonly futures = new Map<string, FutureRecord>();
   private pendingCount = 0;
   private seqCounter = 0;
@@ -91,7 +100,7 @@ export class FutureStore {
    * promise) or with the message of what it threw.
    */
   settleLater(id: string, delayMs: number, work: () => unknown): void {
-    const fail = (err: unknown) => this.reject(id, { error: err instanceof Error ? err.message : String(err), category: 'system' });
+    const fail = (err: unknown) => this.reject(id, { error: this.describeFailure(id, err), category: 'system' });
     const run = () => {
       let out: unknown;
       try {
@@ -105,6 +114,19 @@ export class FutureStore {
     };
     if (delayMs > 0) setTimeout(run, delayMs).unref();
     else setImmediate(run);
+  }
+
+  /**
+   * The one-line error a failed future reports. An unexpected exception keeps its class and
+   * message there, so the client's report names it, and its stack goes to the log, so the next
+   * one can be traced without a reproduction.
+   */
+  private describeFailure(id: string, err: unknown): string {
+    if (err instanceof FutureWorkError || err instanceof HttpError) return err.message;
+    const kind = this.futures.get(id)?.kind ?? 'future';
+    const summary = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    this.log(`internal error in ${kind} ${id}: ${err instanceof Error ? err.stack ?? summary : summary}`);
+    return `Internal emulator error in ${kind} (${summary.replace(/\s+/g, ' ').slice(0, 300)}); this is an emulator bug, and its stack is in the emulator log.`;
   }
 
   private finish(rec: FutureRecord, outcome: Outcome): void {

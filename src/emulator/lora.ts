@@ -1,3 +1,4 @@
+import { FutureWorkError } from './futures';
 import type { RowDist } from './languageModel';
 import { deriveSeed, gaussian, seededRng } from './rng';
 
@@ -22,6 +23,24 @@ export interface AdapterState {
   A: Float64Array;
   B: Float64Array;
   optimizer?: { step: number; mA: Float64Array; vA: Float64Array; mB: Float64Array; vB: Float64Array };
+}
+
+/** Why an adapter state cannot be loaded into a model of this shape, or undefined when it can. */
+export function adapterMisfit(s: AdapterState, base: BaseShape): string | undefined {
+  const inBase = (t: number) => t >= 0 && t < base.activeIndex.length && base.activeIndex[t]! >= 0;
+  const rowTokens = new Set(s.extraRowTokens.filter((t) => !inBase(t)));
+  const colTokens = new Set(s.extraColTokens.filter((t) => !inBase(t)));
+  if (rowTokens.size !== s.extraRowTokens.length || colTokens.size !== s.extraColTokens.length) {
+    return 'its extra row or column tokens repeat or are in the base vocabulary, so it was made by a different emulator model';
+  }
+  const wantA = (base.rows + rowTokens.size) * s.rank;
+  const wantB = (base.activeTokens.length + colTokens.size) * s.rank;
+  if (s.A.length !== wantA || s.B.length !== wantB) {
+    return `its tensors do not fit this model (A ${s.A.length} vs ${wantA}, B ${s.B.length} vs ${wantB}), so it was made by a different emulator model`;
+  }
+  const o = s.optimizer;
+  if (o && (o.mA.length !== wantA || o.vA.length !== wantA || o.mB.length !== wantB || o.vB.length !== wantB)) return 'its optimizer state does not match its weights';
+  return undefined;
 }
 
 /** Weights with their gradient and Adam moments, growing together as rows or columns are added. */
@@ -104,7 +123,7 @@ export class LoraAdapter {
     for (const t of s.extraRowTokens) ad.addRow(t);
     for (const t of s.extraColTokens) ad.addCol(t);
     if (s.A.length !== ad.a.length || s.B.length !== ad.b.length) {
-      throw new Error(`Adapter state does not fit this model (A ${s.A.length} vs ${ad.a.length}, B ${s.B.length} vs ${ad.b.length}); the checkpoint was made by a different emulator model.`);
+      throw new FutureWorkError(`Adapter state does not fit this model (A ${s.A.length} vs ${ad.a.length}, B ${s.B.length} vs ${ad.b.length}); the checkpoint was made by a different emulator model.`);
     }
     ad.a.w.set(s.A);
     ad.b.w.set(s.B);
@@ -223,11 +242,12 @@ export class LoraAdapter {
     if (!Number.isFinite(sq)) {
       // One overflowing ratio would turn every weight into NaN: refuse the step, keep the weights.
       for (const blk of [this.a, this.b]) blk.g.fill(0);
-      throw new Error(
+      throw new FutureWorkError(
         'optim_step refused: the accumulated gradient is not finite, so the weights were left unchanged and the gradient cleared. ' +
           'Check the logprobs and advantages sent to forward_backward (an importance ratio exp(logprob - sampler logprob) overflowed).',
       );
     }
+    const before = [this.a, this.b].map((blk) => ({ w: blk.w.slice(0, blk.length), m: blk.m.slice(0, blk.length), v: blk.v.slice(0, blk.length) }));
     this.step++;
     const c1 = 1 - Math.pow(p.beta1, this.step);
     const c2 = 1 - Math.pow(p.beta2, this.step);
@@ -241,9 +261,35 @@ export class LoraAdapter {
         g[i] = 0;
       }
     }
+    if (!this.logitsStayFinite()) {
+      // A learning rate near the float limit gives weights whose products overflow: every logit
+      // would be NaN, and samples would be random tail tokens with null logprobs.
+      [this.a, this.b].forEach((blk, i) => {
+        blk.w.set(before[i]!.w);
+        blk.m.set(before[i]!.m);
+        blk.v.set(before[i]!.v);
+      });
+      this.step--;
+      throw new FutureWorkError(
+        `optim_step refused: learning_rate ${p.learning_rate} would push the adapter's logits past the floating-point range, so the weights were left unchanged and the gradient cleared. Use a learning rate around 1e-4 to 1e-1.`,
+      );
+    }
     this.effect = this.b.w.subarray(0, this.b.length).some((x) => x !== 0);
     this.rowCache.clear();
     return { gradNorm: Math.sqrt(sq) };
+  }
+
+  /** Whether |A[row] · B[:, col]| · scale is finite for every row and column, bounded by the largest entries. */
+  private logitsStayFinite(): boolean {
+    const maxAbs = (blk: ParamBlock) => {
+      let m = 0;
+      for (let i = 0; i < blk.length; i++) {
+        const x = Math.abs(blk.w[i]!);
+        if (!(x <= m)) m = x;
+      }
+      return m;
+    };
+    return Number.isFinite(maxAbs(this.a) * maxAbs(this.b) * this.rank * this.scale);
   }
 
   /** Read-only view of the gradients, for gradient checks in tests. */

@@ -1,3 +1,4 @@
+import { FutureWorkError } from './futures';
 import type { LanguageModel } from './languageModel';
 import type { LoraAdapter } from './lora';
 
@@ -112,7 +113,7 @@ export function computeLoss(
   }
   if (!Number.isFinite(totalLoss)) {
     // Checked before any gradient is added, so a bad batch leaves the model as it was.
-    throw new Error(
+    throw new FutureWorkError(
       `The ${fn} loss is not finite (${totalLoss}), so this batch was dropped and no gradient was kept. ` +
         'An importance ratio exp(logprob - sampler logprob) overflowed: send the logprobs the sampler returned for these tokens, and finite advantages.',
     );

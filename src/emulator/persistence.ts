@@ -29,8 +29,10 @@ interface CheckpointFile {
 }
 
 const enc = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-const dec = (s: string) => {
+const dec = (s: unknown) => {
+  if (typeof s !== 'string') throw new Error('a tensor is missing');
   const b = Buffer.from(s, 'base64');
+  if (b.byteLength % 8 !== 0) throw new Error('a tensor is not a whole number of float64 values');
   return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
 
@@ -112,18 +114,12 @@ export class Persistence {
         const cpDir = join(d, 'checkpoints');
         if (existsSync(cpDir)) {
           for (const cpName of readdirSync(cpDir).filter((n) => n.endsWith('.json'))) {
-            const c = JSON.parse(readFileSync(join(cpDir, cpName), 'utf8')) as CheckpointFile;
-            const adapter: AdapterState = {
-              rank: c.adapter.rank,
-              seed: c.adapter.seed,
-              extraRowTokens: c.adapter.extraRowTokens,
-              extraColTokens: c.adapter.extraColTokens,
-              A: dec(c.adapter.A),
-              B: dec(c.adapter.B),
-            };
-            const o = c.adapter.optimizer;
-            if (o) adapter.optimizer = { step: o.step, mA: dec(o.mA), vA: dec(o.vA), mB: dec(o.mB), vB: dec(o.vB) };
-            run.checkpoints.set(c.checkpointId, { checkpointId: c.checkpointId, type: c.type, time: new Date(c.time), sizeBytes: c.sizeBytes, adapter });
+            // One unreadable checkpoint costs only itself, not the run and its other checkpoints.
+            try {
+              run.checkpoints.set(...readCheckpoint(join(cpDir, cpName)));
+            } catch (err) {
+              warn(`skipping unreadable checkpoint ${join(cpDir, cpName)}: ${(err as Error).message}`);
+            }
           }
         }
         runs.push(run);
@@ -133,4 +129,19 @@ export class Persistence {
     }
     return runs;
   }
+}
+
+const isTokenList = (x: unknown): x is number[] => Array.isArray(x) && x.every((t) => Number.isInteger(t));
+
+function readCheckpoint(path: string): [string, Checkpoint] {
+  const c = JSON.parse(readFileSync(path, 'utf8')) as CheckpointFile;
+  const a = c?.adapter;
+  if (typeof c?.checkpointId !== 'string' || (c.type !== 'training' && c.type !== 'sampler')) throw new Error('no checkpointId or type');
+  if (!a || !Number.isInteger(a.rank) || a.rank < 1 || !isTokenList(a.extraRowTokens) || !isTokenList(a.extraColTokens)) {
+    throw new Error('the adapter lacks its rank or its extra row/column token lists');
+  }
+  const adapter: AdapterState = { rank: a.rank, seed: a.seed, extraRowTokens: a.extraRowTokens, extraColTokens: a.extraColTokens, A: dec(a.A), B: dec(a.B) };
+  const o = a.optimizer;
+  if (o) adapter.optimizer = { step: o.step, mA: dec(o.mA), vA: dec(o.vA), mB: dec(o.mB), vB: dec(o.vB) };
+  return [c.checkpointId, { checkpointId: c.checkpointId, type: c.type, time: new Date(c.time), sizeBytes: c.sizeBytes, adapter }];
 }

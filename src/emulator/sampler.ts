@@ -41,12 +41,16 @@ function pick(model: LanguageModel, dist: RowDist, o: SamplingOptions, rng: Rng)
   const order = model.order(dist);
   const invT = 1 / o.temperature;
   const top = dist.logp[order[0]!]!;
+  // A temperature below ~5e-309 makes 1/T infinite, and 0 · ∞ would turn the top token's weight
+  // into NaN (then nothing is ever drawn and a tail token comes out); the limit is greedy, so
+  // the top weight is 1 and every lower one exp(-∞) = 0.
+  const scaled = (lp: number) => (lp === top ? 1 : Math.exp((lp - top) * invT));
   const k = o.topK > 0 ? o.topK : Infinity;
   const keepActive = Math.min(n, k);
   const weights = new Float64Array(keepActive);
   let z = 0;
-  for (let i = 0; i < keepActive; i++) z += weights[i] = Math.exp((dist.logp[order[i]!]! - top) * invT);
-  const tailWeight = Math.exp((dist.tailLogprob - top) * invT);
+  for (let i = 0; i < keepActive; i++) z += weights[i] = scaled(dist.logp[order[i]!]!);
+  const tailWeight = scaled(dist.tailLogprob);
   let keepTail = Math.max(0, Math.min(nTail, k - keepActive));
   z += keepTail * tailWeight;
   let kept = keepActive;
@@ -64,7 +68,7 @@ function pick(model: LanguageModel, dist: RowDist, o: SamplingOptions, rng: Rng)
     u -= weights[i]!;
     if (u < 0) return cols[order[i]!]!;
   }
-  return keepTail > 0 ? model.randomTailToken(dist, rng()) : cols[order[Math.max(0, kept - 1)]!]!;
+  return keepTail > 0 && tailWeight > 0 ? model.randomTailToken(dist, rng()) : cols[order[Math.max(0, kept - 1)]!]!;
 }
 
 export function generate(model: LanguageModel, adapter: LoraAdapter | undefined, prompt: number[], o: SamplingOptions, rng: Rng): SampledSequence {
