@@ -15,6 +15,7 @@ import { isLoopback, readSettings } from './vscode/settings';
 import { MintStatusBar } from './vscode/statusBar';
 import { StartView } from './vscode/startView';
 import { registerPlayground } from './vscode/playground';
+import { registerRunsTree } from './vscode/trees';
 import type { PlaygroundSession } from './vscode/playground/session';
 
 const moduleEnd = performance.now();
@@ -58,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('mint.defaultModel')) statusBar.setModel(readSettings().defaultModel); }),
     );
     const playground = registerPlayground(services);
+    registerRunsTree(services, playground);
     // The key state is shown after activation returns: SecretStorage can be slow to answer.
     void initialState(services).then(() => envKeys.check());
 

@@ -108,6 +108,25 @@ export class PlaygroundSession implements vscode.Disposable {
     return { recent: structuredClone(this.recent), historySize: this.history.size, models: [...this.models], checkpoints: [...this.checkpoints], running: this.running.size };
   }
 
+  /**
+   * Makes `target` the form's first model (the runs tree's "Sample in Playground"). Open pages get
+   * the whole state again, so the picker shows it at once; a page opened later gets it on `ready`.
+   */
+  async select(target: Target): Promise<void> {
+    const path = 'model_path' in target ? target.model_path : undefined;
+    // A checkpoint saved after the last load is not in the picker yet; load it so it is offered by name, not as free text.
+    if (path && !this.checkpoints.some((c) => c.path === path)) await this.loadModels(true);
+    const targets = this.draft?.targets.length ? [target, ...this.draft.targets.slice(1).filter((t) => targetLabel(t) !== targetLabel(target))] : [target];
+    this.draft = this.draft ? { ...this.draft, targets } : { targets, prompt: { mode: 'chat', messages: [], text: '' }, params: {} };
+    await this.s.context.workspaceState.update('mint.playground.draft', this.draft);
+    for (const post of this.webviews) await this.replay(post);
+  }
+
+  /** The form as the host last saw it (the selected models, the prompt). */
+  get currentDraft(): Draft | undefined {
+    return this.draft ? structuredClone(this.draft) : undefined;
+  }
+
   private broadcast(msg: HostToWebview): void {
     // The schema is the contract both ways: a host bug must not reach the page as garbage.
     const checked = HostToWebview.safeParse(msg);

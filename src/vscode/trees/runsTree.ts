@@ -1,0 +1,289 @@
+import * as vscode from 'vscode';
+import type { Checkpoint, TrainingRun } from '../../mint/schemas';
+import type { Action, DescribedError } from '../errorPresenter';
+import type { Services } from '../services';
+import { checkpointName, formatSize, loraText, relativeTime, shortRunId } from './format';
+
+export const RUNS_VIEW_ID = 'mint.runs';
+/** The CLI's default page (`tinker run list --limit 20`). */
+export const RUNS_PAGE = 20;
+
+export type RunsNode =
+  | { kind: 'run'; run: TrainingRun }
+  | { kind: 'checkpoint'; run: TrainingRun; checkpoint: Checkpoint }
+  | { kind: 'more' }
+  | { kind: 'message'; id: string; label: string; description?: string; tooltip: string; icon: string; command?: vscode.Command; parent?: RunsNode };
+
+interface RunsPage { runs: TrainingRun[]; total: number | undefined; lastPageFull: boolean }
+type Loaded<T> = { ok: true; value: T } | { ok: false; error: unknown; described: DescribedError };
+
+/** The presenter's actions as commands, so an explanatory item does its fix when clicked. */
+const ACTION_COMMANDS: Partial<Record<Action, string>> = {
+  'Start Local Emulator': 'mint.startEmulator',
+  'Set API Key': 'mint.setApiKey',
+  'Select Server': 'mint.selectServer',
+  'Open Settings': 'workbench.action.openSettings',
+  'Show Log': 'mint.showLog',
+  Retry: 'mint.runs.refresh',
+};
+
+/**
+ * Training runs (newest first, a page at a time) and, under each, its checkpoints.
+ *
+ * Nothing is fetched until VS Code asks for children, which it does only while the view is
+ * visible; a server or key change just forgets what was loaded. A failure becomes one item that
+ * says what to do; it reaches the error presenter (a toast) only when the user asked for the
+ * refresh, so background loads never pop up notifications.
+ */
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private page: Loaded<RunsPage> | undefined;
+  private loading: Promise<Loaded<RunsPage>> | undefined;
+  private readonly checkpoints = new Map<string, Promise<Loaded<Checkpoint[]>>>();
+  /** Bumped by every reset: a load begun for an older server must not land in the new tree. */
+  private generation = 0;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly s: Services) {
+    this.subscriptions.push(this.changed, s.clients.onDidChange(() => this.reset()));
+  }
+
+  dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
+  }
+
+  /** Forgets everything; the view reloads when (and only if) it is visible. */
+  reset(): void {
+    this.generation++;
+    this.page = undefined;
+    this.loading = undefined;
+    this.checkpoints.clear();
+    this.changed.fire(undefined);
+  }
+
+  /** The user's refresh: loads now, and a failure is presented as well as shown in the tree. */
+  async refresh(): Promise<void> {
+    this.reset();
+    const generation = this.generation;
+    await this.loadFirstPage(true);
+    if (generation === this.generation) this.changed.fire(undefined);
+  }
+
+  async loadMore(): Promise<void> {
+    const current = this.page;
+    if (!current?.ok) return this.refresh();
+    const generation = this.generation;
+    const next = await this.fetchRuns(current.value.runs.length, true);
+    if (generation !== this.generation || this.page !== current) return;
+    if (next.ok) {
+      const known = new Set(current.value.runs.map((r) => r.training_run_id));
+      // A run that moved up since the first page (new activity) must not show twice.
+      const fresh = next.value.runs.filter((r) => !known.has(r.training_run_id));
+      this.page = { ok: true, value: { runs: [...current.value.runs, ...fresh], total: next.value.total, lastPageFull: next.value.lastPageFull } };
+    }
+    this.changed.fire(undefined);
+  }
+
+  getParent(node: RunsNode): RunsNode | undefined {
+    if (node.kind === 'checkpoint') return { kind: 'run', run: node.run };
+    if (node.kind === 'message') return node.parent;
+    return undefined;
+  }
+
+  async getChildren(node?: RunsNode): Promise<RunsNode[]> {
+    if (!node) return this.rootChildren();
+    if (node.kind !== 'run') return [];
+    const run = node.run;
+    let loading = this.checkpoints.get(run.training_run_id);
+    if (!loading) {
+      loading = this.fetchCheckpoints(run.training_run_id);
+      this.checkpoints.set(run.training_run_id, loading);
+    }
+    const loaded = await loading;
+    if (!loaded.ok) {
+      if (this.checkpoints.get(run.training_run_id) === loading) this.checkpoints.delete(run.training_run_id);
+      return [this.failureItem(loaded, 'Could not list checkpoints', `checkpoints-error:${run.training_run_id}`, node)];
+    }
+    if (loaded.value.length === 0) {
+      return [{
+        kind: 'message', id: `no-checkpoints:${run.training_run_id}`, label: 'No checkpoints', icon: 'circle-slash', parent: node,
+        tooltip: 'This run has saved no checkpoints yet. save_weights_for_sampler(name) makes one you can sample; save_state(name) one you can resume training from.',
+      }];
+    }
+    return loaded.value.map((checkpoint) => ({ kind: 'checkpoint', run, checkpoint }));
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'run': return runItem(node.run);
+      case 'checkpoint': return checkpointItem(node.run, node.checkpoint);
+      case 'more': {
+        const item = new vscode.TreeItem('Load more…');
+        item.id = 'load-more';
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        const p = this.page?.ok ? this.page.value : undefined;
+        if (p?.total !== undefined) item.description = `${p.runs.length} of ${p.total} shown`;
+        item.tooltip = `Load the next ${RUNS_PAGE} training runs`;
+        item.command = { command: 'mint.runs.loadMore', title: 'Load more' };
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.label);
+        item.id = node.id;
+        item.iconPath = new vscode.ThemeIcon(node.icon);
+        if (node.description) item.description = node.description;
+        item.tooltip = node.tooltip;
+        if (node.command) item.command = node.command;
+        item.contextValue = 'mint.message';
+        return item;
+      }
+    }
+  }
+
+  private async rootChildren(): Promise<RunsNode[]> {
+    const loaded = this.page ?? (await this.loadFirstPage(false));
+    if (!loaded.ok) return [this.failureItem(loaded, 'Could not list training runs', 'runs-error')];
+    const { runs, total, lastPageFull } = loaded.value;
+    if (runs.length === 0) {
+      return [{
+        kind: 'message', id: 'no-runs', label: 'No training runs yet', icon: 'info',
+        description: 'create one with create_lora_training_client',
+        tooltip: `${this.serverText()} has no training runs for this API key. A run appears once a LoRA training client is created (service_client.create_lora_training_client(base_model=...)); refresh then.`,
+        command: { command: 'mint.runs.refresh', title: 'Refresh' },
+      }];
+    }
+    const nodes: RunsNode[] = runs.map((run) => ({ kind: 'run', run }));
+    const more = total !== undefined ? runs.length < total : lastPageFull;
+    if (more) nodes.push({ kind: 'more' });
+    return nodes;
+  }
+
+  private loadFirstPage(explicit: boolean): Promise<Loaded<RunsPage>> {
+    if (this.loading && !explicit) return this.loading;
+    const generation = this.generation;
+    const p = this.fetchRuns(0, explicit).then((loaded) => {
+      if (generation === this.generation) this.page = loaded;
+      return loaded;
+    });
+    this.loading = p;
+    return p;
+  }
+
+  private async fetchRuns(offset: number, explicit: boolean): Promise<Loaded<RunsPage>> {
+    return this.attempt(`listing training runs from offset ${offset}`, explicit, async (client) => {
+      const res = await client.createRestClient().listTrainingRuns({ limit: RUNS_PAGE, offset });
+      return { runs: res.training_runs, total: res.cursor?.total_count ?? undefined, lastPageFull: res.training_runs.length >= RUNS_PAGE };
+    });
+  }
+
+  private fetchCheckpoints(runId: string): Promise<Loaded<Checkpoint[]>> {
+    // Expanding a run is not a refresh: a failure shows under the run and in the log only.
+    return this.attempt(`listing checkpoints of ${runId}`, false, async (client) => {
+      const cps = await client.createRestClient().listCheckpoints(runId);
+      return [...cps].sort((a, b) => (b.time ?? '').localeCompare(a.time ?? ''));
+    });
+  }
+
+  private async attempt<T>(what: string, explicit: boolean, fn: (client: import('../../mint').ServiceClient) => Promise<T>): Promise<Loaded<T>> {
+    try {
+      const { client } = await this.s.clients.getClient();
+      return { ok: true, value: await fn(client) };
+    } catch (error) {
+      const described = this.s.presenter.describe(error);
+      if (explicit) this.s.presenter.present(error, { retry: () => this.refresh() });
+      else this.s.log.warn('client', `training runs view: ${what} failed (${described.className}): ${described.message}`);
+      return { ok: false, error, described };
+    }
+  }
+
+  /** One item that names the problem and, on click, runs its fix; the full text is its tooltip. */
+  private failureItem(loaded: Extract<Loaded<unknown>, { ok: false }>, fallback: string, id: string, parent?: RunsNode): RunsNode {
+    const d = loaded.described;
+    const host = this.serverText();
+    const [label, description, icon] = ((): [string, string, string] => {
+      switch (d.className) {
+        case 'NoServerError': return ['No MinT server chosen', 'start the local emulator or select a server', 'plug'];
+        case 'NoApiKeyError': return [`No API key for ${host}`, 'set your API key', 'key'];
+        case 'BaseUrlRefusedError': return ['The server URL was refused', 'select another server', 'error'];
+        case 'AuthenticationError': return ['MinT did not accept your API key', 'set your API key again', 'key'];
+        case 'APIConnectionError':
+        case 'APITimeoutError': return [`${host} is offline or unreachable`, 'check the network, then refresh', 'debug-disconnect'];
+        case 'NotSupportedError': return [`${host} does not list training runs`, 'this server lacks the REST routes; sampling still works', 'circle-slash'];
+        default: return [fallback, d.statusText, 'error'];
+      }
+    })();
+    const fix = d.actions.map((a) => ACTION_COMMANDS[a]).find((c) => c !== undefined) ?? 'mint.runs.refresh';
+    const command: vscode.Command = fix === 'workbench.action.openSettings'
+      ? { command: fix, title: 'Open Settings', arguments: ['mint.'] }
+      : { command: fix, title: label };
+    return { kind: 'message', id, label, description, tooltip: `${d.message}\n\nClick to ${commandVerb(fix)}.`, icon, command, ...(parent ? { parent } : {}) };
+  }
+
+  private serverText(): string {
+    const url = this.s.clients.server()?.url;
+    if (!url) return 'The MinT server';
+    try { return new URL(url).host; } catch { return url; }
+  }
+}
+
+function commandVerb(command: string): string {
+  switch (command) {
+    case 'mint.startEmulator': return 'start the local emulator';
+    case 'mint.setApiKey': return 'set your API key';
+    case 'mint.selectServer': return 'select a server';
+    case 'mint.showLog': return 'show the MinT log';
+    case 'workbench.action.openSettings': return 'open the MinT settings';
+    default: return 'refresh the list';
+  }
+}
+
+function runItem(run: TrainingRun): vscode.TreeItem {
+  const item = new vscode.TreeItem(`${shortRunId(run.training_run_id)} · ${run.base_model}`, vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `run:${run.training_run_id}`;
+  const status = run.corrupted ? 'Failed' : 'OK';
+  item.description = `${run.corrupted ? 'Failed · ' : ''}${loraText(run)} · ${relativeTime(run.last_request_time)}`;
+  item.iconPath = run.corrupted
+    ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+    : new vscode.ThemeIcon('beaker');
+  const lines = [
+    `Run ID: ${run.training_run_id}`,
+    `Base Model: ${run.base_model}`,
+    `Owner: ${run.model_owner ?? 'N/A'}`,
+    `LoRA: ${loraText(run)}`,
+    `Last Update: ${relativeTime(run.last_request_time)}${run.last_request_time ? ` (${run.last_request_time})` : ''}`,
+    `Status: ${status}${run.corrupted ? ' (the run is marked corrupted: its checkpoints may not load)' : ''}`,
+    ...checkpointLines('Last Training Checkpoint', run.last_checkpoint),
+    ...checkpointLines('Last Sampler Checkpoint', run.last_sampler_checkpoint),
+  ];
+  const meta = Object.entries(run.user_metadata ?? {});
+  if (meta.length) lines.push('Metadata:', ...meta.map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`));
+  item.tooltip = lines.join('\n');
+  item.contextValue = run.corrupted ? 'mint.run.corrupted' : 'mint.run';
+  return item;
+}
+
+function checkpointLines(title: string, cp: Checkpoint | null | undefined): string[] {
+  if (!cp) return [`${title}: N/A`];
+  return [`${title}: ${checkpointName(cp.checkpoint_id)}`, `${title} Time: ${relativeTime(cp.time)}`, `${title} Path: ${cp.tinker_path}`];
+}
+
+function checkpointItem(run: TrainingRun, cp: Checkpoint): vscode.TreeItem {
+  const sampler = cp.checkpoint_type === 'sampler';
+  const item = new vscode.TreeItem(checkpointName(cp.checkpoint_id));
+  item.id = `checkpoint:${cp.tinker_path}`;
+  item.iconPath = new vscode.ThemeIcon(sampler ? 'package' : 'save');
+  item.description = `${cp.checkpoint_type} · ${formatSize(cp.size_bytes)} · ${relativeTime(cp.time)}`;
+  item.tooltip = [
+    cp.tinker_path,
+    `Checkpoint ID: ${cp.checkpoint_id}`,
+    `Type: ${cp.checkpoint_type}${sampler ? ' (sample it, download it)' : ' (training state: resume training with load_state)'}`,
+    `Size: ${formatSize(cp.size_bytes)}`,
+    `Public: ${cp.public ? 'Yes' : 'No'}`,
+    `Created: ${relativeTime(cp.time)}${cp.time ? ` (${cp.time})` : ''}`,
+    `Expires: ${cp.expires_at ?? 'Never'}`,
+    `Training Run ID: ${run.training_run_id}`,
+  ].join('\n');
+  item.contextValue = sampler ? 'mint.checkpoint.sampler' : 'mint.checkpoint.training';
+  return item;
+}
