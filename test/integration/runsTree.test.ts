@@ -189,10 +189,13 @@ describe('runs tree: training runs and checkpoints in the MinT sidebar (real VS 
     }
     await vscode.commands.executeCommand('mint.runs.refresh');
     await vscode.commands.executeCommand('workbench.actions.treeView.mint.runs.collapseAll');
-    await vscode.commands.executeCommand('mint.runs.focus');
-    // 22 runs and the pane holds fewer rows: go to the end as a person scrolls there.
-    await ui.pressKeys('End');
-    const more = await ui.waitFor(rowWith('Load more'), 10_000, 'the "Load more…" row');
+    // 22 runs and the pane holds fewer rows: go to the end as a person scrolls there. The refresh
+    // loads asynchronously, so focus and End again until the list has arrived (once raced in CI).
+    const more = await ui.waitFor(async () => {
+      await vscode.commands.executeCommand('mint.runs.focus');
+      await ui.pressKeys('End');
+      return rowWith('Load more')();
+    }, 15_000, 'the "Load more…" row', 500);
     assert.ok(more.includes('20 of 22 shown'), more);
     // The oldest run is on the second page: not listed yet, though the list is at its end.
     assert.equal(await rowWith(shortRunId(emptyRunId))(), undefined);
