@@ -48,6 +48,8 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
   let previousKey: string | undefined;
 
   before(async function () {
+    // These tests read the screen through the UI bridge, which only the code-server runner provides
+    // (smoke.test.ts fails that run if the bridge is missing, so this never skips there silently).
     if (!ui.available) this.skip();
     emu = await startEmulator({ host: '127.0.0.1', port: 0, faults: true, apiKey: KEY, log: () => undefined });
     const ext = vscode.extensions.getExtension(`${manifest.publisher}.${manifest.name}`);

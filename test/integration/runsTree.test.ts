@@ -36,6 +36,8 @@ describe('runs tree: training runs and checkpoints in the MinT sidebar (real VS 
   let statePath = '';
 
   before(async function () {
+    // These tests read the screen through the UI bridge, which only the code-server runner provides
+    // (smoke.test.ts fails that run if the bridge is missing, so this never skips there silently).
     if (!ui.available) this.skip();
     emu = await startTestEmulator();
     api = await extensionApi();
