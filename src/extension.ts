@@ -52,14 +52,14 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     // A new server or key makes the last known state stale until the next request says otherwise.
     context.subscriptions.push(clients.onDidChange(() => void initialState(services)));
     statusBar.setModel(readSettings().defaultModel);
+    const playground = registerPlayground(services);
+    const runs = registerRunsTree(services);
     context.subscriptions.push(
       log, statusBar, diagnostics, keys, clients, emulator, envKeys, samples,
-      ...registerCommands(services, { detectEnvKey: () => envKeys.check(true) }),
+      ...registerCommands(services, { detectEnvKey: () => envKeys.check(true), playground, runs }),
       new StartView(),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('mint.defaultModel')) statusBar.setModel(readSettings().defaultModel); }),
     );
-    const playground = registerPlayground(services);
-    registerRunsTree(services, playground);
     // The key state is shown after activation returns: SecretStorage can be slow to answer.
     void initialState(services).then(() => envKeys.check());
 

@@ -1,17 +1,33 @@
 import * as vscode from 'vscode';
+import type { PlaygroundSession } from '../playground/session';
 import type { Services } from '../services';
+import type { RunsView } from '../trees';
 import { clearApiKey, setApiKey } from './apiKey';
 import { startEmulator, stopEmulator } from './emulator';
+import type { CommandId } from './ids';
+import { openPlayground, openPlaygroundInEditor, setHuggingFaceToken } from './playground';
 import { copyLastRequestId, copyRequestId } from './requests';
+import { copyCheckpointPath, copyRunId, deleteCheckpoint, sampleCheckpoint } from './runs';
 import { sampleSelection } from './sampleSelection';
 import { checkConnection, selectServer, showModels } from './server';
 
+export interface CommandDeps {
+  detectEnvKey: () => Promise<void>;
+  playground: () => Promise<PlaygroundSession>;
+  runs: RunsView;
+}
+
 /**
- * Every command, registered at activation whatever the server's state: a command that cannot
- * work yet explains why (through the presenter) instead of being missing or failing silently.
+ * Every command of the extension, in one table (its keys are exactly ./ids.ts, which a test holds
+ * against package.json), registered at activation whatever the server's state: a command that
+ * cannot work yet explains why (through the presenter) instead of being missing or failing silently.
  */
-export function registerCommands(s: Services, extra: { detectEnvKey: () => Promise<void> }): vscode.Disposable[] {
-  const table: Record<string, (...args: unknown[]) => unknown> = {
+export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposable[] {
+  const { playground, runs } = deps;
+  const table: Record<CommandId, (...args: unknown[]) => unknown> = {
+    'mint.openPlayground': () => openPlayground(),
+    'mint.openPlaygroundInEditor': () => openPlaygroundInEditor(s, playground),
+    'mint.setHuggingFaceToken': () => setHuggingFaceToken(playground),
     'mint.setApiKey': () => setApiKey(s),
     'mint.clearApiKey': () => clearApiKey(s),
     'mint.selectServer': () => selectServer(s),
@@ -26,7 +42,13 @@ export function registerCommands(s: Services, extra: { detectEnvKey: () => Promi
     'mint.showLog': () => s.log.show(),
     'mint.startEmulator': () => startEmulator(s),
     'mint.stopEmulator': () => stopEmulator(s),
-    'mint.storeKeyFromEnv': () => extra.detectEnvKey(),
+    'mint.storeKeyFromEnv': () => deps.detectEnvKey(),
+    'mint.runs.refresh': () => runs.provider.refresh(),
+    'mint.runs.loadMore': () => runs.provider.loadMore(),
+    'mint.runs.copyRunId': (arg) => copyRunId(runs, arg),
+    'mint.runs.copyPath': (arg) => copyCheckpointPath(runs, arg),
+    'mint.runs.sampleCheckpoint': (arg) => sampleCheckpoint(runs, playground, arg),
+    'mint.runs.deleteCheckpoint': (arg) => deleteCheckpoint(s, runs, arg),
   };
   return Object.entries(table).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

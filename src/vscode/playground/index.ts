@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import { PLAYGROUND_VIEW_ID, PlaygroundViewProvider, openPlaygroundPanel } from './provider';
+import { PLAYGROUND_VIEW_ID, PlaygroundViewProvider } from './provider';
 import type { PlaygroundSession } from './session';
 
 /**
- * Wires the playground into the extension: the sidebar view in the MinT container and its
- * commands. The session (zod, tokenizers, history) is loaded on first use, not at activation.
+ * Wires the playground into the extension: the sidebar view in the MinT container (its commands
+ * are in src/vscode/commands/playground.ts). The session (zod, tokenizers, history) is loaded on first use, not at activation.
  * Returns the session's getter for tests and the extension API.
  */
 export function registerPlayground(s: Services): () => Promise<PlaygroundSession> {
@@ -18,17 +18,6 @@ export function registerPlayground(s: Services): () => Promise<PlaygroundSession
     }));
   s.context.subscriptions.push(
     vscode.window.registerWebviewViewProvider(PLAYGROUND_VIEW_ID, new PlaygroundViewProvider(s.context.extensionUri, get)),
-    vscode.commands.registerCommand('mint.openPlayground', () => vscode.commands.executeCommand(`${PLAYGROUND_VIEW_ID}.focus`)),
-    vscode.commands.registerCommand('mint.openPlaygroundInEditor', async () => {
-      openPlaygroundPanel(s.context.extensionUri, await get());
-    }),
-    vscode.commands.registerCommand('mint.setHuggingFaceToken', async () => {
-      try {
-        await (await get()).tokenizers.setHfToken();
-      } catch (e) {
-        s.presenter.present(e);
-      }
-    }),
   );
   return get;
 }

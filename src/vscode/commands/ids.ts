@@ -1,0 +1,34 @@
+/**
+ * Every command id the extension registers, in one list with no `vscode` import, so a unit test
+ * can hold it against package.json and the compiler can hold the command table against it.
+ */
+export const CONTRIBUTED_COMMANDS = [
+  'mint.openPlayground',
+  'mint.openPlaygroundInEditor',
+  'mint.setHuggingFaceToken',
+  'mint.setApiKey',
+  'mint.clearApiKey',
+  'mint.selectServer',
+  'mint.checkConnection',
+  'mint.showModels',
+  'mint.sampleSelection',
+  'mint.copyLastRequestId',
+  'mint.retryLastFailed',
+  'mint.showLog',
+  'mint.startEmulator',
+  'mint.stopEmulator',
+  'mint.showLastError',
+  'mint.storeKeyFromEnv',
+  'mint.copyRequestId',
+  'mint.retryDiagnostic',
+  'mint.runs.refresh',
+  'mint.runs.copyRunId',
+  'mint.runs.copyPath',
+  'mint.runs.sampleCheckpoint',
+  'mint.runs.deleteCheckpoint',
+] as const;
+
+/** Registered but not contributed: only a tree item's click runs them, never a person by name. */
+export const INTERNAL_COMMANDS = ['mint.runs.loadMore'] as const;
+
+export type CommandId = (typeof CONTRIBUTED_COMMANDS)[number] | (typeof INTERNAL_COMMANDS)[number];

@@ -1,0 +1,57 @@
+import * as vscode from 'vscode';
+import type { PlaygroundSession } from '../playground/session';
+import type { Services } from '../services';
+import type { RunsView } from '../trees';
+
+/** The Training Runs view's item commands. Each takes the node a menu hands it, else the selection. */
+
+export async function copyRunId(runs: RunsView, arg: unknown): Promise<void> {
+  const node = runs.selected('run', arg);
+  if (!node) return;
+  await vscode.env.clipboard.writeText(node.run.training_run_id);
+  vscode.window.setStatusBarMessage(`$(clippy) MinT: run id ${node.run.training_run_id} copied`, 3000);
+}
+
+export async function copyCheckpointPath(runs: RunsView, arg: unknown): Promise<void> {
+  const node = runs.selected('checkpoint', arg);
+  if (!node) return;
+  await vscode.env.clipboard.writeText(node.checkpoint.tinker_path);
+  vscode.window.setStatusBarMessage(`$(clippy) MinT: ${node.checkpoint.tinker_path} copied`, 3000);
+}
+
+export async function sampleCheckpoint(runs: RunsView, playground: () => Promise<PlaygroundSession>, arg: unknown): Promise<void> {
+  const node = runs.selected('checkpoint', arg);
+  if (!node) return;
+  const cp = node.checkpoint;
+  if (cp.checkpoint_type !== 'sampler') {
+    // weights/ holds optimizer state for resuming training; MinT's sampler cannot load it.
+    void vscode.window.showWarningMessage(
+      `MinT: ${cp.tinker_path} is a training checkpoint (weights/), which cannot be sampled. ` +
+      'Save sampler weights from the same training client (save_weights_for_sampler("<name>")) and sample that sampler_weights/ checkpoint.',
+    );
+    return;
+  }
+  await (await playground()).select({ model_path: cp.tinker_path });
+  await vscode.commands.executeCommand('mint.openPlayground');
+}
+
+export async function deleteCheckpoint(s: Services, runs: RunsView, arg: unknown): Promise<void> {
+  const node = runs.selected('checkpoint', arg);
+  if (!node) return;
+  const path = node.checkpoint.tinker_path;
+  const pick = await vscode.window.showWarningMessage(
+    `Delete the checkpoint ${path}?`,
+    { modal: true, detail: 'MinT deletes it on the server. This cannot be undone.' },
+    'Delete',
+  );
+  if (pick !== 'Delete') return;
+  const done = await s.operations.run(`Delete checkpoint ${path}`, async ({ client }, t) => {
+    await client.createRestClient().deleteCheckpoint(path, { signal: t.signal });
+    return true;
+  });
+  if (!done) return;
+  s.log.info('client', `deleted checkpoint ${path}`);
+  vscode.window.setStatusBarMessage(`$(trash) MinT: deleted ${path}`, 5000);
+  // The run's "last checkpoint" fields change too: reload the whole list, not just this run.
+  await runs.provider.refresh();
+}
