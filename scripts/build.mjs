@@ -106,7 +106,8 @@ function copyTokenizerData() {
 
 const selected = targets.filter((t) => (!only || only.includes(t.name)) && present(t));
 const t0 = Date.now();
-const build = ({ name, ...opts }) => esbuild.build({ absWorkingDir: root, ...opts });
+// `name` is this script's label for a target, not an esbuild option.
+const build = ({ name: _name, ...opts }) => esbuild.build({ absWorkingDir: root, ...opts });
 await Promise.all(selected.map(async (t) => {
   await build(t);
   if (t.name !== 'extension') return;

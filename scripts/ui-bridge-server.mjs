@@ -151,7 +151,7 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
       await input.waitFor({ state: 'visible', timeout: 5_000 });
       await input.fill(`>${title}`);
       const deadline = Date.now() + timeoutMs;
-      let labels = [];
+      let labels;
       for (;;) {
         labels = await page.evaluate(() => [...document.querySelectorAll('.quick-input-list .monaco-list-row')]
           .map((row) => (row.querySelector('.label-name')?.innerText ?? '').trim()));

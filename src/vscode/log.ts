@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
  */
 export type Component = 'client' | 'emulator' | 'key' | 'server' | 'presenter' | 'activation' | 'sample' | 'env' | 'playground';
 
-const KEY_SHAPED = /\b(sk|tml)-[A-Za-z0-9_\-]{6,}/g;
+const KEY_SHAPED = /\b(sk|tml)-[A-Za-z0-9_-]{6,}/g;
 const KEY_HEADER = /(x-api-key|authorization)(["']?\s*[:=]\s*["']?)(bearer\s+)?[^\s"',}]+/gi;
 
 export class Log implements vscode.Disposable {

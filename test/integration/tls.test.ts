@@ -55,7 +55,11 @@ describe('TLS: extra CA certificates from NODE_EXTRA_CA_CERTS', function () {
     if (savedCa === undefined) delete process.env.NODE_EXTRA_CA_CERTS; else process.env.NODE_EXTRA_CA_CERTS = savedCa;
     await configure({ baseUrl: undefined, maxRetries: undefined, timeoutSeconds: undefined });
     await clearNotifications();
-    await new Promise<void>((r) => { front?.closeAllConnections(); front ? front.close(() => r()) : r(); });
+    await new Promise<void>((r) => {
+      front?.closeAllConnections();
+      if (front) front.close(() => r());
+      else r();
+    });
     await emu?.close();
     rmSync(dir, { recursive: true, force: true });
   });

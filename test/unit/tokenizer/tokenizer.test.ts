@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  MintTokenizer,
+  type MintTokenizer,
   TokenizerUnavailableError,
   bundledFamilyFor,
   clearTokenizerCache,
