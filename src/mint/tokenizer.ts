@@ -316,26 +316,20 @@ async function downloadFromHub(
     if (!required && res.statusCode === 404) return undefined;
     throw new TokenizerUnavailableError(hubStatusMessage(id, endpoint, file, res.statusCode, Boolean(hub.token)), id);
   };
-  const tokenizer = (await get('tokenizer.json', true))!;
-  try {
-    JSON.parse(tokenizer);
-  } catch {
-    throw new TokenizerUnavailableError(
-      `${endpoint} answered tokenizer.json for "${id}" with something that is not JSON. Check HF_ENDPOINT points at a Hugging Face hub or mirror.`,
-      id,
-    );
-  }
-  const config = await get('tokenizer_config.json', false);
-  if (config !== undefined) {
+  const mustBeJson = (file: string, text: string): void => {
     try {
-      JSON.parse(config);
+      JSON.parse(text);
     } catch {
       throw new TokenizerUnavailableError(
-        `${endpoint} answered tokenizer_config.json for "${id}" with something that is not JSON. Check HF_ENDPOINT points at a Hugging Face hub or mirror.`,
+        `${endpoint} answered ${file} for "${id}" with something that is not JSON. Check HF_ENDPOINT points at a Hugging Face hub or mirror.`,
         id,
       );
     }
-  }
+  };
+  const tokenizer = (await get('tokenizer.json', true))!;
+  mustBeJson('tokenizer.json', tokenizer);
+  const config = await get('tokenizer_config.json', false);
+  if (config !== undefined) mustBeJson('tokenizer_config.json', config);
   return { tokenizer, config };
 }
 
