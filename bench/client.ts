@@ -14,6 +14,7 @@ import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { ServiceClient, type SamplingClient } from '../src/mint/index';
+import { LISTENING_LINE } from '../src/emulator/banner';
 
 const API_KEY = 'sk-bench-not-a-real-key';
 const BASE_MODEL = 'Qwen/Qwen3-0.6B';
@@ -50,7 +51,9 @@ async function startChildEmulator(root: string): Promise<{ url: string; child: C
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
-      const m = /MinT emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(buf);
+      // Only a whole first line: a partial one could end mid-port.
+      const nl = buf.indexOf('\n');
+      const m = nl >= 0 ? LISTENING_LINE.exec(buf.slice(0, nl)) : null;
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Log } from './log';
 import { EmulatorStartError } from './setupErrors';
+import { LISTENING_LINE } from '../emulator/banner';
 
-const READY = /^MinT emulator listening on (http:\/\/127\.0\.0\.1:\d+)\s*$/;
 const START_TIMEOUT_MS = 20_000;
 
 /**
@@ -72,7 +72,7 @@ export class EmulatorLauncher implements vscode.Disposable {
       const timer = setTimeout(() => fail(`no "listening" line within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
       const lines = createInterface({ input: child.stdout! });
       lines.on('line', (line) => {
-        const m = READY.exec(line);
+        const m = LISTENING_LINE.exec(line);
         if (!settled && m) {
           settled = true;
           clearTimeout(timer);

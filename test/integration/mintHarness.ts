@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
 import type { MintExtensionApi } from '../../src/extension';
+import { LISTENING_LINE } from '../../src/emulator/banner';
+import { EmulatorControl } from '../support/emulatorControl';
 
 export const ROOT = join(__dirname, '../../..');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { publisher: string; name: string };
@@ -15,20 +17,21 @@ export const EXTENSION_ID = `${manifest.publisher}.${manifest.name}`;
 /** Looks like a real MinT key, so the redaction tests also cover the key-shaped pattern. */
 export const TEST_KEY = `sk-mint-test-${Math.random().toString(36).slice(2, 12)}SECRET`;
 
-export interface FaultRule {
-  route: string; method?: string; times?: number; skip?: number; status?: number; body?: unknown;
-  bodyText?: string; contentType?: string; headers?: Record<string, string>; delayMs?: number;
-  drop?: 'before-headers' | 'mid-body'; futureError?: { error: string; category?: string }; futurePendingPolls?: number;
-}
+export type { FaultRuleInput as FaultRule } from '../support/emulatorControl';
 
-export interface TestEmulator {
-  url: string;
-  fault(rule: FaultRule): Promise<string>;
-  clearFaults(): Promise<void>;
-  /** Live emulator settings: work time of futures and the long-poll window. */
-  config(c: { latencyMs?: number; longPollMs?: number }): Promise<void>;
-  requests(limit?: number): Promise<Array<{ method: string; path: string; status: number; headers: Record<string, string> }>>;
-  close(): Promise<void>;
+/** dist/emulator.js in a child process, driven through the shared control client. */
+export class TestEmulator extends EmulatorControl {
+  constructor(url: string, private readonly child: ChildProcess) {
+    super(url);
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.child.exitCode !== null) return resolve();
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGTERM');
+    });
+  }
 }
 
 /** Starts dist/emulator.js with --faults and an API key, and resolves once it listens. */
@@ -41,28 +44,12 @@ export async function startTestEmulator(apiKey = TEST_KEY): Promise<TestEmulator
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('the emulator did not print its URL within 30 s')); }, 30_000);
     createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      const m = LISTENING_LINE.exec(line);
       if (m) resolve(m[1]!); else reject(new Error(`unexpected first line from the emulator: ${line}`));
     });
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the emulator exited with ${code} before listening`)); });
   });
-  const control = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${url}/_emulator/${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (!res.ok) throw new Error(`emulator control ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-    return res.json();
-  };
-  return {
-    url,
-    fault: async (rule) => ((await control('POST', 'faults', rule)) as { id: string }).id,
-    clearFaults: async () => { await control('DELETE', 'faults'); },
-    config: async (c) => { await control('POST', 'config', c); },
-    requests: async (limit = 50) => (await control('GET', `requests?limit=${limit}`)) as Awaited<ReturnType<TestEmulator['requests']>>,
-    close: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
-  };
+  return new TestEmulator(url, child);
 }
 
 export async function extensionApi(): Promise<MintExtensionApi> {
