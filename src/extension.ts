@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { bundleEvaluationStart } from './vscode/loadClock';
-import { ClientManager } from './vscode/clientManager';
+import { ClientManager, needsKey } from './vscode/clientManager';
 import { registerCommands } from './vscode/commands';
 import { MintDiagnostics } from './vscode/diagnostics';
 import { EmulatorLauncher } from './vscode/emulatorLauncher';
@@ -11,7 +11,7 @@ import { Operations } from './vscode/operations';
 import { SampleDocuments } from './vscode/sampleDocuments';
 import { ApiKeyStore } from './vscode/secrets';
 import type { Services } from './vscode/services';
-import { isLoopback, readSettings } from './vscode/settings';
+import { readSettings } from './vscode/settings';
 import { MintStatusBar } from './vscode/statusBar';
 import { StartView } from './vscode/startView';
 import { registerPlayground } from './vscode/playground';
@@ -83,8 +83,7 @@ async function initialState(s: Services): Promise<void> {
   s.statusBar.setConnection(server.origin === 'emulator' ? 'emulator' : 'not checked');
   try {
     const key = await s.keys.resolve();
-    const local = URL.canParse(server.url) && isLoopback(new URL(server.url).hostname);
-    if (!key && !local) s.statusBar.setConnection('no key');
+    if (!key && needsKey(server)) s.statusBar.setConnection('no key');
     if (key) s.log.addSecret(key.key);
   } catch (e) {
     s.presenter.present(e);

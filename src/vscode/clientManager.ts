@@ -5,6 +5,11 @@ import type { ApiKeyStore, KeySource } from './secrets';
 import { affectsMint, baseUrlProblem, isLoopback, readSettings } from './settings';
 import { BaseUrlRefusedError, NoApiKeyError, NoServerError } from './setupErrors';
 
+/** A remote server always needs the user's key; a local one (the emulator, loopback) takes any key or none. */
+export function needsKey(server: ServerChoice): boolean {
+  return !(URL.canParse(server.url) && isLoopback(new URL(server.url).hostname));
+}
+
 export type ServerOrigin = 'emulator' | 'settings' | 'MINT_BASE_URL' | 'TINKER_BASE_URL';
 export interface ServerChoice { url: string; origin: ServerOrigin }
 
@@ -80,15 +85,31 @@ export class ClientManager implements vscode.Disposable {
     this.changed.dispose();
   }
 
+  /**
+   * A client for asking another server whether it answers: same proxy and CA settings as the
+   * real one, but no key (it goes only to the server the user chose), one attempt, short timeout.
+   */
+  async probeClient(url: string, timeoutMs: number): Promise<ServiceClient> {
+    const [{ ServiceClient }, network] = await Promise.all([import('../mint'), import('./network')]);
+    const net = isLoopback(new URL(url).hostname) ? { dispatcher: undefined } : network.buildDispatcher(network.readNetworkConfig());
+    return new ServiceClient({
+      baseUrl: url,
+      apiKey: '',
+      timeoutMs,
+      connectTimeoutMs: timeoutMs,
+      maxRetries: 0,
+      userAgent: this.userAgent,
+      ...(net.dispatcher ? { dispatcher: net.dispatcher } : {}),
+    });
+  }
+
   private async build(): Promise<ActiveClient> {
     const server = this.server();
     if (!server) throw new NoServerError();
     const problem = baseUrlProblem(server.url);
     if (problem) throw new BaseUrlRefusedError(server.url, problem);
-    const loopback = isLoopback(new URL(server.url).hostname);
     const key = await this.keys.resolve();
-    // A local server usually takes any key; a remote one always needs the user's.
-    if (!key && !loopback) throw new NoApiKeyError(new URL(server.url).host);
+    if (!key && needsKey(server)) throw new NoApiKeyError(new URL(server.url).host);
     this.log.addSecret(key?.key);
 
     const [{ ServiceClient }, network] = await Promise.all([import('../mint'), import('./network')]);

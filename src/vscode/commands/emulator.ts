@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 
-export async function startEmulator(s: Services): Promise<void> {
+export async function startLocalEmulator(s: Services): Promise<void> {
   let url: string;
   try {
     url = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'MinT: starting the local emulator' }, () => s.emulator.start());
   } catch (e) {
-    s.presenter.present(e, { retry: () => startEmulator(s) });
+    s.presenter.present(e, { retry: () => startLocalEmulator(s) });
     return;
   }
   s.clients.useEmulator(url);
@@ -14,7 +14,7 @@ export async function startEmulator(s: Services): Promise<void> {
   void vscode.window.showInformationMessage(`MinT: local emulator running at ${url}; MinT requests now go there. "MinT: Stop Local Emulator" switches back.`);
 }
 
-export async function stopEmulator(s: Services): Promise<void> {
+export async function stopLocalEmulator(s: Services): Promise<void> {
   const stopped = await s.emulator.stop();
   s.clients.useEmulator(undefined);
   s.statusBar.setConnection('not checked');

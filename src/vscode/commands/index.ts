@@ -3,7 +3,7 @@ import type { PlaygroundSession } from '../playground/session';
 import type { Services } from '../services';
 import type { RunsView } from '../trees';
 import { clearApiKey, setApiKey } from './apiKey';
-import { startEmulator, stopEmulator } from './emulator';
+import { startLocalEmulator, stopLocalEmulator } from './emulator';
 import type { CommandId } from './ids';
 import { openPlayground, openPlaygroundInEditor, setHuggingFaceToken } from './playground';
 import { copyLastRequestId, copyRequestId } from './requests';
@@ -40,8 +40,8 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     'mint.retryDiagnostic': (uri, key) => { if (typeof uri === 'string' && typeof key === 'string') s.diagnostics.retry(uri, key); },
     'mint.showLastError': () => s.presenter.showLastFailure(),
     'mint.showLog': () => s.log.show(),
-    'mint.startEmulator': () => startEmulator(s),
-    'mint.stopEmulator': () => stopEmulator(s),
+    'mint.startEmulator': () => startLocalEmulator(s),
+    'mint.stopEmulator': () => stopLocalEmulator(s),
     'mint.storeKeyFromEnv': () => deps.detectEnvKey(),
     'mint.runs.refresh': () => runs.provider.refresh(),
     'mint.runs.loadMore': () => runs.provider.loadMore(),
