@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { LORA_ALPHA } from './lora';
 import type { Checkpoint, TrainingRun } from './world';
 
@@ -6,7 +7,10 @@ function tarHeader(name: string, size: number, mtime: Date): Buffer {
   const h = Buffer.alloc(512);
   const put = (s: string, off: number, len: number) => h.write(s, off, Math.min(len, Buffer.byteLength(s)), 'utf8');
   const octal = (n: number, len: number) => n.toString(8).padStart(len - 1, '0');
-  put(name, 0, 100);
+  // ustar keeps names over 100 bytes as prefix/name, split at a slash.
+  const cut = Buffer.byteLength(name) > 100 ? name.lastIndexOf('/') : -1;
+  put(cut >= 0 ? name.slice(cut + 1) : name, 0, 100);
+  if (cut >= 0) put(name.slice(0, cut), 345, 155);
   put(octal(0o644, 8), 100, 8);
   put(octal(0, 8), 108, 8);
   put(octal(0, 8), 116, 8);
@@ -33,8 +37,10 @@ function tar(files: { name: string; data: Buffer }[], mtime: Date): Buffer {
 }
 
 /**
- * What the archive download holds: a PEFT-like adapter_config.json and the emulator's own
- * adapter tensors. Real MinT archives hold safetensors; nothing here claims to be loadable by PEFT.
+ * What the archive download holds: a gzip of a tar with one folder, named after the checkpoint
+ * as MinT's `tar czf - <name>` names it, holding a PEFT-like adapter_config.json and the
+ * emulator's own adapter tensors. Real MinT archives hold safetensors; nothing here claims to be
+ * loadable by PEFT.
  */
 export function checkpointArchive(run: TrainingRun, cp: Checkpoint): Buffer {
   const a = cp.adapter;
@@ -47,11 +53,13 @@ export function checkpointArchive(run: TrainingRun, cp: Checkpoint): Buffer {
     checkpoint_id: cp.checkpointId,
   };
   const weights = { rank: a.rank, extra_row_tokens: a.extraRowTokens, extra_col_tokens: a.extraColTokens, A: Array.from(a.A), B: Array.from(a.B) };
-  return tar(
+  const dir = cp.checkpointId.slice(cp.checkpointId.indexOf('/') + 1);
+  const tarball = tar(
     [
-      { name: 'adapter_config.json', data: Buffer.from(JSON.stringify(config, null, 2)) },
-      { name: 'adapter_model.json', data: Buffer.from(JSON.stringify(weights)) },
+      { name: `${dir}/adapter_config.json`, data: Buffer.from(JSON.stringify(config, null, 2)) },
+      { name: `${dir}/adapter_model.json`, data: Buffer.from(JSON.stringify(weights)) },
     ],
     cp.time,
   );
+  return gzipSync(tarball);
 }

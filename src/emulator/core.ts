@@ -12,6 +12,10 @@ export interface EmulatorConfig {
   /** How long retrieve_future holds a poll for a pending future before answering 408. */
   longPollMs: number;
   apiKey: string | undefined;
+  /** A key that may read but not write: write routes answer 403 "Write access required", as MinT does. */
+  readOnlyKey?: string | undefined;
+  /** Guard /oai with the key too. MinT's server does not; its gateway might. */
+  oaiRequiresKey?: boolean;
   /** In-flight samples above which a request sending X-Tinker-Sampling-Backpressure gets 429. */
   samplingBackpressureLimit: number;
   /** A training model whose session sent no heartbeat for this long is stopped, as MinT does. */
@@ -68,6 +72,9 @@ export class EmulatorCore {
   }
 
   saveCheckpoint(run: TrainingRun, cp: Checkpoint): void {
+    // Listings sort by step as MinT does; the live model knows it at save time.
+    const step = cp.step ?? this.world.models.get(run.id)?.adapter.step;
+    if (step !== undefined) cp.step = step;
     run.checkpoints.set(cp.checkpointId, cp);
     this.persistence?.saveCheckpoint(run, cp);
   }

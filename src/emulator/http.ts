@@ -34,22 +34,123 @@ export function json(body: unknown, status = 200, headers?: Record<string, strin
   return headers ? { status, body, headers } : { status, body };
 }
 
-/** FastAPI's 422 shape, so clients written against MinT parse our validation errors unchanged. */
-export function validationError(error: z.ZodError, where: 'body' | 'query' = 'body'): HttpError {
-  const items = error.issues.map((issue) => {
-    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
-    return {
-      loc: [where, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
-      msg: missing ? 'Field required' : issue.message,
-      type: missing ? 'missing' : issue.code,
-    };
-  });
-  return new HttpError(422, { detail: items });
+/** One item of FastAPI's 422 list, as pydantic v2 writes it. */
+export interface PydanticItem {
+  type: string;
+  loc: (string | number)[];
+  msg: string;
+  input: unknown;
+  ctx?: Record<string, unknown>;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** The value at `path` inside `root`, and whether the last key is present in its parent. */
+function lookup(root: unknown, path: PropertyKey[]): { parent: unknown; value: unknown; present: boolean } {
+  let parent: unknown = undefined;
+  let value: unknown = root;
+  let present = true;
+  for (const key of path) {
+    parent = value;
+    if (parent !== null && typeof parent === 'object' && Object.prototype.hasOwnProperty.call(parent, key)) {
+      value = (parent as Record<PropertyKey, unknown>)[key];
+    } else {
+      value = undefined;
+      present = false;
+    }
+  }
+  return { parent, value, present };
+}
+
+const quoteList = (values: readonly unknown[]): string => {
+  const q = values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)));
+  return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q.at(-1)}`;
+};
+
+/**
+ * Maps one zod issue to pydantic's type name, message and ctx, so a client keyed on `type`
+ * (missing, int_parsing, extra_forbidden...) reads the emulator's 422 as it reads MinT's.
+ */
+function toPydantic(issue: Issue, root: unknown, where: 'body' | 'query', prefix: PropertyKey[] = []): PydanticItem[] {
+  const path = [...prefix, ...issue.path];
+  const loc = [where, ...path.map((p) => (typeof p === 'symbol' ? String(p) : p))] as (string | number)[];
+  const at = lookup(root, path);
+  const item = (type: string, msg: string, input: unknown = at.value, ctx?: Record<string, unknown>): PydanticItem =>
+    ctx ? { type, loc, msg, input, ctx } : { type, loc, msg, input };
+  // A required field that is absent: pydantic reports the object that lacks it as the input.
+  if (path.length === 0 && at.value === undefined) return [item('missing', 'Field required', null)];
+  if (!at.present && (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union')) {
+    return [item('missing', 'Field required', at.parent ?? {})];
+  }
+  const v = at.value;
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = String(issue.expected);
+      if (expected === 'int' || expected === 'number') {
+        if (typeof v === 'number' && !Number.isInteger(v)) return [item('int_from_float', 'Input should be a valid integer, got a number with a fractional part')];
+        if (typeof v === 'string') return [item('int_parsing', 'Input should be a valid integer, unable to parse string as an integer')];
+        return [item(expected === 'int' ? 'int_type' : 'float_type', expected === 'int' ? 'Input should be a valid integer' : 'Input should be a valid number')];
+      }
+      if (expected === 'string') return [item('string_type', 'Input should be a valid string')];
+      if (expected === 'boolean') return [item(typeof v === 'string' ? 'bool_parsing' : 'bool_type', 'Input should be a valid boolean')];
+      if (expected === 'array') return [item('list_type', 'Input should be a valid list')];
+      if (expected === 'object' || expected === 'record') return [item('dict_type', 'Input should be a valid dictionary')];
+      return [item(`${expected}_type`, `Input should be a valid ${expected}`)];
+    }
+    case 'too_small': {
+      const min = Number(issue.minimum);
+      if (issue.origin === 'array' || issue.origin === 'set') {
+        const n = Array.isArray(v) ? v.length : 0;
+        return [item('too_short', `List should have at least ${min} item${min === 1 ? '' : 's'} after validation, not ${n}`, v, { field_type: 'List', min_length: min, actual_length: n })];
+      }
+      if (issue.origin === 'string') return [item('string_too_short', `String should have at least ${min} character${min === 1 ? '' : 's'}`, v, { min_length: min })];
+      return issue.inclusive
+        ? [item('greater_than_equal', `Input should be greater than or equal to ${min}`, v, { ge: min })]
+        : [item('greater_than', `Input should be greater than ${min}`, v, { gt: min })];
+    }
+    case 'too_big': {
+      const max = Number(issue.maximum);
+      if (issue.origin === 'array' || issue.origin === 'set') {
+        const n = Array.isArray(v) ? v.length : 0;
+        return [item('too_long', `List should have at most ${max} item${max === 1 ? '' : 's'} after validation, not ${n}`, v, { field_type: 'List', max_length: max, actual_length: n })];
+      }
+      if (issue.origin === 'string') return [item('string_too_long', `String should have at most ${max} character${max === 1 ? '' : 's'}`, v, { max_length: max })];
+      return issue.inclusive
+        ? [item('less_than_equal', `Input should be less than or equal to ${max}`, v, { le: max })]
+        : [item('less_than', `Input should be less than ${max}`, v, { lt: max })];
+    }
+    case 'invalid_value': {
+      const expected = quoteList(issue.values);
+      return [item('literal_error', `Input should be ${expected}`, v, { expected })];
+    }
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => ({ type: 'extra_forbidden', loc: [...loc, k], msg: 'Extra inputs are not permitted', input: (v as Record<string, unknown>)?.[k] }));
+    case 'invalid_union': {
+      // pydantic names each union member; the first member's complaint is the useful one.
+      const first = issue.errors[0];
+      if (first && first.length > 0) return first.flatMap((sub) => toPydantic(sub, root, where, path));
+      return [item('union_error', 'Input does not match any allowed type')];
+    }
+    case 'custom':
+      return [item('value_error', `Value error, ${issue.message}`, v, { error: {} })];
+    default:
+      return [item('value_error', `Value error, ${issue.message}`, v, { error: {} })];
+  }
+}
+
+/** FastAPI's 422 shape, item for item, so clients written against MinT parse ours unchanged. */
+export function validationError(error: z.ZodError, root: unknown, where: 'body' | 'query' = 'body'): HttpError {
+  return new HttpError(422, { detail: error.issues.flatMap((issue) => toPydantic(issue, root, where)) });
+}
+
+/** FastAPI's reply to a body that is not JSON at all. */
+export function jsonDecodeError(err: Error): HttpError {
+  return new HttpError(422, { detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: err.message } }] });
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' = 'body'): z.infer<S> {
   const r = schema.safeParse(value);
-  if (!r.success) throw validationError(r.error, where);
+  if (!r.success) throw validationError(r.error, value, where);
   return r.data;
 }
 

@@ -3,6 +3,7 @@ import { Router } from './router';
 import { registerControl } from './routes/control';
 import { registerFutures } from './routes/futures';
 import { registerOpenAI } from './routes/openai';
+import { registerModels } from './routes/models';
 import { registerRest } from './routes/rest';
 import { registerTraining } from './routes/training';
 import { registerWeights } from './routes/weights';
@@ -17,6 +18,10 @@ export interface EmulatorOptions {
   port?: number;
   /** Turns on X-API-Key checking; without it any key (or none) is accepted. */
   apiKey?: string;
+  /** A second key that may only read: write routes answer it 403 "Write access required". */
+  readOnlyKey?: string;
+  /** Require the key on /oai/api/v1 too (Bearer or X-API-Key); MinT's server itself does not. */
+  oaiRequiresKey?: boolean;
   /** Keeps runs and checkpoints across restarts. */
   dataDir?: string;
   /** Enables the /_emulator/ control interface (tests only). */
@@ -57,6 +62,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       latencyMs: options.latencyMs ?? DEFAULT_CONFIG.latencyMs,
       longPollMs: options.longPollMs ?? DEFAULT_CONFIG.longPollMs,
       apiKey: options.apiKey || undefined,
+      readOnlyKey: options.readOnlyKey || undefined,
+      oaiRequiresKey: options.oaiRequiresKey ?? false,
       samplingBackpressureLimit: options.samplingBackpressureLimit ?? DEFAULT_CONFIG.samplingBackpressureLimit,
       heartbeatStaleMs: options.heartbeatStaleMs ?? DEFAULT_CONFIG.heartbeatStaleMs,
     },
@@ -75,6 +82,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   registerTraining(api);
   registerWeights(api);
   registerRest(api);
+  registerModels(api);
   registerOpenAI(api);
   const control = new Router();
   registerControl(control);

@@ -4,6 +4,8 @@ const USAGE = `Usage: node dist/emulator.js [options]
   --host HOST             interface to bind (default 127.0.0.1)
   --port PORT             port, 0 for any free one (default 0)
   --api-key KEY           require this X-API-Key (or set MINT_EMULATOR_API_KEY)
+  --read-only-key KEY     also accept KEY, but answer its write requests 403
+  --oai-auth              require the key on /oai/api/v1 too (MinT's server does not)
   --data-dir DIR          keep runs and checkpoints in DIR across restarts
   --faults                enable the /_emulator/ control interface (tests)
   --long-poll-ms MS       how long retrieve_future waits for a result (default 20000)
@@ -39,6 +41,8 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; verbose: boolean
       case '--host': options.host = value(); break;
       case '--port': options.port = number(); break;
       case '--api-key': options.apiKey = value(); break;
+      case '--read-only-key': options.readOnlyKey = value(); break;
+      case '--oai-auth': options.oaiRequiresKey = true; break;
       case '--data-dir': options.dataDir = value(); break;
       case '--faults': options.faults = true; break;
       case '--long-poll-ms': options.longPollMs = number(); break;

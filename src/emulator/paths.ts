@@ -23,9 +23,20 @@ export function parseCheckpointPath(path: string): ParsedPath | undefined {
 
 export type Scheme = 'mint' | 'tinker';
 
-/** The Tinker SDK sends `AsyncTinker/Python x`; MinT's old wrapper sent `Mint/Python x`. */
+/**
+ * MinT's test for the Tinker SDK (`AsyncTinker/Python 0.22.0`, or the old wrapper's
+ * `Mint/Python 0.1.0`): the lower-cased UA holds "/python " and its name before the first "/"
+ * ends in "tinker" or is "mint". Everything else, browsers and this extension included, is not.
+ */
+export function isTinkerSdkUserAgent(userAgent: string | undefined): boolean {
+  const low = userAgent?.trim().toLowerCase();
+  if (!low || !low.includes('/python ')) return false;
+  const name = low.slice(0, low.indexOf('/'));
+  return name.endsWith('tinker') || name === 'mint';
+}
+
 export function schemeFor(userAgent: string | undefined): Scheme {
-  return userAgent && /(Tinker|Mint)\/Python/i.test(userAgent) ? 'tinker' : 'mint';
+  return isTinkerSdkUserAgent(userAgent) ? 'tinker' : 'mint';
 }
 
 export function formatCheckpointPath(scheme: Scheme, runId: string, checkpointId: string): string {

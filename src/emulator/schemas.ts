@@ -36,29 +36,45 @@ export const CreateSamplingSessionRequest = z.object({
   lora_rank: int.nullish(),
 });
 
+/**
+ * MinT's pydantic model puts no bounds on these: a bad value (max_tokens 0, temperature -1)
+ * fails the sample's future, as the inference engine rejects it, instead of a 422.
+ */
 export const SamplingParams = z.object({
-  max_tokens: int.min(1),
-  temperature: z.number().min(0).default(1),
-  top_p: z.number().gt(0).max(1).default(1),
+  max_tokens: int,
+  temperature: z.number().default(1),
+  top_p: z.number().default(1),
   top_k: int.default(-1),
   seed: int.nullish(),
   stop: z.union([z.string(), z.array(z.string()), z.array(int)]).nullish(),
 });
 export type SamplingParams = z.infer<typeof SamplingParams>;
 
-export const SampleRequest = z.object({
-  num_samples: int.min(1).max(128).default(1),
-  prompt: ModelInput,
-  sampling_params: SamplingParams,
-  base_model: z.string().nullish(),
-  model_path: z.string().nullish(),
-  sampling_session_id: z.string().nullish(),
-  model_id: z.string().nullish(),
-  seq_id: int.nullish(),
-  prompt_logprobs: z.boolean().nullish(),
-  include_prompt_logprobs: z.boolean().nullish(),
-  topk_prompt_logprobs: int.min(0).default(0),
-});
+/** The selector rules are a model validator on MinT, so breaking them is a 422 value_error. */
+export const SampleRequest = z
+  .object({
+    num_samples: int,
+    prompt: ModelInput,
+    sampling_params: SamplingParams,
+    base_model: z.string().nullish(),
+    model_path: z.string().nullish(),
+    sampling_session_id: z.string().nullish(),
+    model_id: z.string().nullish(),
+    seq_id: int.nullish(),
+    prompt_logprobs: z.boolean().nullish(),
+    include_prompt_logprobs: z.boolean().nullish(),
+    topk_prompt_logprobs: int.default(0),
+  })
+  .superRefine((b, ctx) => {
+    const session = b.sampling_session_id || b.model_id;
+    if (b.sampling_session_id && b.model_id && b.sampling_session_id !== b.model_id) {
+      ctx.addIssue({ code: 'custom', message: 'sampling_session_id and model_id must match when both are provided' });
+    } else if ([session, b.base_model, b.model_path].filter(Boolean).length !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'Exactly one selector must be provided: sampling_session_id/model_id, base_model, or model_path' });
+    } else if (b.seq_id != null && !session) {
+      ctx.addIssue({ code: 'custom', message: 'seq_id requires sampling_session_id or model_id' });
+    }
+  });
 export type SampleRequest = z.infer<typeof SampleRequest>;
 
 export const RetrieveFutureRequest = z.object({
@@ -142,11 +158,6 @@ export const LoadWeightsRequest = z.object({
 
 export const WeightsInfoRequest = z.object({ tinker_path: z.string() });
 
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(0).max(1000).default(20),
-  offset: z.coerce.number().int().min(0).default(0),
-});
-
 export const ControlConfigRequest = z.object({
   latencyMs: z.number().min(0).max(600_000).optional(),
   longPollMs: z.number().min(0).max(600_000).optional(),
@@ -155,40 +166,98 @@ export const ControlConfigRequest = z.object({
   heartbeatStaleMs: z.number().min(1).optional(),
 });
 
+/**
+ * The OpenAI-compatible requests. MinT's models forbid unknown fields (`seed`, `user`,
+ * `logprobs`... answer 422) and take `content` as a string only.
+ */
 const OaiStop = z.union([z.string(), z.array(z.string())]).nullish();
 
 /** What both OpenAI routes take besides the prompt; only max_tokens' default differs between them. */
 const OaiSampling = {
-  temperature: z.number().min(0).default(1),
-  top_p: z.number().gt(0).max(1).default(1),
+  temperature: z.number().default(1),
+  top_p: z.number().default(1),
   stop: OaiStop,
   stream: z.boolean().default(false),
   n: int.default(1),
-  seed: int.nullish(),
 };
 
-export const OaiCompletionRequest = z.object({
+export const OaiCompletionRequest = z.strictObject({
   model: z.string(),
   prompt: z.string(),
-  max_tokens: int.min(1).default(512),
+  max_tokens: int.default(512),
   ...OaiSampling,
 });
 
-export const OaiChatRequest = z.object({
-  model: z.string(),
-  messages: z
-    .array(
-      z
-        .object({
-          role: z.enum(['system', 'user', 'assistant', 'tool']),
-          // OpenAI also allows content as text parts; images are not something this model reads.
-          content: z.union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() }))]).nullish(),
-          name: z.string().nullish(),
-          tool_call_id: z.string().nullish(),
-        })
-        .passthrough(),
-    )
-    .min(1),
-  max_tokens: int.min(1).default(16),
-  ...OaiSampling,
+const OaiToolCall = z.strictObject({
+  id: z.string().nullish(),
+  type: z.literal('function').default('function'),
+  function: z.strictObject({ name: z.string(), arguments: z.string() }),
 });
+
+const OaiTool = z.strictObject({
+  type: z.literal('function').default('function'),
+  function: z.strictObject({
+    name: z.string(),
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+/** MinT's per-role rules, with its wording. */
+const OaiMessage = z
+  .strictObject({
+    role: z.enum(['system', 'user', 'assistant', 'tool']),
+    content: z.string().nullish(),
+    name: z.string().nullish(),
+    tool_call_id: z.string().nullish(),
+    tool_calls: z.array(OaiToolCall).nullish(),
+  })
+  .superRefine((m, ctx) => {
+    const fail = (message: string) => ctx.addIssue({ code: 'custom', message });
+    if (m.role === 'tool') {
+      if (m.tool_call_id == null) return fail('tool messages require tool_call_id');
+      if (m.content == null) return fail('tool messages require content');
+      return;
+    }
+    if (m.tool_call_id != null) return fail('tool_call_id is only valid for tool messages');
+    if (m.role === 'assistant') {
+      if (m.content == null && !m.tool_calls?.length) return fail('assistant messages require content or tool_calls');
+      const missing = (m.tool_calls ?? []).findIndex((tc) => tc.id == null);
+      if (missing >= 0) return fail(`tool_calls[${missing}].id is required`);
+      return;
+    }
+    if (m.tool_calls != null) return fail('tool_calls are only valid for assistant messages');
+    if (m.content == null) return fail(`${m.role} messages require content`);
+  });
+
+export const OaiChatRequest = z
+  .strictObject({
+    model: z.string(),
+    messages: z.array(OaiMessage),
+    max_tokens: int.default(16),
+    ...OaiSampling,
+    tools: z.array(OaiTool).nullish(),
+    tool_choice: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+  })
+  .superRefine((b, ctx) => {
+    const fail = (message: string) => ctx.addIssue({ code: 'custom', message });
+    const names = (b.tools ?? []).map((t) => t.function.name);
+    if (new Set(names).size !== names.length) return fail('tools must have unique function names');
+    const choice = b.tool_choice;
+    if (choice == null) return;
+    if (typeof choice === 'string') {
+      if (!['none', 'auto', 'required'].includes(choice)) return fail('tool_choice must be one of: none, auto, required');
+      if (choice === 'required' && !b.tools?.length) return fail("tool_choice='required' requires tools");
+      return;
+    }
+    if (choice['type'] !== 'function') return fail("tool_choice object must have type='function'");
+    const fn = choice['function'];
+    if (!fn || typeof fn !== 'object' || Array.isArray(fn)) return fail('tool_choice.function must be an object');
+    const name = (fn as Record<string, unknown>)['name'];
+    if (typeof name !== 'string' || !name) return fail('tool_choice.function.name must be a non-empty string');
+    if (!b.tools?.length) return fail('tool_choice function selection requires tools');
+    if (!names.includes(name)) return fail(`tool_choice function '${name}' must be declared in tools`);
+  });
+export type OaiChatRequest = z.infer<typeof OaiChatRequest>;

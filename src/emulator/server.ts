@@ -1,38 +1,42 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EmulatorCore } from './core';
 import type { FaultRule, FutureFault } from './faults';
-import { HttpError, readBody, serialise, type Reply } from './http';
+import { authorize, requireWrite } from './auth';
+import { HttpError, jsonDecodeError, readBody, serialise, type Reply } from './http';
 import { rewriteTinkerUris, schemeFor } from './paths';
 import { MAX_LOGGED_BODY_CHARS, redactHeaders, type LogEntry } from './requestLog';
 import type { Ctx, Router } from './router';
 
 const CONTROL_PREFIX = '/_emulator/';
 
-/** Trace ids: a random per-process prefix and a counter, so no crypto call is made per reply. */
-const TRACE_PREFIX = randomBytes(4).toString('hex');
+/** Trace ids: 32 hex like MinT's, a random per-process prefix and a counter, so no crypto call per reply. */
+const TRACE_PREFIX = randomBytes(12).toString('hex');
 let traceCounter = 0;
 function nextTraceId(): string {
   traceCounter = (traceCounter + 1) >>> 0;
   return TRACE_PREFIX + traceCounter.toString(16).padStart(8, '0');
 }
 
+/** MinT's normal form of a trace id: 32 lowercase hex, dashes dropped, not all zeros. */
+function normaliseTraceId(raw: string | string[] | undefined): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const id = raw.trim().toLowerCase().replace(/-/g, '');
+  return /^[0-9a-f]{32}$/.test(id) && !/^0+$/.test(id) ? id : undefined;
+}
+
+/** MinT keeps the caller's trace: a W3C traceparent's trace id first, then X-Trace-Id, else a new one. */
+function traceIdFor(req: IncomingMessage): string {
+  const tp = req.headers['traceparent'];
+  const parts = typeof tp === 'string' ? tp.trim().split('-') : [];
+  return (parts.length === 4 ? normaliseTraceId(parts[1]) : undefined) ?? normaliseTraceId(req.headers['x-trace-id']) ?? nextTraceId();
+}
+
+const SERVER_PID = String(process.pid);
+
 function isLoopback(addr: string | undefined): boolean {
   return !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
-}
-
-/** Constant-time key check, so response timing says nothing about the configured key. */
-function keyMatches(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function bearer(req: IncomingMessage): string | undefined {
-  const h = req.headers['authorization'];
-  return h && /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '') : undefined;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -123,9 +127,7 @@ export class HttpFront {
       try {
         parsed = JSON.parse(text);
       } catch (err) {
-        parseError = new HttpError(422, {
-          detail: [{ loc: ['body'], msg: `JSON decode error: ${(err as Error).message}`, type: 'json_invalid' }],
-        });
+        parseError = jsonDecodeError(err as Error);
       }
     }
 
@@ -142,7 +144,7 @@ export class HttpFront {
 
     let reply: Reply;
     try {
-      this.authorize(req, path, query);
+      const access = authorize(req, path, query, this.core.config);
       if (parseError) throw parseError;
       const ctx: Ctx = {
         method,
@@ -158,6 +160,7 @@ export class HttpFront {
         basePath: this.prefix,
       };
       const { handler, params } = this.api.match(method, path);
+      requireWrite(access, method, path);
       ctx.params = params;
       reply = await handler(ctx);
     } catch (err) {
@@ -166,21 +169,6 @@ export class HttpFront {
     }
     if (res.destroyed) return;
     this.finish(res, entry, reply, rule, started);
-  }
-
-  private authorize(req: IncomingMessage, path: string, query: URLSearchParams): void {
-    const key = this.core.config.apiKey;
-    if (!key || path === '/' || path === '/api/v1/healthz') return;
-    // A checkpoint download link carries its own token, as MinT's signed URLs do.
-    if (path.endsWith('/archive') && query.has('download_token')) return;
-    const given = req.headers['x-api-key'];
-    const provided = (Array.isArray(given) ? given[0] : given) ?? (path.startsWith('/oai/') ? bearer(req) : undefined);
-    if (provided === undefined || provided === '') {
-      throw new HttpError(401, { error: 'Missing API key: send your MinT API key in the X-API-Key header.' });
-    }
-    if (!keyMatches(provided, key)) {
-      throw new HttpError(401, { error: 'Invalid API key: the X-API-Key header does not match this server\'s key. Check the key you configured.' });
-    }
   }
 
   private async handleControl(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: URLSearchParams): Promise<void> {
@@ -194,7 +182,7 @@ export class HttpFront {
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch (err) {
-          throw new HttpError(422, { detail: [{ loc: ['body'], msg: `JSON decode error: ${(err as Error).message}`, type: 'json_invalid' }] });
+          throw jsonDecodeError(err as Error);
         }
       }
       const { handler, params } = this.control.match(method, path);
@@ -220,7 +208,8 @@ export class HttpFront {
     const headers: Record<string, string> = {
       'Content-Type': rule?.contentType ?? contentType,
       'Content-Length': String(length),
-      'X-Trace-Id': nextTraceId(),
+      'X-Trace-Id': traceIdFor(res.req),
+      'X-MinT-Server-Pid': SERVER_PID,
       ...reply.headers,
     };
     if (rule?.drop === 'mid-body') {

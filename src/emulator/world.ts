@@ -16,6 +16,8 @@ export interface Checkpoint {
   checkpointId: string;
   type: 'training' | 'sampler';
   time: Date;
+  /** The model's training step when it was saved (MinT's `current_step`). */
+  step?: number;
   adapter: AdapterState;
   sizeBytes: number;
 }

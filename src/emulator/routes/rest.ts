@@ -1,127 +1,150 @@
-import { randomBytes } from 'node:crypto';
-import { detail, json, parseWith, type Reply } from '../http';
+import { HttpError, detail, json } from '../http';
 import { formatCheckpointPath, type Scheme } from '../paths';
 import type { Router } from '../router';
-import { PageQuery } from '../schemas';
-import type { Checkpoint, TrainingRun } from '../world';
+import type { Checkpoint, LiveModel, TrainingRun } from '../world';
 import type { EmulatorCore } from '../core';
-import { checkpointArchive } from '../archive';
+import { registerArchive } from './archive';
 
-function checkpointJson(scheme: Scheme, run: TrainingRun, cp: Checkpoint) {
+/** Python's naive `datetime.isoformat()`: local wall time, microseconds, no zone. */
+export function naiveIso(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}000`;
+}
+
+/** The step a checkpoint was saved at: recorded at save time, else the optimizer's own count. */
+function stepOf(cp: Checkpoint): number | null {
+  return cp.step ?? cp.adapter.optimizer?.step ?? null;
+}
+
+/**
+ * MinT's CheckpointInfo: `tinker_path` is always tinker:// (what Tinker's types call it), and
+ * `path` is the same checkpoint in the caller's scheme.
+ */
+export function checkpointJson(scheme: Scheme, run: TrainingRun, cp: Checkpoint) {
   return {
     checkpoint_id: cp.checkpointId,
     checkpoint_type: cp.type,
     time: cp.time.toISOString(),
-    tinker_path: formatCheckpointPath(scheme, run.id, cp.checkpointId),
+    tinker_path: formatCheckpointPath('tinker', run.id, cp.checkpointId),
+    owner_id: null,
+    path: formatCheckpointPath(scheme, run.id, cp.checkpointId),
+    step: stepOf(cp),
+    created_at: cp.time.toISOString(),
     size_bytes: cp.sizeBytes,
     public: false,
     expires_at: null,
+    storage_tier: 'local',
+    mirror_status: null,
+    mirror_error: null,
   };
 }
 
-function latest(run: TrainingRun, type: Checkpoint['type']): Checkpoint | undefined {
-  let best: Checkpoint | undefined;
-  for (const cp of run.checkpoints.values()) if (cp.type === type && (!best || cp.time >= best.time)) best = cp;
-  return best;
+/** Newest first by (step, time), as MinT sorts its catalog rows; saves within one millisecond by save order. */
+export function newestFirst(cps: Iterable<Checkpoint>): Checkpoint[] {
+  return [...cps]
+    .map((cp, i) => ({ cp, i }))
+    .sort((a, b) => (stepOf(b.cp) ?? 0) - (stepOf(a.cp) ?? 0) || b.cp.time.getTime() - a.cp.time.getTime() || b.i - a.i)
+    .map((x) => x.cp);
 }
 
-function runJson(scheme: Scheme, run: TrainingRun) {
-  const last = latest(run, 'training');
-  const lastSampler = latest(run, 'sampler');
+function runJson(m: LiveModel) {
+  const run = m.run;
+  const lastActivity = run.lastRequestTime.getTime() / 1000;
   return {
     training_run_id: run.id,
     base_model: run.baseModel,
     model_owner: 'anonymous',
-    is_lora: true,
+    is_lora: run.isLora,
     corrupted: false,
-    lora_rank: run.rank,
-    last_request_time: run.lastRequestTime.toISOString(),
-    last_checkpoint: last ? checkpointJson(scheme, run, last) : null,
-    last_sampler_checkpoint: lastSampler ? checkpointJson(scheme, run, lastSampler) : null,
-    user_metadata: run.userMetadata ?? null,
+    lora_rank: run.isLora ? run.rank : null,
+    last_request_time: naiveIso(run.lastRequestTime),
+    last_activity: lastActivity,
+    idle_for_s: Math.max(0, Date.now() / 1000 - lastActivity),
+    // MinT's listing never fills these; clients list checkpoints for them.
+    last_checkpoint: null,
+    last_sampler_checkpoint: null,
+    user_metadata: run.userMetadata ?? {},
   };
 }
 
-function page<T>(items: T[], query: URLSearchParams): { items: T[]; cursor: { offset: number; limit: number; total_count: number } } {
-  const q = parseWith(PageQuery, Object.fromEntries(query), 'query');
-  return { items: items.slice(q.offset, q.offset + q.limit), cursor: { offset: q.offset, limit: q.limit, total_count: items.length } };
+/** FastAPI's `limit: int = 20`: any integer goes, a negative one counts as 0, anything else is 422. */
+export function intQuery(query: URLSearchParams, name: string, fallback: number): number {
+  const raw = query.get(name);
+  if (raw === null) return fallback;
+  if (!/^\s*[+-]?\d+\s*$/.test(raw)) {
+    throw new HttpError(422, { detail: [{ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw }] });
+  }
+  return Math.max(0, Number(raw));
 }
 
-function findRun(core: EmulatorCore, id: string): TrainingRun {
-  const run = core.world.runs.get(id);
-  if (!run) throw detail(404, `Training run not found: ${id}`);
-  return run;
+function page<T>(items: T[], query: URLSearchParams): { items: T[]; offset: number; limit: number } {
+  const limit = intQuery(query, 'limit', 20);
+  const offset = intQuery(query, 'offset', 0);
+  return { items: items.slice(offset, offset + limit), offset, limit };
 }
 
-/** Download links are one-shot style tokens, as a signed URL would be; no API key needed. */
-const downloadTokens = new Map<string, { runId: string; checkpointId: string; expires: number }>();
-const DOWNLOAD_TTL_MS = 15 * 60 * 1000;
+/** Model ids are "<session>_<seq>"; MinT orders runs created together by that seq. */
+export function modelSeqOf(m: LiveModel): number {
+  const n = Number(m.id.slice(m.id.lastIndexOf('_') + 1));
+  return Number.isInteger(n) ? n : 0;
+}
+
+/** MinT lists only training sessions that are alive: a stopped or deleted model is gone. */
+export function liveRuns(core: EmulatorCore): LiveModel[] {
+  return [...core.world.models.values()].sort(
+    (a, b) => b.run.createdAt.getTime() - a.run.createdAt.getTime() || modelSeqOf(b) - modelSeqOf(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+}
 
 const RUN = '([^/]+)';
 const CHECKPOINT = '((?:weights|sampler_weights)/[^/]+)';
 
 export function registerRest(r: Router): void {
   r.add('GET', '/api/v1/training_runs', (ctx) => {
-    const runs = [...ctx.core.world.runs.values()].sort((a, b) => b.lastRequestTime.getTime() - a.lastRequestTime.getTime());
-    const { items, cursor } = page(runs, ctx.query);
-    return json({ training_runs: items.map((run) => runJson(ctx.scheme, run)), cursor });
+    const runs = liveRuns(ctx.core);
+    const { items, offset, limit } = page(runs, ctx.query);
+    return json({ training_runs: items.map(runJson), cursor: { offset, limit, total_count: runs.length } });
   });
 
-  r.add('GET', new RegExp(`^/api/v1/training_runs/${RUN}$`), (ctx) => json(runJson(ctx.scheme, findRun(ctx.core, ctx.params[0]!))));
+  r.add('GET', new RegExp(`^/api/v1/training_runs/${RUN}$`), (ctx) => {
+    const m = ctx.core.world.models.get(ctx.params[0]!);
+    if (!m) throw detail(404, `Training run '${ctx.params[0]}' not found`);
+    return json(runJson(m));
+  });
 
-  // MinT answers 404 for a run without checkpoints, and sends no cursor.
+  // MinT reads its checkpoint catalog here, so a run's checkpoints outlive its training session.
   r.add('GET', new RegExp(`^/api/v1/training_runs/${RUN}/checkpoints$`), (ctx) => {
-    const run = findRun(ctx.core, ctx.params[0]!);
-    if (run.checkpoints.size === 0) throw detail(404, `No checkpoints found for training run ${run.id}`);
-    const cps = [...run.checkpoints.values()].sort((a, b) => a.time.getTime() - b.time.getTime());
-    return json({ checkpoints: cps.map((cp) => checkpointJson(ctx.scheme, run, cp)), model_id: run.id });
+    const id = ctx.params[0]!;
+    const run = ctx.core.world.runs.get(id);
+    if (!run || run.checkpoints.size === 0) throw detail(404, `No checkpoints found for model '${id}'`);
+    return json({ model_id: run.id, checkpoints: newestFirst(run.checkpoints.values()).map((cp) => checkpointJson(ctx.scheme, run, cp)) });
   });
 
   r.add('DELETE', new RegExp(`^/api/v1/training_runs/${RUN}/checkpoints/${CHECKPOINT}$`), (ctx) => {
-    const run = findRun(ctx.core, ctx.params[0]!);
+    const run = ctx.core.world.runs.get(ctx.params[0]!);
     const cid = ctx.params[1]!;
-    if (!run.checkpoints.delete(cid)) throw detail(404, `Checkpoint not found: ${formatCheckpointPath(ctx.scheme, run.id, cid)}`);
+    if (!run || !run.checkpoints.delete(cid)) throw detail(404, `Checkpoint '${cid}' not found`);
     ctx.core.persistence?.deleteCheckpoint(run.id, cid);
-    return json({ status: 'deleted', training_run_id: run.id, checkpoint_id: cid });
+    return json({ status: 'deleted', checkpoint_id: cid });
   });
 
-  r.add('GET', new RegExp(`^/api/v1/training_runs/${RUN}/checkpoints/${CHECKPOINT}/archive$`), (ctx): Reply => {
-    const run = findRun(ctx.core, ctx.params[0]!);
-    const cid = ctx.params[1]!;
-    const cp = run.checkpoints.get(cid);
-    const token = ctx.query.get('download_token');
-    if (token !== null) {
-      const grant = downloadTokens.get(token);
-      if (!grant || grant.expires < Date.now() || grant.runId !== run.id || grant.checkpointId !== cid || !cp) {
-        throw detail(403, 'Download link expired or invalid; request a new archive URL.');
-      }
-      return { status: 200, headers: { 'Content-Type': 'application/x-tar', 'Content-Disposition': `attachment; filename="${run.id}_${cid.replace('/', '_')}.tar"` }, body: undefined, bytes: checkpointArchive(run, cp) };
-    }
-    if (!cp) throw detail(404, `Checkpoint not found: ${formatCheckpointPath(ctx.scheme, run.id, cid)}`);
-    const fresh = randomBytes(16).toString('hex');
-    const expires = Date.now() + DOWNLOAD_TTL_MS;
-    downloadTokens.set(fresh, { runId: run.id, checkpointId: cid, expires });
-    setTimeout(() => downloadTokens.delete(fresh), DOWNLOAD_TTL_MS).unref();
-    const host = ctx.headers.host ?? '127.0.0.1';
-    const location = `http://${host}${ctx.basePath}/api/v1/training_runs/${encodeURIComponent(run.id)}/checkpoints/${cid}/archive?direct=1&download_token=${fresh}`;
-    return { status: 302, headers: { Location: location, Expires: new Date(expires).toUTCString() }, body: { url: location, expires: new Date(expires).toISOString() } };
-  });
+  registerArchive(r);
 
+  // No cursor: MinT's response model has only `sessions`.
   r.add('GET', '/api/v1/sessions', (ctx) => {
-    const ids = [...ctx.core.world.sessions.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).map((s) => s.id);
-    const { items, cursor } = page(ids, ctx.query);
-    return json({ sessions: items, cursor });
+    const ids = [...ctx.core.world.sessions.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : 1)).map((s) => s.id);
+    return json({ sessions: page(ids, ctx.query).items });
   });
 
   r.add('GET', new RegExp(`^/api/v1/sessions/${RUN}$`), (ctx) => {
     const s = ctx.core.world.sessions.get(ctx.params[0]!);
-    if (!s) throw detail(404, `Session not found: ${ctx.params[0]}`);
+    if (!s) throw detail(404, `Session '${ctx.params[0]}' not found`);
     return json({ training_run_ids: s.trainingRunIds, sampler_ids: s.samplerIds });
   });
 
   r.add('GET', new RegExp(`^/api/v1/samplers/${RUN}$`), (ctx) => {
     const s = ctx.core.world.samplers.get(ctx.params[0]!);
-    if (!s) throw detail(404, `Sampler not found: ${ctx.params[0]}`);
+    if (!s) throw detail(404, `Sampler '${ctx.params[0]}' not found`);
     return json({ sampler_id: s.id, base_model: s.baseModel, model_path: s.modelPath ?? null });
   });
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fastHash } from '../fastHash';
 import { findModel, supportedNames } from '../catalog';
 import type { EmulatorCore } from '../core';
+import { FutureWorkError } from '../futures';
 import { HttpError, detail, json, parseWith } from '../http';
 import type { LanguageModel } from '../languageModel';
 import { LoraAdapter } from '../lora';
@@ -89,6 +90,17 @@ export function samplingOptions(p: SamplingParams): SamplingOptions {
   };
 }
 
+/**
+ * MinT accepts these at POST and its engine refuses them once the sample runs, so they fail the
+ * future rather than the request. The num_samples text is MinT's; the rest are vLLM's rules.
+ */
+function checkEngineParams(numSamples: number, p: SamplingParams): void {
+  if (numSamples < 1) throw new FutureWorkError(`num_samples must be >= 1 (got ${numSamples})`);
+  if (p.max_tokens < 1) throw new FutureWorkError(`max_tokens must be at least 1, got ${p.max_tokens}.`);
+  if (p.temperature < 0) throw new FutureWorkError(`temperature must be non-negative, got ${p.temperature}.`);
+  if (!(p.top_p > 0 && p.top_p <= 1)) throw new FutureWorkError(`top_p must be in (0, 1], got ${p.top_p}.`);
+}
+
 /** Sampling seq_ids dedupe retries: the same (session, seq_id) always maps to the same future. */
 function deterministicRequestId(samplingSessionId: string, seqId: number): string {
   return 'sample_' + fastHash(`${samplingSessionId}:${seqId}`);
@@ -115,10 +127,7 @@ export function registerSampling(r: Router): void {
   r.add('POST', '/api/v1/asample', (ctx) => {
     const body = parseWith(SampleRequest, ctx.body);
     const core = ctx.core;
-    const sessionId = body.sampling_session_id ?? body.model_id ?? undefined;
-    const selectors = [sessionId, body.base_model, body.model_path].filter((s) => s != null).length;
-    if (selectors !== 1) throw detail(400, 'Give exactly one of sampling_session_id, base_model or model_path.');
-    if (body.seq_id != null && !sessionId) throw detail(400, 'seq_id needs a sampling_session_id: create one with create_sampling_session.');
+    const sessionId = body.sampling_session_id || body.model_id || undefined;
 
     let target: SamplerTarget;
     if (sessionId) {
@@ -155,12 +164,13 @@ export function registerSampling(r: Router): void {
       id: requestId,
       fault: ctx.futureFault,
       expectedMs: core.config.latencyMs,
-      maxTokens: body.sampling_params.max_tokens * body.num_samples,
+      maxTokens: Math.max(0, body.sampling_params.max_tokens) * Math.max(0, body.num_samples),
       ...(payloadKey ? { payloadKey } : {}),
     });
     const wantPrompt = body.prompt_logprobs ?? body.include_prompt_logprobs ?? false;
     const seed = body.sampling_params.seed;
     core.futures.settleLater(id, core.config.latencyMs, async () => {
+      checkEngineParams(body.num_samples, body.sampling_params);
       const sequences = [];
       for (let i = 0; i < body.num_samples; i++) {
         // Long multi-sample requests yield between sequences so other requests keep flowing.

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { CATALOG } from '../catalog';
+import { CATALOG, MAX_LORA_RANK } from '../catalog';
 import { detail, json, parseWith } from '../http';
 import type { Router } from '../router';
 import { ClientConfigRequest, CreateSessionRequest, SessionHeartbeatRequest } from '../schemas';
 
-/** The flags MinT's server always answers: JSON only, API-key auth, no JWT, no gRPC, no pyqwest. */
+/** The flags MinT's server always answers: JSON only, API-key auth, no JWT, no pyqwest. */
 const CLIENT_CONFIG = {
   pjwt_auth_enabled: false,
   credential_default_source: 'api_key',
@@ -13,12 +13,14 @@ const CLIENT_CONFIG = {
   parallel_fwdbwd_chunks: true,
   billing_exception_max_pause_duration_sec: 3600,
   sample_no_retries: false,
+  sample_enable_stuck_detection: true,
   use_pyqwest_transport: false,
   proto_write_fwdbwd: false,
   proto_compress_fwdbwd: false,
-  enable_grpc_retrieve_future: false,
   fwd_via_fwdbwd: false,
 };
+
+const STARTED_AT = new Date().toISOString();
 
 export function registerService(r: Router): void {
   r.add('GET', '/', () => json({ status: 'ready', healthz: '/api/v1/healthz' }));
@@ -30,6 +32,27 @@ export function registerService(r: Router): void {
   });
 
   r.add('GET', '/api/v1/get_server_capabilities', () => json({ supported_models: CATALOG.map((m) => ({ ...m })) }));
+
+  // MinT's diagnostics page for operators; the emulator fills the fields it has and nulls the rest.
+  r.add('GET', '/api/v1/server_info', (ctx) =>
+    json({
+      git_sha: null,
+      started_at: STARTED_AT,
+      process: { pid: process.pid, argv: ['mint-emulator'] },
+      logging: { stdout: null, stderr: null },
+      config: {
+        config_path: null,
+        host: null,
+        port: null,
+        max_model_len: Math.max(...CATALOG.map((m) => m.max_context_length)),
+        enable_multi_lora: true,
+        max_lora_rank: MAX_LORA_RANK,
+        sampling_max_inflight_sample_tasks: ctx.core.config.samplingBackpressureLimit,
+        auth_enabled: ctx.core.config.apiKey !== undefined,
+        emulator: true,
+      },
+    }),
+  );
 
   r.add('POST', '/api/v1/create_session', (ctx) => {
     const body = parseWith(CreateSessionRequest, ctx.body ?? {});

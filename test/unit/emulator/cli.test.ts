@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { get } from './helpers';
+import { get, post } from './helpers';
 
 const BUNDLE = join(__dirname, '../../../../dist/emulator.js');
 
@@ -27,8 +27,8 @@ describe('emulator: command line (dist/emulator.js)', function () {
     assert.ok(existsSync(BUNDLE), `${BUNDLE} is missing: run \`node scripts/build.mjs --only emulator\` before the unit tests`);
   });
 
-  it('prints exactly "MinT emulator listening on http://127.0.0.1:<port>" first, serves under --prefix, stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BUNDLE, '--host', '127.0.0.1', '--port', '0', '--quiet', '--prefix', '/train', '--api-key', 'sk-cli-test'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('prints exactly "MinT emulator listening on http://127.0.0.1:<port>" first, serves under --prefix, honours --read-only-key, stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BUNDLE, '--host', '127.0.0.1', '--port', '0', '--quiet', '--prefix', '/train', '--api-key', 'sk-cli-test', '--read-only-key', 'tml-cli-read'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const line = await firstLine(child, 15_000);
       const m = /^MinT emulator listening on (http:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
@@ -37,6 +37,10 @@ describe('emulator: command line (dist/emulator.js)', function () {
       assert.deepEqual(h.json, { status: 'ready' });
       const denied = await get(`${m[1]}/train`, '/api/v1/get_server_capabilities');
       assert.equal(denied.status, 401);
+      const read = { 'x-api-key': 'tml-cli-read' };
+      assert.equal((await get(`${m[1]}/train`, '/api/v1/get_server_capabilities', read)).status, 200);
+      const write = await post(`${m[1]}/train`, '/api/v1/create_model', { session_id: 's', model_seq_id: 0, base_model: 'Qwen/Qwen3-0.6B', lora_config: { rank: 4 } }, read);
+      assert.deepEqual([write.status, write.json], [403, { detail: 'Write access required' }]);
     } finally {
       child.kill('SIGTERM');
     }

@@ -89,7 +89,7 @@ describe('emulator: fault injection and control interface', function () {
 
   it('finishes a future with an error, or keeps it pending for N polls with queue headers', async () => {
     const sampler = await samplingSession(base, await session(base), 0, { base_model: 'Qwen/Qwen3-0.6B' });
-    const body = { sampling_session_id: sampler, prompt: prompt([785]), sampling_params: { max_tokens: 2 } };
+    const body = { sampling_session_id: sampler, num_samples: 1, prompt: prompt([785]), sampling_params: { max_tokens: 2 } };
     await fault({ route: '/api/v1/asample', futurePendingPolls: 2 });
     const sub = await post(base, '/api/v1/asample', body);
     assert.equal(sub.status, 200);

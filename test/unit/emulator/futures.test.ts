@@ -4,7 +4,7 @@ import type { Emulator } from '../../../src/emulator/index';
 import { post, prompt, samplingSession, session, withEmulator } from './helpers';
 
 async function submit(base: string, sampler: string, extra: Record<string, unknown> = {}) {
-  const r = await post(base, '/api/v1/asample', { sampling_session_id: sampler, prompt: prompt([785]), sampling_params: { max_tokens: 4, seed: 1 }, ...extra });
+  const r = await post(base, '/api/v1/asample', { sampling_session_id: sampler, num_samples: 1, prompt: prompt([785]), sampling_params: { max_tokens: 4, seed: 1 }, ...extra });
   assert.equal(r.status, 200, r.text);
   return r.json.request_id as string;
 }

@@ -61,7 +61,7 @@ export async function samplingSession(base: string, sessionId: string, seq: numb
 }
 
 export async function sample(base: string, body: Record<string, unknown>): Promise<any> {
-  const r = await post(base, '/api/v1/asample', { type: 'sample', ...body });
+  const r = await post(base, '/api/v1/asample', { type: 'sample', num_samples: 1, ...body });
   if (r.status !== 200) throw new Error(`asample: ${r.status} ${r.text}`);
   return result(base, r.json.request_id);
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { formatCheckpointPath, parseCheckpointPath, rewriteTinkerUris, schemeFor } from '../../../src/emulator/paths';
+import { formatCheckpointPath, isTinkerSdkUserAgent, parseCheckpointPath, rewriteTinkerUris, schemeFor } from '../../../src/emulator/paths';
 
 describe('emulator: checkpoint paths', function () {
   it('parses mint:// and tinker:// paths into run, kind and checkpoint id', () => {
@@ -9,11 +9,21 @@ describe('emulator: checkpoint paths', function () {
     assert.equal(formatCheckpointPath('tinker', 'r', 'weights/a'), 'tinker://r/weights/a');
   });
 
-  it('answers tinker:// only to the Tinker (or old MinT) Python SDK', () => {
-    assert.equal(schemeFor('AsyncTinker/Python 0.15.0'), 'tinker');
-    assert.equal(schemeFor('Mint/Python 0.1.0'), 'tinker');
-    assert.equal(schemeFor('MinT-VSCode/0.1.0 (Node 20)'), 'mint');
+  it('answers tinker:// only to the Tinker (or old MinT) Python SDK, by MinT\'s rule', () => {
+    const tinker = ['AsyncTinker/Python 0.15.0', 'Tinker/Python 0.22.0', 'Mint/Python 0.1.0', '  mint/python 0.2.0', 'MyTinker/Python 1.0 extra'];
+    const mint = [
+      'MinT-VSCode/0.1.0 (Node 20)',
+      'Mozilla/5.0 (X11) AsyncTinker/Python 0.22.0', // the name before the first "/" is "mozilla"
+      'MyMint/Python 1.0', // ends in "mint" but is not "mint"
+      'Tinker/Python1.0', // no space after "/python"
+      'AsyncTinker/Node 1.0',
+      'python-requests/2.31',
+      '',
+    ];
+    for (const ua of tinker) assert.equal(schemeFor(ua), 'tinker', ua);
+    for (const ua of mint) assert.equal(schemeFor(ua), 'mint', ua);
     assert.equal(schemeFor(undefined), 'mint');
+    assert.equal(isTinkerSdkUserAgent('AsyncTinker/Python 0.22.0'), true);
   });
 
   it('rewrites tinker:// strings anywhere in a body, leaves token arrays alone, and cannot be steered by __proto__', () => {

@@ -219,7 +219,7 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
     await start();
     const tokens = [pickOf(seededRng(1), ACTIVE), pickOf(seededRng(2), ACTIVE)];
     const sampleWith = async (temperature: number, top_k: number, top_p: number) => {
-      const r = await post(base, '/api/v1/asample', { base_model: 'Qwen/Qwen3-0.6B', prompt: prompt(tokens), sampling_params: { max_tokens: 8, temperature, top_k, top_p, seed: 3 }, type: 'sample' });
+      const r = await post(base, '/api/v1/asample', { base_model: 'Qwen/Qwen3-0.6B', num_samples: 1, prompt: prompt(tokens), sampling_params: { max_tokens: 8, temperature, top_k, top_p, seed: 3 }, type: 'sample' });
       assert.equal(r.status, 200, r.text);
       return (await result(base, r.json.request_id)).sequences[0].tokens as number[];
     };
@@ -270,13 +270,13 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
     const warnings = logLines.filter((l) => l.startsWith('warning:'));
     for (const name of ['misfit', 'inbase', 'old']) assert.ok(warnings.some((w) => w.includes(name)), `no warning for ${name}: ${JSON.stringify(warnings)}`);
     const sid = await session(base);
-    const fine = await post(base, '/api/v1/asample', { model_path: good.path, prompt: prompt([ACTIVE[0]!, V - 1]), sampling_params: { max_tokens: 4, seed: 1 }, type: 'sample' });
+    const fine = await post(base, '/api/v1/asample', { model_path: good.path, num_samples: 1, prompt: prompt([ACTIVE[0]!, V - 1]), sampling_params: { max_tokens: 4, seed: 1 }, type: 'sample' });
     assert.equal(fine.status, 200, fine.text);
     assertSample(await result(base, fine.json.request_id), { prompt: prompt([ACTIVE[0]!, V - 1]), sampling_params: { max_tokens: 4 } }, 'the checkpoint that fits');
     for (const name of ['misfit', 'inbase', 'old']) {
       const path = good.path.replace('/fits', `/${name}`);
       assertClean4xx(await post(base, '/api/v1/create_sampling_session', { session_id: sid, sampling_session_seq_id: 1, model_path: path, type: 'create_sampling_session' }), name);
-      const s = await post(base, '/api/v1/asample', { model_path: path, prompt: prompt([ACTIVE[0]!]), sampling_params: { max_tokens: 2 }, type: 'sample' });
+      const s = await post(base, '/api/v1/asample', { model_path: path, num_samples: 1, prompt: prompt([ACTIVE[0]!]), sampling_params: { max_tokens: 2 }, type: 'sample' });
       assertClean4xx(s, name);
       assert.match(s.json.detail, /Checkpoint not found/);
     }

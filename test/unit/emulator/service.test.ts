@@ -4,6 +4,7 @@ import { startEmulator, type Emulator } from '../../../src/emulator/index';
 import { call, get, post, withEmulator } from './helpers';
 
 const KEY = 'sk-mint-test-0123456789abcdef';
+const READ_KEY = 'tml-read-only-0123456789';
 
 describe('emulator: service routes', function () {
   let emu: Emulator;
@@ -17,27 +18,64 @@ describe('emulator: service routes', function () {
     assert.equal(emu.url, `http://127.0.0.1:${emu.port}`);
   });
 
-  it('answers healthz, / and client/config, each with an X-Trace-Id', async () => {
+  it('answers healthz, / and client/config with MinT\'s flags, each with an X-Trace-Id and X-MinT-Server-Pid', async () => {
     const h = await get(emu.url, '/api/v1/healthz');
     assert.deepEqual([h.status, h.json], [200, { status: 'ready' }]);
-    assert.match(h.headers['x-trace-id']!, /^[0-9a-f]{16}$/);
+    assert.match(h.headers['x-trace-id']!, /^[0-9a-f]{32}$/);
+    assert.equal(h.headers['x-mint-server-pid'], String(process.pid));
     const root = await get(emu.url, '/');
     assert.deepEqual(root.json, { status: 'ready', healthz: '/api/v1/healthz' });
     const cfg = await post(emu.url, '/api/v1/client/config', { sdk_version: '0.22.0' });
     assert.equal(cfg.status, 200);
     assert.equal(cfg.json.pjwt_auth_enabled, false);
     assert.equal(cfg.json.proto_write_fwdbwd, false);
+    assert.equal(cfg.json.sample_enable_stuck_detection, true);
+    assert.ok(!('enable_grpc_retrieve_future' in cfg.json));
     assert.notEqual(cfg.headers['x-trace-id'], h.headers['x-trace-id']);
   });
 
-  it('lists Qwen models with context length and parameter count', async () => {
-    const r = await get(emu.url, '/api/v1/get_server_capabilities');
-    const names = r.json.supported_models.map((m: { model_name: string }) => m.model_name);
-    assert.ok(names.includes('Qwen/Qwen3-0.6B') && names.includes('Qwen/Qwen3-4B-Instruct-2507'));
-    for (const m of r.json.supported_models) {
-      assert.equal(m.max_context_length, 32768);
-      assert.ok(m.num_parameters > 0);
+  it('echoes the caller\'s trace: a traceparent\'s trace id first, then X-Trace-Id; junk gets a fresh id', async () => {
+    const tp = '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01';
+    const both = await get(emu.url, '/api/v1/healthz', { traceparent: tp, 'x-trace-id': 'a'.repeat(32) });
+    assert.equal(both.headers['x-trace-id'], '4bf92f3577b34da6a3ce929d0e0e4736');
+    const dashed = await get(emu.url, '/api/v1/healthz', { 'x-trace-id': '0af76519-16cd-43dd-8448-eb211c80319c' });
+    assert.equal(dashed.headers['x-trace-id'], '0af7651916cd43dd8448eb211c80319c');
+    for (const junk of ['short', '0'.repeat(32), 'g'.repeat(32)]) {
+      const r = await get(emu.url, '/api/v1/nope', { 'x-trace-id': junk });
+      assert.match(r.headers['x-trace-id']!, /^[0-9a-f]{32}$/);
+      assert.notEqual(r.headers['x-trace-id'], junk);
     }
+  });
+
+  it('lists the production Qwen models sorted by size, num_parameters in billions', async () => {
+    const r = await get(emu.url, '/api/v1/get_server_capabilities');
+    assert.deepEqual(r.json.supported_models, [
+      { model_name: 'Qwen/Qwen3-0.6B', max_context_length: 32768, num_parameters: 0.6 },
+      { model_name: 'Qwen/Qwen3-4B-Thinking-2507', max_context_length: 32768, num_parameters: 4 },
+      { model_name: 'Qwen/Qwen3-4B-Instruct-2507', max_context_length: 32768, num_parameters: 4 },
+      { model_name: 'Qwen/Qwen3-30B-A3B-Instruct-2507', max_context_length: 32768, num_parameters: 30 },
+      { model_name: 'Qwen/Qwen3.6-35B-A3B', max_context_length: 65536, num_parameters: 35 },
+    ]);
+  });
+
+  it('answers server_info without the command line (it could hold a key)', async () => {
+    const r = await get(emu.url, '/api/v1/server_info');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.process.pid, process.pid);
+    assert.ok(!Number.isNaN(Date.parse(r.json.started_at)));
+    assert.equal(r.json.config.max_lora_rank, 64);
+    assert.equal(r.json.config.max_model_len, 65536);
+    assert.deepEqual(r.json.process.argv, ['mint-emulator']);
+  });
+
+  it('samples the 65,536-token model beyond the Qwen3 32k limit', async () => {
+    const s = await post(emu.url, '/api/v1/create_session', { tags: [], sdk_version: 'x' });
+    const sampler = await post(emu.url, '/api/v1/create_sampling_session', { session_id: s.json.session_id, sampling_session_seq_id: 0, base_model: 'Qwen/Qwen3.6-35B-A3B' });
+    const body = (max: number) => ({ sampling_session_id: sampler.json.sampling_session_id, num_samples: 1, prompt: { chunks: [{ type: 'encoded_text', tokens: new Array(40_000).fill(785) }] }, sampling_params: { max_tokens: max } });
+    assert.equal((await post(emu.url, '/api/v1/asample', body(1))).status, 200);
+    const over = await post(emu.url, '/api/v1/asample', body(30_000));
+    assert.equal(over.status, 400);
+    assert.match(over.json.detail, /65536/);
   });
 
   it('creates sessions, accepts heartbeats and telemetry', async () => {
@@ -60,16 +98,21 @@ describe('emulator: service routes', function () {
     assert.ok(raw.endsWith('{"status":"ready"}'));
   });
 
-  it('answers FastAPI-style 404, 405 and 422 (malformed JSON and missing fields)', async () => {
+  it('answers FastAPI-style 404, 405 and 422 with pydantic item types (json_invalid, missing, string_type...)', async () => {
     const nf = await get(emu.url, '/api/v1/nope');
     assert.deepEqual([nf.status, nf.json], [404, { detail: 'Not Found' }]);
     const na = await get(emu.url, '/api/v1/create_session');
     assert.deepEqual([na.status, na.json], [405, { detail: 'Method Not Allowed' }]);
     const bad = await post(emu.url, '/api/v1/session_heartbeat', '{"session_id": ');
     assert.equal(bad.status, 422);
-    assert.equal(bad.json.detail[0].type, 'json_invalid');
+    assert.deepEqual(bad.json.detail[0].type, 'json_invalid');
+    assert.deepEqual(bad.json.detail[0].loc, ['body', 0]);
     const missing = await post(emu.url, '/api/v1/session_heartbeat', {});
-    assert.deepEqual(missing.json, { detail: [{ loc: ['body', 'session_id'], msg: 'Field required', type: 'missing' }] });
+    assert.deepEqual(missing.json, { detail: [{ type: 'missing', loc: ['body', 'session_id'], msg: 'Field required', input: {} }] });
+    const wrongType = await post(emu.url, '/api/v1/session_heartbeat', { session_id: 7 });
+    assert.deepEqual(wrongType.json.detail, [{ type: 'string_type', loc: ['body', 'session_id'], msg: 'Input should be a valid string', input: 7 }]);
+    const noBody = await call(emu.url, 'POST', '/api/v1/session_heartbeat');
+    assert.deepEqual(noBody.json.detail, [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }]);
   });
 });
 
@@ -88,7 +131,7 @@ describe('emulator: API key', function () {
   let emu: Emulator;
   const lines: string[] = [];
   before(async () => {
-    emu = await startEmulator({ apiKey: KEY, faults: true, log: (l) => lines.push(l) });
+    emu = await startEmulator({ apiKey: KEY, readOnlyKey: READ_KEY, faults: true, log: (l) => lines.push(l) });
   });
   after(() => emu.close());
 
@@ -104,13 +147,51 @@ describe('emulator: API key', function () {
     assert.equal(ok.status, 200);
   });
 
-  it('keeps healthz and / open, accepts Bearer on /oai, and keeps keys out of the request log and log lines', async () => {
+  it('gives a read-only key reads, /forward and sampling, and 403 {"detail":"Write access required"} on writes', async () => {
+    const ro = { 'x-api-key': READ_KEY };
+    const rw = { 'x-api-key': KEY };
+    assert.equal((await get(emu.url, '/api/v1/training_runs', ro)).status, 200);
+    const s = await post(emu.url, '/api/v1/create_session', { tags: [] }, ro);
+    assert.equal(s.status, 200, 'a session is not a write on MinT');
+    const create = { session_id: s.json.session_id, model_seq_id: 0, base_model: 'Qwen/Qwen3-0.6B', lora_config: { rank: 4 } };
+    const denied = await post(emu.url, '/api/v1/create_model', create, ro);
+    assert.deepEqual([denied.status, denied.json], [403, { detail: 'Write access required' }]);
+    const made = await post(emu.url, '/api/v1/create_model', create, rw);
+    assert.equal(made.status, 200);
+    const id = made.json.model_id;
+    for (const [method, path, body] of [
+      ['POST', '/api/v1/forward_backward', { model_id: id, forward_backward_input: { data: [], loss_fn: 'cross_entropy' } }],
+      ['POST', '/api/v1/optim_step', { model_id: id, adam_params: {} }],
+      ['POST', '/api/v1/save_weights_for_sampler', { model_id: id, path: 'x' }],
+      ['POST', '/api/v1/save_state', { model_id: id, path: 'x' }],
+      ['POST', '/api/v1/load_state', { model_id: id, path: `mint://${id}/weights/x` }],
+      ['DELETE', `/api/v1/training_runs/${id}/checkpoints/weights/x`, undefined],
+      ['DELETE', `/api/v1/models/${id}`, undefined],
+    ] as const) {
+      const r = await call(emu.url, method, path, body, ro);
+      assert.deepEqual([r.status, r.json], [403, { detail: 'Write access required' }], `${method} ${path}`);
+    }
+    const fwd = await post(emu.url, '/api/v1/forward', { model_id: id, forward_input: { data: [], loss_fn: 'cross_entropy' } }, ro);
+    assert.notEqual(fwd.status, 403, 'forward reads only');
+    assert.notEqual((await post(emu.url, '/api/v1/asample', { base_model: 'Qwen/Qwen3-0.6B', num_samples: 1, prompt: { chunks: [{ tokens: [785] }] }, sampling_params: { max_tokens: 1 } }, ro)).status, 403);
+  });
+
+  it('accepts sk- and tml- keys alike (no prefix rule)', async () => {
+    for (const key of ['tml-0123456789abcdef', 'sk-0123456789abcdef', 'eyJhbGciOi.x.y']) {
+      await post(emu.url, '/_emulator/config', { apiKey: key });
+      assert.equal((await get(emu.url, '/api/v1/get_server_capabilities', { 'x-api-key': key })).status, 200, key);
+    }
+    await post(emu.url, '/_emulator/config', { apiKey: KEY });
+  });
+
+  it('leaves /oai open as MinT\'s server does, keeps healthz and / open, and keeps keys out of the request log and log lines', async () => {
     assert.equal((await get(emu.url, '/api/v1/healthz')).status, 200);
     assert.equal((await get(emu.url, '/')).status, 200);
-    assert.equal((await get(emu.url, '/oai/api/v1/models', { authorization: `Bearer ${KEY}` })).status, 200);
+    assert.equal((await get(emu.url, '/oai/api/v1/models')).status, 200);
+    assert.equal((await get(emu.url, '/oai/api/v1/models', { authorization: `Bearer ${KEY}`, 'x-api-key': KEY })).status, 200);
     const log = await get(emu.url, '/_emulator/requests?limit=1000');
     assert.ok(log.json.length >= 3);
-    assert.ok(!log.text.includes(KEY), 'the request log must redact the key');
+    assert.ok(!log.text.includes(KEY) && !log.text.includes(READ_KEY), 'the request log must redact the key');
     assert.ok(log.json.some((e: { headers: Record<string, string> }) => e.headers['x-api-key'] === '[redacted]'));
     assert.ok(!lines.join('\n').includes(KEY));
   });
@@ -122,6 +203,21 @@ describe('emulator: API key', function () {
     const on = await post(emu.url, '/_emulator/config', { apiKey: KEY });
     assert.ok(!on.text.includes(KEY));
     assert.equal((await get(emu.url, '/api/v1/get_server_capabilities')).status, 401);
+  });
+});
+
+describe('emulator: key on /oai (oaiRequiresKey)', function () {
+  let emu: Emulator;
+  before(async () => {
+    emu = await startEmulator({ apiKey: KEY, oaiRequiresKey: true });
+  });
+  after(() => emu.close());
+
+  it('asks /oai for the key as Bearer or X-API-Key when the flag is on', async () => {
+    assert.equal((await get(emu.url, '/oai/api/v1/models')).status, 401);
+    assert.equal((await get(emu.url, '/oai/api/v1/models', { authorization: `Bearer ${KEY}` })).status, 200);
+    assert.equal((await get(emu.url, '/oai/api/v1/models', { 'x-api-key': KEY })).status, 200);
+    assert.equal((await get(emu.url, '/oai/api/v1/models', { authorization: 'Bearer sk-nope' })).status, 401);
   });
 });
 
