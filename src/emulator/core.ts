@@ -1,5 +1,6 @@
 import { FaultTable } from './faults';
 import { FutureStore } from './futures';
+import { startHeartbeatMonitor } from './heartbeat';
 import { loadLanguageModel, type LanguageModel } from './languageModel';
 import { adapterMisfit } from './lora';
 import { Persistence } from './persistence';
@@ -20,10 +21,31 @@ export interface EmulatorConfig {
   samplingBackpressureLimit: number;
   /** A training model whose session sent no heartbeat for this long is stopped, as MinT does. */
   heartbeatStaleMs: number;
+  /** Production MinT's failed-future text: "Operation failed..." unless the cause is on its safe list. */
+  maskErrors: boolean;
+  /** Also send the pre-2026-05 X-Queue-Position/-Depth/-ETA-S and an ETA-based Retry-After. */
+  legacyQueueHeaders: boolean;
+  /** /save_weights writes a sampler checkpoint, as the 2026-06 snapshot does, instead of weights/ with optimizer. */
+  saveWeightsAsSampler: boolean;
+  /** How long a retrieved result can be read again before "Future already retrieved" (MinT: 300 s). */
+  resultHotTtlMs: number;
+  /** A future pending longer than this fails "Future expired" (MinT: 24 h). */
+  futurePendingTtlMs: number;
 }
 
 /** MinT's defaults: 20 s long-poll, 64 samples in flight before backpressure. */
-export const DEFAULT_CONFIG: EmulatorConfig = { latencyMs: 0, longPollMs: 20_000, apiKey: undefined, samplingBackpressureLimit: 64, heartbeatStaleMs: 300_000 };
+export const DEFAULT_CONFIG: EmulatorConfig = {
+  latencyMs: 0,
+  longPollMs: 20_000,
+  apiKey: undefined,
+  samplingBackpressureLimit: 64,
+  heartbeatStaleMs: 300_000,
+  maskErrors: false,
+  legacyQueueHeaders: false,
+  saveWeightsAsSampler: false,
+  resultHotTtlMs: 300_000,
+  futurePendingTtlMs: 86_400_000,
+};
 
 /** The emulator's state and settings, shared by every route. */
 export class EmulatorCore {
@@ -33,6 +55,7 @@ export class EmulatorCore {
   readonly world = new World();
   readonly persistence: Persistence | undefined;
   private lm: LanguageModel | undefined;
+  private readonly stopHeartbeatMonitor: () => void;
 
   constructor(
     public config: EmulatorConfig,
@@ -42,9 +65,16 @@ export class EmulatorCore {
     /** Per-request lines cost a string per request; built only when someone reads them. */
     readonly logRequests: boolean,
   ) {
-    this.futures = new FutureStore(log);
+    this.futures = new FutureStore(() => this.config, log);
     this.persistence = dataDir ? new Persistence(dataDir) : undefined;
     this.restoreRuns();
+    this.stopHeartbeatMonitor = startHeartbeatMonitor(this);
+  }
+
+  /** Stops background work and wakes held polls; the server closes after this. */
+  close(): void {
+    this.stopHeartbeatMonitor();
+    this.futures.clear();
   }
 
   get model(): LanguageModel {

@@ -3,9 +3,11 @@ import { Router } from './router';
 import { registerControl } from './routes/control';
 import { registerFutures } from './routes/futures';
 import { registerOpenAI } from './routes/openai';
+import { registerMint } from './routes/mint';
 import { registerModels } from './routes/models';
 import { registerRest } from './routes/rest';
 import { registerTraining } from './routes/training';
+import { registerTrainingModels } from './routes/trainingModels';
 import { registerWeights } from './routes/weights';
 import { registerSampling } from './routes/sampling';
 import { registerService } from './routes/service';
@@ -36,6 +38,14 @@ export interface EmulatorOptions {
   samplingBackpressureLimit?: number;
   /** Session heartbeat silence after which training models are stopped (default 300 000 ms, MinT's). */
   heartbeatStaleMs?: number;
+  /** Failed futures say only "Operation failed..." unless the cause is on MinT's safe list, as production does. */
+  maskErrors?: boolean;
+  /** Pending replies also carry the pre-2026-05 X-Queue-Position/-Depth/-ETA-S and an ETA-based Retry-After. */
+  legacyQueueHeaders?: boolean;
+  /** /save_weights writes a sampler checkpoint (the 2026-06 snapshot's dispatch) instead of weights/ with optimizer. */
+  saveWeightsAsSampler?: boolean;
+  /** How long a retrieved result can be read again (default 300 000 ms, MinT's hot cache). */
+  resultHotTtlMs?: number;
   /** Receives warnings and, unless `logRequests` is false, one line per request (never headers or keys). */
   log?: (line: string) => void;
   /** Default true when `log` is given. */
@@ -66,6 +76,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       oaiRequiresKey: options.oaiRequiresKey ?? false,
       samplingBackpressureLimit: options.samplingBackpressureLimit ?? DEFAULT_CONFIG.samplingBackpressureLimit,
       heartbeatStaleMs: options.heartbeatStaleMs ?? DEFAULT_CONFIG.heartbeatStaleMs,
+      maskErrors: options.maskErrors ?? DEFAULT_CONFIG.maskErrors,
+      legacyQueueHeaders: options.legacyQueueHeaders ?? DEFAULT_CONFIG.legacyQueueHeaders,
+      saveWeightsAsSampler: options.saveWeightsAsSampler ?? DEFAULT_CONFIG.saveWeightsAsSampler,
+      resultHotTtlMs: options.resultHotTtlMs ?? DEFAULT_CONFIG.resultHotTtlMs,
+      futurePendingTtlMs: DEFAULT_CONFIG.futurePendingTtlMs,
     },
     options.faults ?? false,
     options.log ?? (() => {}),
@@ -79,11 +94,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   registerService(api);
   registerSampling(api);
   registerFutures(api);
+  registerTrainingModels(api);
   registerTraining(api);
   registerWeights(api);
   registerRest(api);
   registerModels(api);
   registerOpenAI(api);
+  registerMint(api);
   const control = new Router();
   registerControl(control);
 
@@ -95,7 +112,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url: `http://${urlHost}:${port}${prefix}`,
     port,
     close: async () => {
-      core.futures.clear();
+      core.close();
       await new Promise<void>((resolve) => {
         front.server.close(() => resolve());
         front.server.closeAllConnections();

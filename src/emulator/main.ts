@@ -12,6 +12,9 @@ const USAGE = `Usage: node dist/emulator.js [options]
   --latency-ms MS         work time of each future (default 0)
   --prefix PATH           serve the API under a path prefix, e.g. /train
   --backpressure-limit N  in-flight samples before 429 backpressure (default 64)
+  --mask-errors           failed futures say only "Operation failed..." as production MinT does
+  --save-weights-as-sampler  /save_weights writes a sampler checkpoint (MinT 2026-06 snapshot)
+  --legacy-queue-headers  pending replies also send X-Queue-Position/-Depth/-ETA-S
   --verbose               log one line per request to stderr
   --quiet                 print only the listening line`;
 
@@ -49,6 +52,9 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; verbose: boolean
       case '--latency-ms': options.latencyMs = number(); break;
       case '--prefix': options.prefix = value(); break;
       case '--backpressure-limit': options.samplingBackpressureLimit = Math.max(1, Math.trunc(number())); break;
+      case '--mask-errors': options.maskErrors = true; break;
+      case '--save-weights-as-sampler': options.saveWeightsAsSampler = true; break;
+      case '--legacy-queue-headers': options.legacyQueueHeaders = true; break;
       case '--verbose': verbose = true; break;
       case '--quiet': quiet = true; break;
       case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0);

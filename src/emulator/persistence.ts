@@ -13,6 +13,8 @@ interface RunFile {
   id: string;
   baseModel: string;
   rank: number;
+  /** Absent in files written before full fine-tunes existed: those runs were all LoRA. */
+  isLora?: boolean;
   seed: number;
   train: [mlp: boolean, attn: boolean, unembed: boolean];
   userMetadata?: Record<string, string>;
@@ -60,6 +62,7 @@ export class Persistence {
       id: run.id,
       baseModel: run.baseModel,
       rank: run.rank,
+      isLora: run.isLora,
       seed: run.seed,
       train: [run.trainMlp, run.trainAttn, run.trainUnembed],
       createdAt: run.createdAt.toISOString(),
@@ -102,6 +105,7 @@ export class Persistence {
           id: f.id,
           baseModel: f.baseModel,
           rank: f.rank,
+          isLora: f.isLora ?? true,
           seed: f.seed,
           trainMlp: f.train?.[0] ?? true,
           trainAttn: f.train?.[1] ?? true,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { LOSS_FNS } from './losses';
 
 /**
  * Request bodies as MinT's server accepts them. Unknown fields are dropped (pydantic's default
@@ -82,8 +81,11 @@ export const RetrieveFutureRequest = z.object({
   allow_metadata_only: z.boolean().optional(),
 });
 
+export const CancelFutureRequest = z.object({ request_id: z.string(), reason: z.string().nullish() });
+
+/** MinT requires rank whenever lora_config is sent; a missing lora_config means a full fine-tune. */
 export const LoraConfig = z.object({
-  rank: int.min(1).default(32),
+  rank: int.min(1),
   seed: int.nullish(),
   train_unembed: z.boolean().default(true),
   train_mlp: z.boolean().default(true),
@@ -98,12 +100,25 @@ export const CreateModelRequest = z.object({
   lora_config: LoraConfig.nullish(),
 });
 
+export const CreateModelFromStateRequest = z.object({
+  session_id: z.string(),
+  model_seq_id: int,
+  base_model: z.string(),
+  state_path: z.string(),
+  lora_config: LoraConfig.nullish(),
+  load_optimizer: z.boolean().default(true),
+  user_metadata: z.record(z.string(), z.unknown()).nullish(),
+});
+
 export const ModelIdRequest = z.object({ model_id: z.string() });
 
-/** MinT requires `shape` (the Tinker SDK may omit it); its product must match the data length. */
+/**
+ * MinT requires `shape` (the Tinker SDK may omit it); its product must match the data length.
+ * `dtype` is any string (float32 when absent) and `data` may be a bare scalar, as MinT's model says.
+ */
 export const TensorData = z.object({
-  data: z.array(z.number()),
-  dtype: z.enum(['int64', 'float32', 'int32', 'float64']),
+  data: z.union([z.array(z.number()), z.number()]),
+  dtype: z.string().default('float32'),
   shape: z.array(int.min(0)),
 });
 export type TensorData = z.infer<typeof TensorData>;
@@ -113,32 +128,40 @@ export const Datum = z.object({
   model_input: ModelInput,
 });
 
-const LossInput = z.object({
+/** MinT takes any loss name here; an unknown one fails the future, not the POST. */
+export const LossInput = z.object({
   data: z.array(Datum),
-  loss_fn: z.enum(LOSS_FNS),
-  loss_fn_config: z.record(z.string(), z.number()).nullish(),
+  loss_fn: z.string(),
+  loss_fn_config: z.record(z.string(), z.unknown()).nullish(),
 });
+export type LossInput = z.infer<typeof LossInput>;
 
 export const ForwardBackwardRequest = z.object({ forward_backward_input: LossInput, model_id: z.string(), seq_id: int.nullish() });
 export const ForwardRequest = z.object({ forward_input: LossInput, model_id: z.string(), seq_id: int.nullish() });
 
-export const OptimStepRequest = z.object({
-  adam_params: z.object({
-    learning_rate: z.number().min(0).default(1e-4),
-    beta1: z.number().min(0).lt(1).default(0.9),
-    beta2: z.number().min(0).lt(1).default(0.95),
-    eps: z.number().gt(0).default(1e-12),
-  }),
+export const AdamParams = z.object({
+  learning_rate: z.number().min(0).default(1e-4),
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.95),
+  eps: z.number().gt(0).default(1e-12),
+});
+
+export const OptimStepRequest = z.object({ adam_params: AdamParams, model_id: z.string(), seq_id: int.nullish() });
+
+/** forward_backward and optim_step as one op (MinT only); adam_params may be left out. */
+export const TrainStepRequest = z.object({
+  forward_backward_input: LossInput,
+  adam_params: AdamParams.nullish(),
   model_id: z.string(),
   seq_id: int.nullish(),
 });
 
+/** MinT has no `overwrite`: a name in use fails the future instead. */
 export const SaveWeightsRequest = z.object({
   model_id: z.string(),
   path: z.string().nullish(),
   seq_id: int.nullish(),
   ttl_seconds: int.nullish(),
-  overwrite: z.boolean().default(false),
 });
 
 export const SaveWeightsForSamplerRequest = z.object({
@@ -158,12 +181,19 @@ export const LoadWeightsRequest = z.object({
 
 export const WeightsInfoRequest = z.object({ tinker_path: z.string() });
 
+export const ComputeLogprobsRequest = z.object({ sampling_session_id: z.string(), seq_id: int, sequence: ModelInput });
+
 export const ControlConfigRequest = z.object({
   latencyMs: z.number().min(0).max(600_000).optional(),
   longPollMs: z.number().min(0).max(600_000).optional(),
   apiKey: z.string().min(1).nullable().optional(),
   samplingBackpressureLimit: int.min(1).optional(),
   heartbeatStaleMs: z.number().min(1).optional(),
+  maskErrors: z.boolean().optional(),
+  legacyQueueHeaders: z.boolean().optional(),
+  saveWeightsAsSampler: z.boolean().optional(),
+  resultHotTtlMs: z.number().min(0).optional(),
+  futurePendingTtlMs: z.number().min(0).optional(),
 });
 
 /**

@@ -1,67 +1,62 @@
 import type { EmulatorCore } from './core';
 import type { FutureFault } from './faults';
-import { fastHash } from './fastHash';
-import { detail } from './http';
 import type { LiveModel } from './world';
 
 /**
- * Runs a model's operations one at a time in seq_id order, as MinT does: an op that arrives
- * early (the SDK sends a batch's first chunk last) waits for its predecessors, and a retried
- * POST with a seq_id already admitted gets the original future back.
+ * Queues one training operation on its model and returns its request id. A model runs its
+ * operations one at a time, first come first served, as MinT's per-model ordering key does.
+ * The seq_id is only reported back in pending replies: MinT never waits for a missing one and
+ * never deduplicates, so a resent forward_backward runs (and accumulates gradient) twice.
  */
 export function submitTrainingOp(
   core: EmulatorCore,
   model: LiveModel,
   kind: string,
   seqId: number | null | undefined,
-  body: unknown,
   fault: FutureFault | undefined,
   work: () => unknown,
 ): string {
-  const payloadKey = fastHash(JSON.stringify(body));
-  if (seqId != null) {
-    const prior = model.seen.get(seqId);
-    if (prior) {
-      if (prior.payloadKey === payloadKey) return prior.requestId;
-      throw detail(409, `seq_id ${seqId} was already used on model ${model.id} for a different request; send the next seq_id (${model.lastSeq + 1}).`);
-    }
-    if (seqId <= model.lastSeq) {
-      throw detail(400, `seq_id ${seqId} is behind model ${model.id}, which has already run seq_id ${model.lastSeq}; seq_ids must increase by one per operation.`);
-    }
-    if (model.parked.has(seqId)) throw detail(409, `seq_id ${seqId} is already waiting for its turn on model ${model.id}.`);
-  }
-  const requestId = core.futures.create(kind, { fault, expectedMs: core.config.latencyMs });
-  model.inFlight.add(requestId);
-  const start = () => {
-    model.busy = model.busy.then(
-      () =>
-        new Promise<void>((resolve) => {
-          core.futures.settleLater(requestId, core.config.latencyMs, () => {
-            try {
-              return work();
-            } finally {
-              model.inFlight.delete(requestId);
-              resolve();
-            }
-          });
-        }),
-    );
-  };
-  if (seqId == null) {
-    start();
-    return requestId;
-  }
-  model.seen.set(seqId, { requestId, payloadKey });
-  const admit = (seq: number, run: () => void) => {
-    model.lastSeq = seq;
-    run();
-    const next = model.parked.get(seq + 1);
-    if (next) {
-      model.parked.delete(seq + 1);
-      next();
-    }
-  };
-  if (seqId === model.lastSeq + 1) admit(seqId, start);
-  else model.parked.set(seqId, () => admit(seqId, start));
+  // MinT refreshes the session heartbeat on every training enqueue, so a busy client stays alive.
+  const session = core.world.sessions.get(model.sessionId);
+  if (session) session.lastHeartbeat = new Date();
+  model.run.lastRequestTime = new Date();
+  const requestId = core.futures.create(kind, {
+    fault,
+    expectedMs: core.config.latencyMs,
+    queued: true,
+    meta: { modelId: model.id, sessionId: model.sessionId, seqId, baseModel: model.run.baseModel },
+  });
+  model.queue.push({ requestId, work });
+  core.futures.onDequeue(requestId, () => {
+    const i = model.queue.findIndex((op) => op.requestId === requestId);
+    if (i < 0) return false;
+    model.queue.splice(i, 1);
+    return true;
+  });
+  runNext(core, model);
   return requestId;
+}
+
+function runNext(core: EmulatorCore, model: LiveModel): void {
+  if (model.running !== undefined) return;
+  const op = model.queue.shift();
+  if (!op) return;
+  model.running = op.requestId;
+  core.futures.markStarted(op.requestId);
+  core.futures.settleLater(op.requestId, core.config.latencyMs, () => {
+    try {
+      return op.work();
+    } finally {
+      model.running = undefined;
+      // A stopped model's queue was failed and emptied; nothing more of it runs.
+      if (core.world.models.get(model.id) === model) runNext(core, model);
+    }
+  });
+}
+
+/** Fails every pending operation of a model that is going away, and forgets its queue. */
+export function failPendingOps(core: EmulatorCore, model: LiveModel, error: string): void {
+  const ids = [...(model.running !== undefined ? [model.running] : []), ...model.queue.map((op) => op.requestId)];
+  model.queue.length = 0;
+  for (const id of ids) core.futures.reject(id, { error, category: 'system' });
 }

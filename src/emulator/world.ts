@@ -26,7 +26,10 @@ export interface Checkpoint {
 export interface TrainingRun {
   id: string;
   baseModel: string;
+  /** The adapter's rank; a run created without lora_config still trains one, at the default rank. */
   rank: number;
+  /** False when create_model had no lora_config: MinT calls that a full fine-tune (is_lora false, lora_rank null). */
+  isLora: boolean;
   seed: number;
   trainMlp: boolean;
   trainAttn: boolean;
@@ -37,22 +40,25 @@ export interface TrainingRun {
   checkpoints: Map<string, Checkpoint>;
 }
 
-/** A model that can train: its adapter, and the seq_id gate that orders its operations. */
+/** One training operation waiting for, or holding, its model. */
+export interface QueuedOp {
+  requestId: string;
+  work: () => unknown;
+}
+
+/**
+ * A model that can train: its adapter and its queue. Operations run one at a time in the order
+ * they arrived, as MinT's per-model ordering key does; a seq_id never gates anything.
+ */
 export interface LiveModel {
   id: string;
   sessionId: string;
   run: TrainingRun;
   adapter: LoraAdapter;
-  /** Highest seq_id whose operation has been admitted; the next must be this + 1. */
-  lastSeq: number;
-  /** Operations that arrived ahead of their turn, by seq_id. */
-  parked: Map<number, () => void>;
-  /** Admitted seq_ids, so a retried POST gets its original future back instead of an error. */
-  seen: Map<number, { requestId: string; payloadKey: string }>;
-  /** Futures of this model not yet finished, failed together if the model is stopped. */
-  inFlight: Set<string>;
-  /** Tail of the operation chain: each op starts when the previous one has finished. */
-  busy: Promise<void>;
+  /** Operations that arrived and wait for the one running to finish, oldest first. */
+  queue: QueuedOp[];
+  /** The request id of the operation now running, if any. */
+  running: string | undefined;
 }
 
 export interface SamplingSession {
@@ -72,8 +78,11 @@ export class World {
   readonly runs = new Map<string, TrainingRun>();
   readonly models = new Map<string, LiveModel>();
   readonly samplers = new Map<string, SamplingSession>();
+  /** Why a model id went away (a stale heartbeat), so its later 404 can say so. */
+  readonly stoppedModels = new Map<string, string>();
 
   clear(): void {
+    this.stoppedModels.clear();
     this.sessions.clear();
     this.runs.clear();
     this.models.clear();

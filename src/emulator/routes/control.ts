@@ -31,8 +31,24 @@ export function registerControl(r: Router): void {
     if (body.apiKey !== undefined) c.apiKey = body.apiKey ?? undefined;
     if (body.samplingBackpressureLimit !== undefined) c.samplingBackpressureLimit = body.samplingBackpressureLimit;
     if (body.heartbeatStaleMs !== undefined) c.heartbeatStaleMs = body.heartbeatStaleMs;
+    if (body.maskErrors !== undefined) c.maskErrors = body.maskErrors;
+    if (body.legacyQueueHeaders !== undefined) c.legacyQueueHeaders = body.legacyQueueHeaders;
+    if (body.saveWeightsAsSampler !== undefined) c.saveWeightsAsSampler = body.saveWeightsAsSampler;
+    if (body.resultHotTtlMs !== undefined) c.resultHotTtlMs = body.resultHotTtlMs;
+    if (body.futurePendingTtlMs !== undefined) c.futurePendingTtlMs = body.futurePendingTtlMs;
     // Never echo the key back: report only whether one is set.
-    return json({ latencyMs: c.latencyMs, longPollMs: c.longPollMs, apiKeySet: c.apiKey !== undefined, samplingBackpressureLimit: c.samplingBackpressureLimit, heartbeatStaleMs: c.heartbeatStaleMs });
+    return json({
+      latencyMs: c.latencyMs,
+      longPollMs: c.longPollMs,
+      apiKeySet: c.apiKey !== undefined,
+      samplingBackpressureLimit: c.samplingBackpressureLimit,
+      heartbeatStaleMs: c.heartbeatStaleMs,
+      maskErrors: c.maskErrors,
+      legacyQueueHeaders: c.legacyQueueHeaders,
+      saveWeightsAsSampler: c.saveWeightsAsSampler,
+      resultHotTtlMs: c.resultHotTtlMs,
+      futurePendingTtlMs: c.futurePendingTtlMs,
+    });
   });
   r.add('POST', '/_emulator/reset', (ctx) => {
     ctx.core.reset();

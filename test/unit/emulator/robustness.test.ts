@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../../../src/emulator/core';
 import { FutureStore, FutureWorkError } from '../../../src/emulator/futures';
 import { startEmulator, type Emulator } from '../../../src/emulator/index';
 import { loadLanguageModel } from '../../../src/emulator/languageModel';
@@ -286,10 +287,10 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
 describe('emulator futures: an internal exception is logged with its stack, reported in one line', () => {
   const settle = async (work: () => unknown) => {
     const lines: string[] = [];
-    const store = new FutureStore((l) => lines.push(l));
+    const store = new FutureStore(() => ({ ...DEFAULT_CONFIG, longPollMs: 2_000 }), (l) => lines.push(l));
     const id = store.create('sample');
     store.settleLater(id, 0, work);
-    const reply = await store.retrieve(id, 2_000, () => {});
+    const reply = await store.retrieve(id, () => {});
     return { body: reply!.body as { error: string; category: string }, lines };
   };
 

@@ -1,0 +1,32 @@
+import { detail, json, parseWith } from '../http';
+import type { Router } from '../router';
+import { promptLogprobs } from '../sampler';
+import { ComputeLogprobsRequest } from '../schemas';
+import { checkContext, promptTokens } from './sampling';
+
+/** MinT-only routes outside the Tinker protocol. */
+export function registerMint(r: Router): void {
+  // Logprob of every token given the ones before it (the first has no context, so null).
+  r.add('POST', '/api/v1/compute_logprobs', (ctx) => {
+    const body = parseWith(ComputeLogprobsRequest, ctx.body);
+    const core = ctx.core;
+    const s = core.world.samplers.get(body.sampling_session_id);
+    if (!s) throw detail(404, `Sampling session '${body.sampling_session_id}' not found`);
+    const tokens = promptTokens(core.model, body.sequence);
+    checkContext(s.baseModel, tokens.length, 1);
+    const id = core.futures.create('compute_logprobs', {
+      fault: ctx.futureFault,
+      expectedMs: core.config.latencyMs,
+      meta: { sessionId: s.sessionId ?? undefined, samplingSessionId: s.id, seqId: body.seq_id, baseModel: s.baseModel },
+    });
+    core.futures.settleLater(id, core.config.latencyMs, () => ({ logprobs: promptLogprobs(core.model, s.adapter, tokens), type: 'compute_logprobs' }));
+    return json({ request_id: id });
+  });
+
+  // The mintx calls need checkpoint arithmetic and a reference model the emulator does not have.
+  for (const route of ['checkpoints/interpolate', 'forward_backward_reverse_kl']) {
+    r.add('POST', `/api/v1/mint/${route}`, () => {
+      throw detail(501, `/api/v1/mint/${route} is a MinT-only route the local emulator does not implement; run it against MinT itself.`);
+    });
+  }
+}
