@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Emulator } from '../../../src/emulator/index';
 import { datum, get, op, post, prompt, result, sample, samplingSession, session, trainingModel, withEmulator } from './helpers';
 
@@ -257,6 +261,28 @@ describe('emulator: training as MinT runs it', function () {
       const r = await post(base, `/api/v1/mint/${route}`, {});
       assert.equal(r.status, 501);
       assert.match(r.json.detail, new RegExp(`/api/v1/mint/${route} is a MinT-only route the local emulator does not implement`));
+    }
+  });
+});
+
+describe('emulator: the deployment flags on the command line', function () {
+  it('--mask-errors, --save-weights-as-sampler and --legacy-queue-headers reach the live config', async () => {
+    const bundle = join(__dirname, '../../../../dist/emulator.js');
+    assert.ok(existsSync(bundle), `${bundle} is missing: build first`);
+    const child = spawn(process.execPath, [bundle, '--port', '0', '--quiet', '--faults', '--mask-errors', '--save-weights-as-sampler', '--legacy-queue-headers'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no listening line within 15 s')), 15_000);
+        createInterface({ input: child.stdout! }).once('line', (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        });
+      });
+      const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
+      const c = (await post(url, '/_emulator/config', {})).json;
+      assert.deepEqual([c.maskErrors, c.saveWeightsAsSampler, c.legacyQueueHeaders], [true, true, true]);
+    } finally {
+      child.kill('SIGTERM');
     }
   });
 });

@@ -56,4 +56,28 @@ describe('emulator: --data-dir', function () {
       await emu.close();
     }
   });
+
+  it('remembers that a run was a full fine-tune (no lora_config) across a restart', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'mint-emu-full-'));
+    try {
+      let emu = await startEmulator({ dataDir: own });
+      let path: string;
+      try {
+        const s = await session(emu.url);
+        const made = await op(emu.url, 'create_model', { session_id: s, model_seq_id: 0, base_model: 'Qwen/Qwen3-0.6B' });
+        path = (await op(emu.url, 'save_state', { model_id: made.model_id, seq_id: 1, path: 'full' })).path;
+      } finally {
+        await emu.close();
+      }
+      emu = await startEmulator({ dataDir: own });
+      try {
+        const info = await post(emu.url, '/api/v1/weights_info', { tinker_path: path });
+        assert.deepEqual([info.status, info.json.is_lora, info.json.lora_rank], [200, false, null]);
+      } finally {
+        await emu.close();
+      }
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
 });
