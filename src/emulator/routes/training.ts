@@ -14,6 +14,7 @@ function optimStep(m: LiveModel, adam: AdamParams) {
   return { 'grad_norm:mean': gradNorm, 'learning_rate:mean': adam.learning_rate, 'step:max': m.adapter.step };
 }
 
+/** Every training POST answers `{request_id}` only: MinT's UntypedAPIFuture response model has no other field. */
 export function registerTraining(r: Router): void {
   // MinT's order: 422 for a datum without weights, then 404 for the model, then length checks.
   r.add('POST', '/api/v1/forward_backward', (ctx) => {
@@ -22,7 +23,7 @@ export function registerTraining(r: Router): void {
     const m = liveModel(ctx.core, body.model_id);
     const batch = prepare(ctx.core, m.run.baseModel, body.forward_backward_input);
     const id = submitTrainingOp(ctx.core, m, 'forward_backward', body.seq_id, ctx.futureFault, () => lossOutput(ctx.core, m, batch, true));
-    return json({ request_id: id, model_id: m.id });
+    return json({ request_id: id });
   });
 
   // No weights rule here: MinT's /forward scores every position of a datum that sends none.
@@ -31,14 +32,14 @@ export function registerTraining(r: Router): void {
     const m = liveModel(ctx.core, body.model_id);
     const batch = prepare(ctx.core, m.run.baseModel, body.forward_input);
     const id = submitTrainingOp(ctx.core, m, 'forward', body.seq_id, ctx.futureFault, () => lossOutput(ctx.core, m, batch, false));
-    return json({ request_id: id, model_id: m.id });
+    return json({ request_id: id });
   });
 
   r.add('POST', '/api/v1/optim_step', (ctx) => {
     const body = parseWith(OptimStepRequest, ctx.body);
     const m = liveModel(ctx.core, body.model_id);
     const id = submitTrainingOp(ctx.core, m, 'optim_step', body.seq_id, ctx.futureFault, () => ({ type: 'optim_step', metrics: optimStep(m, body.adam_params) }));
-    return json({ request_id: id, model_id: m.id });
+    return json({ request_id: id });
   });
 
   // MinT's one-op step: the forward_backward output with the optimizer's metrics merged in.
@@ -52,6 +53,6 @@ export function registerTraining(r: Router): void {
       const out = lossOutput(ctx.core, m, batch, true);
       return { ...out, metrics: { ...out.metrics, ...optimStep(m, adam) } };
     });
-    return json({ request_id: id, model_id: m.id });
+    return json({ request_id: id });
   });
 }

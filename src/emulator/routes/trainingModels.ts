@@ -92,11 +92,11 @@ export function registerTrainingModels(r: Router): void {
     checkLora(body.lora_config);
     const id = `${body.session_id}_${body.model_seq_id}`;
     // MinT creates the model in the background: a repeated create_model is accepted, then its future fails.
-    if (core.world.models.has(id)) return json({ request_id: failingFuture(core, 'create_model', ctx.futureFault, `Model '${id}' already exists`), model_id: id });
+    if (core.world.models.has(id)) return json({ request_id: failingFuture(core, 'create_model', ctx.futureFault, `Model '${id}' already exists`) });
     createModel(core, { sessionId: body.session_id, modelSeqId: body.model_seq_id, baseModel: body.base_model, lora: body.lora_config, userMetadata: body.user_metadata });
     const requestId = core.futures.create('create_model', { fault: ctx.futureFault, expectedMs: core.config.latencyMs });
     core.futures.settleLater(requestId, core.config.latencyMs, () => ({ model_id: id, type: 'create_model', request_id: requestId, backend: 'emulator' }));
-    return json({ request_id: requestId, model_id: id });
+    return json({ request_id: requestId });
   });
 
   r.add('POST', '/api/v1/create_model_from_state', (ctx) => {
@@ -111,7 +111,7 @@ export function registerTrainingModels(r: Router): void {
     // MinT refuses this before queueing: a sampler checkpoint holds no optimizer state to restore.
     if (body.load_optimizer && cp.type !== 'training') throw detail(400, "Optimizer restore requested, but checkpoint_type is not 'training'");
     const id = `${body.session_id}_${body.model_seq_id}`;
-    const fail = (error: string) => json({ request_id: failingFuture(core, 'create_model_from_state', ctx.futureFault, error), model_id: id });
+    const fail = (error: string) => json({ request_id: failingFuture(core, 'create_model_from_state', ctx.futureFault, error) });
     if (core.world.models.has(id)) return fail(`Model '${id}' already exists`);
     const source = core.world.runs.get(p.runId)!;
     if (source.baseModel !== body.base_model) return fail(`Checkpoint ${body.state_path} was trained on ${source.baseModel}, not ${body.base_model}; create the model with base_model ${source.baseModel}.`);
@@ -133,7 +133,7 @@ export function registerTrainingModels(r: Router): void {
       type: 'create_model_from_state',
       load_metadata: { path: formatCheckpointPath(ctx.scheme, p.runId, p.checkpointId), optimizer_loaded: body.load_optimizer && cp.adapter.optimizer !== undefined },
     }));
-    return json({ request_id: requestId, model_id: m.id });
+    return json({ request_id: requestId });
   });
 
   r.add('POST', '/api/v1/get_info', (ctx) => {

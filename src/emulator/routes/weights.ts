@@ -67,7 +67,7 @@ export function registerWeights(r: Router): void {
         saveCheckpoint(core, m, kind, name);
         return savedResult(core, ctx.scheme, m, kind, name);
       });
-      return json({ request_id: id, model_id: m.id });
+      return json({ request_id: id });
     });
   save('save_weights');
   save('save_state');
@@ -86,7 +86,7 @@ export function registerWeights(r: Router): void {
         const { path, checkpoint_record_id, filesystem_path, persistent_filesystem_path, mirror_status, storage_tier, mirror_error } = savedResult(core, ctx.scheme, m, 'sampler_weights', name);
         return { path, sampling_session_id: null, owner_id: 'anonymous', type: 'save_weights_for_sampler', checkpoint_record_id, filesystem_path, persistent_filesystem_path, mirror_status, storage_tier, mirror_error };
       });
-      return json({ request_id: id, model_id: m.id });
+      return json({ request_id: id });
     }
     // Unnamed: a sampling session over a frozen copy of the adapter, with no checkpoint to list.
     const samplerId = `${m.sessionId}:sample:${body.sampling_session_seq_id}`;
@@ -104,7 +104,7 @@ export function registerWeights(r: Router): void {
       core.world.sessions.get(m.sessionId)?.samplerIds.push(samplerId);
       return { path: null, sampling_session_id: samplerId, owner_id: 'anonymous', type: 'save_weights_for_sampler' };
     });
-    return json({ request_id: id, model_id: m.id });
+    return json({ request_id: id });
   });
 
   const load = (route: 'load_weights' | 'load_state') =>
@@ -127,7 +127,7 @@ export function registerWeights(r: Router): void {
         m.adapter = LoraAdapter.fromState(cp.adapter, core.model, body.optimizer);
         return { type: 'load_weights', path: formatCheckpointPath(ctx.scheme, p.runId, p.checkpointId) };
       });
-      return json({ request_id: id, model_id: m.id });
+      return json({ request_id: id });
     });
   load('load_weights');
   load('load_state');

@@ -55,7 +55,9 @@ describe('emulator: training as MinT runs it', function () {
     await config({ latencyMs: 50 });
     // seq 2 arrives first and runs first: it finds no gradient yet.
     const step = await submit(base, 'optim_step', { model_id: id, seq_id: 2, adam_params: adam });
-    const grad = await submit(base, 'forward_backward', fb(id, 1));
+    const gradPost = await post(base, '/api/v1/forward_backward', fb(id, 1));
+    assert.deepEqual(Object.keys(gradPost.json), ['request_id'], 'MinT answers {request_id} only');
+    const grad = gradPost.json.request_id as string;
     assert.equal((await result(base, step)).metrics['grad_norm:mean'], 0);
     assert.ok((await result(base, grad)).metrics['loss:mean'] > 0);
   });
