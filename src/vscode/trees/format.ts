@@ -5,11 +5,16 @@
  */
 
 const DAY_S = 86_400;
+/**
+ * MinT writes run times without a zone ("2026-11-30T08:12:00.123456"); its servers keep UTC, and
+ * JavaScript would read such a string as local time, off by the user's UTC offset.
+ */
+const NAIVE_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 
 /** The CLI's "Last Update": "just now", "5 minutes ago", "3 days ago", "2 weeks ago", then the date. */
 export function relativeTime(iso: string | null | undefined, now: Date = new Date()): string {
   if (!iso) return 'N/A';
-  const t = new Date(iso);
+  const t = new Date(NAIVE_ISO.test(iso) ? `${iso}Z` : iso);
   if (Number.isNaN(t.getTime())) return iso;
   // A server clock a little ahead of ours must not read as "in 3 seconds".
   const total = Math.max(0, Math.floor((now.getTime() - t.getTime()) / 1000));
