@@ -12,7 +12,8 @@ export const FaultRuleSchema = z.object({
   contentType: z.string().optional(),
   headers: z.record(z.string(), z.string()).optional(),
   delayMs: z.number().min(0).max(600_000).optional(),
-  drop: z.enum(['before-headers', 'mid-body']).optional(),
+  /** after-handling: the route runs (and applies) as usual, then the connection closes with no reply. */
+  drop: z.enum(['before-headers', 'mid-body', 'after-handling']).optional(),
   futureError: z.object({ error: z.string(), category: z.string().default('system') }).optional(),
   futurePendingPolls: z.number().int().min(0).optional(),
 });

@@ -204,6 +204,11 @@ export class HttpFront {
   private write(res: ServerResponse, reply: Reply, rule: FaultRule | undefined): void {
     // The client may have gone while a fault delayed us or a long-poll held the reply.
     if (res.destroyed || res.writableEnded) return;
+    if (rule?.drop === 'after-handling') {
+      // The work is done; the reply is lost, as when a gateway or the network drops it.
+      res.socket?.destroy();
+      return;
+    }
     const { payload, length, contentType } = serialise(reply);
     const headers: Record<string, string> = {
       'Content-Type': rule?.contentType ?? contentType,
