@@ -11,7 +11,11 @@
  *   │       ├── PermissionDeniedError 403    ├── NotFoundError 404
  *   │       ├── ConflictError 409            ├── UnprocessableEntityError 422
  *   │       ├── RateLimitError 429           └── InternalServerError >= 500
- *   └── RequestFailedError             .request_id, .category (a future finished with an error)
+ *   └── RequestFailedError             .request_id, .category, .masked (a future finished with an error)
+ *
+ * `APIError.mayHaveBeenApplied` marks a mutating training op that was sent but got no usable
+ * reply (dropped connection, timeout, 500/502/504): MinT does not deduplicate training requests,
+ * so the client did not resend it, and the caller must check before repeating it.
  *
  * A user's cancellation is `CancelledError`, deliberately NOT a TinkerError: code that reports
  * failures with `catch (e) { if (e instanceof TinkerError) ... }` never reports a cancellation.
@@ -30,29 +34,49 @@ export class TinkerError extends Error {
   }
 }
 
+/** Options every APIError takes; the ambiguity marker is set only by the transport's exactly-once rule. */
+export interface APIErrorOptions {
+  body?: unknown;
+  request_id?: string | undefined;
+  cause?: unknown;
+  /** The server may already have applied this request (see the class comment above). */
+  mayHaveBeenApplied?: boolean | undefined;
+  /** The route name of that request, e.g. "forward_backward", when `mayHaveBeenApplied`. */
+  training_op?: string | undefined;
+}
+
 export class APIError extends TinkerError {
   override name = 'APIError';
   /** Parsed JSON body when there is one, else the raw text, else undefined. */
   readonly body: unknown;
   /** An id support can trace: `X-Trace-Id` / `x-request-id` header, or a "Log ID" in a 5xx body. */
   readonly request_id: string | undefined;
-  constructor(message: string, options: { body?: unknown; request_id?: string | undefined; cause?: unknown } = {}) {
+  /**
+   * True when a mutating training op was sent and no usable reply came: it may have run on the
+   * server. The client did not resend it; check the run before repeating the op.
+   */
+  readonly mayHaveBeenApplied: boolean;
+  /** The op that may have been applied ("forward_backward", "optim_step", "save_state", ...). */
+  readonly training_op: string | undefined;
+  constructor(message: string, options: APIErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.body = options.body;
     this.request_id = options.request_id;
+    this.mayHaveBeenApplied = options.mayHaveBeenApplied ?? false;
+    this.training_op = options.training_op;
   }
 }
 
 export class APIConnectionError extends APIError {
   override name = 'APIConnectionError';
-  constructor(message = 'Connection error.', options: { cause?: unknown; request_id?: string | undefined } = {}) {
+  constructor(message = 'Connection error.', options: Omit<APIErrorOptions, 'body'> = {}) {
     super(message, options);
   }
 }
 
 export class APITimeoutError extends APIConnectionError {
   override name = 'APITimeoutError';
-  constructor(message = 'Request timed out.', options: { cause?: unknown; request_id?: string | undefined } = {}) {
+  constructor(message = 'Request timed out.', options: Omit<APIErrorOptions, 'body'> = {}) {
     super(message, options);
   }
 }
@@ -75,10 +99,7 @@ export class APIStatusError extends APIError {
   override name = 'APIStatusError';
   readonly status: number;
   readonly headers: ResponseHeaders;
-  constructor(
-    message: string,
-    options: { status: number; headers: ResponseHeaders; body?: unknown; request_id?: string | undefined; cause?: unknown },
-  ) {
+  constructor(message: string, options: APIErrorOptions & { status: number; headers: ResponseHeaders }) {
     super(message, options);
     this.status = options.status;
     this.headers = options.headers;
@@ -140,6 +161,9 @@ export class CheckpointPathError extends TinkerError {
   }
 }
 
+/** The text production MinT puts in place of a failed future's real error for ordinary keys. */
+export const MASKED_FAILURE_TEXT = 'Operation failed. Contact administrator if issue persists.';
+
 /** A future that the server finished with `{error, category}`. */
 export class RequestFailedError extends TinkerError {
   override name = 'RequestFailedError';
@@ -147,11 +171,41 @@ export class RequestFailedError extends TinkerError {
   readonly category: ErrorCategory;
   /** The category string exactly as the server sent it (MinT sends "system"). */
   readonly raw_category: string | undefined;
-  constructor(message: string, options: { request_id: string; category?: string | undefined; cause?: unknown }) {
+  /** The server's own error text, unchanged (the message adds context and advice around it). */
+  readonly server_error: string | undefined;
+  /**
+   * True when MinT hid the cause ("Operation failed. Contact administrator if issue persists."):
+   * only support can see it, and they need the request id.
+   */
+  readonly masked: boolean;
+  constructor(message: string, options: { request_id: string; category?: string | undefined; cause?: unknown; server_error?: string | undefined }) {
     super(message, { cause: options.cause });
     this.request_id = options.request_id;
     this.raw_category = options.category;
     this.category = parseCategory(options.category);
+    this.server_error = options.server_error;
+    this.masked = isMaskedFailure(options.server_error);
+  }
+}
+
+export function isMaskedFailure(serverError: string | undefined): boolean {
+  return serverError !== undefined && serverError.trim() === MASKED_FAILURE_TEXT;
+}
+
+/**
+ * saveState got back a sampler checkpoint (some MinT versions' /save_weights writes one): it has
+ * no optimizer state, so loadState with the optimizer would fail later, far from the cause.
+ */
+export class CheckpointNotResumableError extends TinkerError {
+  override name = 'CheckpointNotResumableError';
+  readonly path: string;
+  constructor(path: string) {
+    super(
+      `MinT saved "${path}" as a sampler checkpoint, which has no optimizer state and cannot resume training. ` +
+        'This server\'s save_weights writes sampler checkpoints and it has no save_state route: ' +
+        'sample from this path, and to resume training use a MinT server with /api/v1/save_state.',
+    );
+    this.path = path;
   }
 }
 
@@ -172,7 +226,7 @@ export function parseCategory(raw: string | undefined): ErrorCategory {
 export function makeStatusError(
   status: number,
   message: string,
-  options: { headers: ResponseHeaders; body?: unknown; request_id?: string | undefined },
+  options: Omit<APIErrorOptions, 'cause'> & { headers: ResponseHeaders; cause?: unknown },
 ): APIStatusError {
   const o = { status, ...options };
   if (status === 400) return new BadRequestError(message, o);

@@ -5,28 +5,15 @@
  * never spins.
  */
 import type { z } from 'zod';
-import { APIConnectionError, APITimeoutError, CancelledError, RequestFailedError } from './errors';
-import { FutureErrorSchema, PendingBodySchema } from './schemas';
-import {
-  backoffMs,
-  isRetryableStatus,
-  retryAfterMs,
-  throwIfCancelled,
-  type CallContext,
-  type RawResponse,
-  type Transport,
-} from './transport';
+import { cancelFutureQuietly } from './cancel';
+import { APIConnectionError, APITimeoutError, CancelledError, isMaskedFailure, RequestFailedError } from './errors';
+import { queueEvent } from './queueState';
+import { FutureErrorSchema } from './schemas';
+import { backoffMs, isRetryableStatus, retryAfterMs } from './retryRules';
+import { throwIfCancelled, type CallContext, type RawResponse, type Transport } from './transport';
 
-export type QueueStateEvent = {
-  request_id: string;
-  queue_state: string;
-  queue_state_reason?: string;
-  queue_position?: number;
-  queue_depth?: number;
-  eta_s?: number;
-  retry_after_s?: number;
-  progress?: { tokens_generated?: number; max_tokens?: number };
-};
+export type { QueueStateEvent } from './queueState';
+import type { QueueStateEvent } from './queueState';
 
 export interface AwaitFutureOptions {
   /** Sent as X-Tinker-Request-Type, and names the operation in error messages. */
@@ -44,6 +31,10 @@ const FAST_PENDING_MS = 50;
 const MAX_PENDING_WAIT_MS = 1_000;
 const MAX_RESUBMITS = 3;
 
+/**
+ * Polls until the future settles. When the caller cancels, MinT is asked (best effort, in the
+ * background) to cancel the future too, so the work does not run on for nobody.
+ */
 export async function awaitFuture<S extends z.ZodType>(
   transport: Transport,
   firstRequestId: string,
@@ -51,7 +42,35 @@ export async function awaitFuture<S extends z.ZodType>(
   ctx: CallContext,
   opts: AwaitFutureOptions,
 ): Promise<{ data: z.infer<S>; request_id: string }> {
-  let requestId = firstRequestId;
+  const current = { id: firstRequestId };
+  try {
+    return await pollFuture(transport, current, schema, ctx, opts);
+  } catch (err) {
+    if (err instanceof CancelledError && ctx.signal?.aborted) void cancelFutureQuietly(transport, current.id);
+    throw err;
+  }
+}
+
+/** What a failed future's text means for the user: a hidden cause, a name in use, or just a failure. */
+function failureAdvice(message: string, requestId: string): string {
+  if (isMaskedFailure(message)) {
+    return `MinT hides the cause of this failure from API keys; give MinT support the request id ${requestId}.`;
+  }
+  if (/checkpoint already exists/i.test(message)) {
+    return 'A checkpoint with that name already exists for this run: save under another name, or delete the old checkpoint first.';
+  }
+  if (/already exists/i.test(message)) return 'It already exists on the server: use another name or id, or reuse the existing one.';
+  return 'Try again; if it keeps failing, give the request id to MinT support.';
+}
+
+async function pollFuture<S extends z.ZodType>(
+  transport: Transport,
+  current: { id: string },
+  schema: S,
+  ctx: CallContext,
+  opts: AwaitFutureOptions,
+): Promise<{ data: z.infer<S>; request_id: string }> {
+  let requestId = current.id;
   let iteration = 0;
   let failures = 0;
   let fastPending = 0;
@@ -106,7 +125,7 @@ export async function awaitFuture<S extends z.ZodType>(
       failures = 0;
       if (opts.onQueueState) {
         try {
-          opts.onQueueState(queueEvent(requestId, body, raw));
+          opts.onQueueState(queueEvent(requestId, body, raw.headers));
         } catch {
           // A display callback's bug must not lose the result it was displaying.
         }
@@ -130,9 +149,8 @@ export async function awaitFuture<S extends z.ZodType>(
         const fe = FutureErrorSchema.safeParse(body);
         const message = transport.redact(fe.success ? fe.data.error : JSON.stringify(body.error));
         throw new RequestFailedError(
-          `MinT could not complete ${opts.requestType} (request id ${requestId}): ${message}. ` +
-            'Try again; if it keeps failing, give the request id to MinT support.',
-          { request_id: requestId, category: fe.success ? (fe.data.category ?? undefined) : undefined },
+          `MinT could not complete ${opts.requestType} (request id ${requestId}): ${message.replace(/\.\s*$/, '')}. ${failureAdvice(message, requestId)}`,
+          { request_id: requestId, category: fe.success ? (fe.data.category ?? undefined) : undefined, server_error: message },
         );
       }
       return { data: transport.parse(spec, raw, schema), request_id: requestId };
@@ -141,6 +159,7 @@ export async function awaitFuture<S extends z.ZodType>(
     if (raw.status === 410 && opts.resubmit && resubmits < MAX_RESUBMITS) {
       resubmits++;
       requestId = await opts.resubmit();
+      current.id = requestId;
       iteration = 0;
       continue;
     }
@@ -173,39 +192,4 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function boundedWait(ms: number, ctx: CallContext): number {
   return ctx.deadline === undefined ? ms : Math.max(0, Math.min(ms, ctx.deadline - Date.now()));
-}
-
-function num(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number.parseFloat(v);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-/** Queue state for the UI, from the body first and the X-Queue-* headers where the body is silent. */
-function queueEvent(requestId: string, body: unknown, raw: RawResponse): QueueStateEvent {
-  const parsed = PendingBodySchema.safeParse(body ?? {});
-  const b = parsed.success ? parsed.data : {};
-  const h = raw.headers;
-  const e: QueueStateEvent = {
-    request_id: requestId,
-    queue_state: b.queue_state ?? h['x-queue-status'] ?? 'pending',
-  };
-  const reason = b.queue_state_reason ?? undefined;
-  if (reason) e.queue_state_reason = reason;
-  const pos = b.queue_position ?? num(h['x-queue-position']);
-  if (pos !== undefined) e.queue_position = pos;
-  const depth = b.queue_depth ?? num(h['x-queue-depth']);
-  if (depth !== undefined) e.queue_depth = depth;
-  const eta = b.eta_s ?? num(h['x-queue-eta-s']);
-  if (eta !== undefined) e.eta_s = eta;
-  const ra = b.retry_after_s ?? num(h['retry-after']);
-  if (ra !== undefined) e.retry_after_s = ra;
-  const tg = b.progress?.tokens_generated ?? num(h['x-queue-tokens-generated']);
-  const mt = b.progress?.max_tokens ?? num(h['x-queue-max-tokens']);
-  if (tg !== undefined || mt !== undefined) {
-    e.progress = {};
-    if (tg !== undefined) e.progress.tokens_generated = tg;
-    if (mt !== undefined) e.progress.max_tokens = mt;
-  }
-  return e;
 }

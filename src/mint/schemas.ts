@@ -42,21 +42,6 @@ export const UntypedFutureSchema = z.object({
 });
 export type UntypedFuture = z.infer<typeof UntypedFutureSchema>;
 
-/** A pending poll: either a 408 body or a 200 `try_again`. Every field is advisory. */
-export const PendingBodySchema = z.object({
-  type: z.string().optional(),
-  request_id: z.string().optional(),
-  queue_state: z.string().optional(),
-  queue_state_reason: z.string().nullish(),
-  queue_position: z.number().nullish(),
-  queue_depth: z.number().nullish(),
-  eta_s: z.number().nullish(),
-  retry_after_s: z.number().nullish(),
-  progress: z
-    .object({ tokens_generated: z.number().nullish(), max_tokens: z.number().nullish() })
-    .nullish(),
-});
-
 export const FutureErrorSchema = z.object({
   error: z.string(),
   category: z.string().nullish(),

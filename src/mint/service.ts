@@ -235,7 +235,8 @@ export class ServiceClient {
     };
     if (args.user_metadata) body.user_metadata = args.user_metadata;
     const { data: fut } = await this.transport.request(
-      { method: 'POST', path: 'api/v1/create_model', body, schema: UntypedFutureSchema },
+      // MinT fails a repeated create_model (same session and model_seq_id): never resend one it may have.
+      { method: 'POST', path: 'api/v1/create_model', body, schema: UntypedFutureSchema, exactlyOnce: 'create_model' },
       ctx,
     );
     const { data } = await awaitFuture(this.transport, fut.request_id, CreateModelResultSchema, ctx, {

@@ -1,10 +1,17 @@
 /**
- * A LoRA training run. MinT executes a model's operations in seq_id order and waits for a
- * missing seq_id, so every op reserves its seq_id when it is called and its POST is sent only
- * after the previous POST's HTTP reply (not its result) has arrived. Results are then awaited
+ * A LoRA training run. MinT runs a model's operations first come, first served by ARRIVAL (it
+ * never waits on a seq_id gap), so an op's POST is sent only after the previous POST's HTTP
+ * reply (not its result) has arrived: call order is arrival order. Results are then awaited
  * concurrently, so a caller may queue forward_backward + optim_step without waiting.
+ *
+ * MinT does not deduplicate training POSTs, so every mutating op here is sent `exactlyOnce`
+ * (exactlyOnce.ts): a dropped reply raises an error marked `mayHaveBeenApplied` rather than
+ * being resent. The seq_id of a failed POST is spent, never reused (MinT ignores gaps), and the
+ * turn passes on, so the client stays usable.
  */
+import { CheckpointNotResumableError, isMissingRoute, APIStatusError, TinkerError } from './errors';
 import { awaitFuture, type QueueStateEvent } from './futures';
+import { parseCheckpointPath } from './paths';
 import {
   ForwardBackwardOutputSchema,
   GetInfoResponseSchema,
@@ -137,6 +144,14 @@ export function mergeMetrics(parts: readonly { metrics: Record<string, number>; 
 
 export type ForwardBackwardResult = ForwardBackwardOutput & { request_ids: string[] };
 
+function isSamplerCheckpoint(path: string): boolean {
+  try {
+    return parseCheckpointPath(path).kind === 'sampler_weights';
+  } catch {
+    return /\/sampler_weights\//.test(path);
+  }
+}
+
 export class TrainingClient {
   private nextSeq = 1;
   private turn: Promise<void> = Promise.resolve();
@@ -148,26 +163,29 @@ export class TrainingClient {
   ) {}
 
   /**
-   * Takes its turn now, in call order, and sends the POST once the previous one has its HTTP reply.
-   * The seq_id is drawn only when the turn comes: an op cancelled while it waited never reaches the
-   * server, and MinT would hold every later op back waiting for a seq_id nobody sends.
+   * Takes its turn now, in call order, and runs `send` once the previous POST has its HTTP reply.
+   * The seq_id is drawn only when the turn comes, so an op cancelled while it waited spends none.
    */
-  private async postInTurn(path: string, body: (seq_id: number) => object, ctx: CallContext): Promise<string> {
+  private async inTurn(send: (seq_id: number) => Promise<string>, ctx: CallContext): Promise<string> {
     const prev = this.turn;
     let release!: () => void;
     this.turn = new Promise<void>((r) => (release = r));
     try {
       await prev;
       throwIfCancelled(ctx);
-      const seq_id = this.nextSeq++;
-      const { data } = await this.transport.request(
-        { method: 'POST', path, body: body(seq_id), schema: UntypedFutureSchema },
-        ctx,
-      );
-      return data.request_id;
+      return await send(this.nextSeq++);
     } finally {
       release();
     }
+  }
+
+  /** One POST of a training op; `mutating` ops are never resent once the server may have them. */
+  private async post(path: string, body: object, ctx: CallContext, mutating: boolean): Promise<string> {
+    const { data } = await this.transport.request(
+      { method: 'POST', path, body, schema: UntypedFutureSchema, exactlyOnce: mutating ? path.slice(path.lastIndexOf('/') + 1) : undefined },
+      ctx,
+    );
+    return data.request_id;
   }
 
   private async op<S extends z.ZodType>(
@@ -178,7 +196,7 @@ export class TrainingClient {
     opts: TrainingCallOptions | undefined,
   ): Promise<{ data: z.infer<S>; request_id: string }> {
     const ctx = contextOf(opts);
-    const rid = await this.postInTurn(path, body, ctx);
+    const rid = await this.inTurn((seq_id) => this.post(path, body(seq_id), ctx, true), ctx);
     return awaitFuture(this.transport, rid, schema, ctx, { requestType, onQueueState: opts?.onQueueState });
   }
 
@@ -194,17 +212,26 @@ export class TrainingClient {
     const inputKey = kind === 'forward' ? 'forward_input' : 'forward_backward_input';
     const requestType = kind === 'forward' ? 'Forward' : 'ForwardBackward';
     const chunks = chunkData(data);
+    const mutating = kind === 'forward_backward';
+    // Once a chunk's POST failed the call has failed: later chunks stay unsent rather than add a
+    // partial gradient nobody will see the result of.
+    let failed = false;
     // All turns are taken synchronously so no other op can slip between the chunks.
-    const posts = chunks.map((chunk) =>
-      this.postInTurn(
-        `api/v1/${kind}`,
-        (seq_id) => ({
-          [inputKey]: { data: chunk, loss_fn, ...(loss_fn_config ? { loss_fn_config } : {}) },
-          model_id: this.model_id,
-          seq_id,
-        }),
-        ctx,
-      ),
+    const posts = chunks.map((chunk, i) =>
+      this.inTurn(async (seq_id) => {
+        if (failed) throw new TinkerError(`${kind} chunk ${i + 1} of ${chunks.length} was not sent: an earlier chunk failed.`);
+        try {
+          return await this.post(
+            `api/v1/${kind}`,
+            { [inputKey]: { data: chunk, loss_fn, ...(loss_fn_config ? { loss_fn_config } : {}) }, model_id: this.model_id, seq_id },
+            ctx,
+            mutating,
+          );
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }, ctx),
     );
     const results = await Promise.all(
       posts.map(async (p) => {
@@ -254,15 +281,30 @@ export class TrainingClient {
     return { ...r.data, request_id: r.request_id };
   }
 
-  /** Saves weights + optimizer state to resume training later (a `weights/` path). */
+  /**
+   * Saves weights + optimizer state to resume training later (a `weights/` path). MinT's own
+   * route for that is /save_state; its /save_weights may write a sampler checkpoint instead, so
+   * /save_weights is used only where /save_state does not exist (older MinT, Tinker), and a
+   * sampler path coming back is an error rather than a checkpoint that cannot resume.
+   */
   async saveState(name: string, opts?: TrainingCallOptions): Promise<SaveWeightsResponse & { request_id: string }> {
-    const r = await this.op(
-      'api/v1/save_weights',
-      'SaveWeights',
-      (seq_id) => ({ model_id: this.model_id, path: name, seq_id, type: 'save_weights' }),
-      SaveWeightsResponseSchema,
-      opts,
-    );
+    const ctx = contextOf(opts);
+    const transport = this.transport;
+    const body = (seq_id: number, type: string) => ({ model_id: this.model_id, path: name, seq_id, type });
+    const rid = await this.inTurn(async (seq_id) => {
+      if (!transport.missingRoutes.has('save_state')) {
+        try {
+          return await this.post('api/v1/save_state', body(seq_id, 'save_state'), ctx, true);
+        } catch (err) {
+          // A missing route is a refusal: nothing ran, so the older route is safe to try.
+          if (!(isMissingRoute(err) || (err instanceof APIStatusError && (err.status === 405 || err.status === 501)))) throw err;
+          transport.missingRoutes.add('save_state');
+        }
+      }
+      return this.post('api/v1/save_weights', body(seq_id, 'save_weights'), ctx, true);
+    }, ctx);
+    const r = await awaitFuture(transport, rid, SaveWeightsResponseSchema, ctx, { requestType: 'SaveWeights', onQueueState: opts?.onQueueState });
+    if (isSamplerCheckpoint(r.data.path)) throw new CheckpointNotResumableError(r.data.path);
     return { ...r.data, request_id: r.request_id };
   }
 

@@ -17,6 +17,19 @@ import {
   TinkerError,
   type ResponseHeaders,
 } from './errors';
+import { markMayHaveBeenApplied, mayHaveReachedServer, PROBE_OPTION, probingDispatcher, type SendProbe } from './exactlyOnce';
+import {
+  adviceFor,
+  describeNetworkError,
+  detailOf,
+  isUndiciTimeout,
+  lowerKeys,
+  normalizeHeaders,
+  parseMaybeJson,
+  requestIdOf,
+  traceIdOf,
+} from './replies';
+import { backoffMs, isAmbiguousStatus, isRetryableStatus, retryAfterMs } from './retryRules';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -71,11 +84,16 @@ export interface RequestSpec {
   headers?: Record<string, string> | undefined;
   /** Per-attempt timeout; defaults to the client's `timeoutMs`. */
   attemptTimeoutMs?: number | undefined;
+  /**
+   * The route name of a mutating training op ("forward_backward"): never resent once the server
+   * may have it (exactlyOnce.ts). Unset for everything MinT may safely see twice.
+   */
+  exactlyOnce?: string | undefined;
 }
 
-const RETRY_BASE_MS = 500;
-const RETRY_CAP_MS = 8_000;
-const RETRY_AFTER_LIMIT_MS = 60_000;
+/** Errors thrown by send() after the request may have reached the server (exactly-once requests only). */
+const reachedServer = new WeakSet<Error>();
+
 const REDACTED = '[REDACTED]';
 /** undici's timers have ~0.5 s resolution; timeouts shorter than this get a precise timer. */
 const PRECISE_TIMEOUT_BELOW_MS = 5_000;
@@ -118,78 +136,9 @@ export function sleep(ms: number, ctx: CallContext, alsoStop?: AbortSignal): Pro
   });
 }
 
-export function backoffMs(retryIndex: number): number {
-  return Math.min(RETRY_BASE_MS * 2 ** retryIndex, RETRY_CAP_MS) * (1 - 0.25 * Math.random());
-}
-
-/** The server's requested delay, honoured only in (0, 60 s] as the Stainless clients do. */
-export function retryAfterMs(headers: ResponseHeaders): number | undefined {
-  const ms = Number.parseFloat(headers['retry-after-ms'] ?? '');
-  if (Number.isFinite(ms) && ms > 0 && ms <= RETRY_AFTER_LIMIT_MS) return ms;
-  const ra = headers['retry-after'];
-  if (ra === undefined) return undefined;
-  const v = /^\s*\d+(\.\d+)?\s*$/.test(ra) ? Number.parseFloat(ra) * 1000 : Date.parse(ra) - Date.now();
-  return Number.isFinite(v) && v > 0 && v <= RETRY_AFTER_LIMIT_MS ? v : undefined;
-}
-
-/** Whether a status is worth another attempt; `x-should-retry` from the server overrides. */
-export function isRetryableStatus(status: number, headers: ResponseHeaders): boolean {
-  const hint = headers['x-should-retry'];
-  if (hint === 'true') return true;
-  if (hint === 'false') return false;
-  return status === 408 || status === 429 || status >= 500;
-}
-
-function normalizeHeaders(raw: Record<string, string | string[] | undefined>): ResponseHeaders {
-  const out: ResponseHeaders = {};
-  for (const k in raw) {
-    const v = raw[k];
-    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return out;
-}
-
-/** Human text from any of the error body shapes MinT uses (FastAPI, auth middleware, OpenAI). */
-export function detailOf(body: unknown, text: string): string {
-  if (body && typeof body === 'object') {
-    const b = body as Record<string, unknown>;
-    const d = b.detail;
-    if (typeof d === 'string') return d;
-    if (Array.isArray(d)) {
-      return d
-        .map((item) => {
-          const it = item as { loc?: unknown; msg?: unknown };
-          const loc = Array.isArray(it.loc) ? it.loc.join('.') : '';
-          return loc ? `${loc}: ${String(it.msg)}` : String(it.msg ?? JSON.stringify(item));
-        })
-        .join('; ');
-    }
-    const e = b.error;
-    if (typeof e === 'string') return e;
-    if (e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
-      return (e as { message: string }).message;
-    }
-    if (typeof b.message === 'string') return b.message;
-  }
-  const t = text.trim();
-  return t.length > 300 ? `${t.slice(0, 300)}…` : t;
-}
-
-const STATUS_ADVICE: Record<number, string> = {
-  400: 'the request was rejected as invalid; check its parameters',
-  401: 'check your MinT API key',
-  403: 'this API key is not allowed to do this; check its permissions',
-  404: 'check the id or path, and that the base URL points at a MinT server',
-  408: 'the server timed out; try again',
-  409: 'it conflicts with existing state (e.g. the name is already taken); use another name or reload',
-  413: 'the request is too large; send fewer or shorter examples',
-  422: 'a field is missing or has the wrong type; check the request',
-  429: 'the server is rate-limiting; wait a moment before trying again',
-};
-
-function adviceFor(status: number): string {
-  return STATUS_ADVICE[status] ?? (status >= 500 ? 'the server failed; try again later and quote the request id to support' : 'unexpected status');
-}
+// The retry rules live in retryRules.ts; re-exported because tests and older callers import them here.
+export { backoffMs, isRetryableStatus, retryAfterMs } from './retryRules';
+export { detailOf, requestIdOf } from './replies';
 
 export class Transport {
   readonly dispatcher: Dispatcher;
@@ -198,6 +147,9 @@ export class Transport {
   /** The base URL's path ("/train/"), so logged paths show the prefix actually requested. */
   private readonly basePath: string;
   private closed = false;
+  private probing: Dispatcher | undefined;
+  /** Optional MinT routes this server turned out not to have ("cancel_future", "save_state"): not asked again. */
+  readonly missingRoutes = new Set<string>();
   /** Aborted by close(): every attempt listens to it, so close() ends held long-polls at once. */
   private readonly closing = new AbortController();
 
@@ -315,15 +267,23 @@ export class Transport {
         : undefined;
       own = { ac, timer, onAbort };
     }
+    // Only exactly-once requests pay for knowing whether the request was written.
+    let probe: SendProbe | undefined;
+    let dispatcher = this.dispatcher;
+    if (spec.exactlyOnce) {
+      probe = { written: false };
+      dispatcher = this.probing ??= probingDispatcher(this.dispatcher);
+    }
     try {
       const res = await request(url, {
         method: spec.method,
         headers,
         body,
-        dispatcher: this.dispatcher,
+        dispatcher,
         signal: own ? own.ac.signal : this.closing.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        ...(probe ? { [PROBE_OPTION]: probe } : {}),
       });
       const text = await res.body.text();
       const durationMs = performance.now() - started;
@@ -351,6 +311,7 @@ export class Transport {
           { cause: err },
         );
       }
+      if (probe && !(out instanceof CancelledError) && mayHaveReachedServer(err, probe)) reachedServer.add(out);
       this.emit({ method: spec.method, path: logPath, durationMs, attempt, error: out.message });
       throw out;
     } finally {
@@ -422,6 +383,7 @@ export class Transport {
   /**
    * A logical call: attempts with backoff on connection errors, timeouts, 408, 429 and 5xx
    * (or as `x-should-retry` says), one idempotency key for all of them, then zod validation.
+   * An `exactlyOnce` request is repeated only after a refusal (see exactlyOnce.ts).
    */
   async request<S extends z.ZodType>(
     spec: RequestSpec & { schema: S; maxRetries?: number | undefined; okStatuses?: readonly number[] },
@@ -445,10 +407,16 @@ export class Transport {
         const raw = await this.send(spec, ctx, attempt, idem);
         if ((raw.status >= 200 && raw.status < 300) || spec.okStatuses?.includes(raw.status)) return raw;
         failure = this.statusError(spec, raw);
+        if (spec.exactlyOnce && isAmbiguousStatus(raw.status, raw.headers)) {
+          throw markMayHaveBeenApplied(failure as APIStatusError, spec.exactlyOnce);
+        }
         if (!isRetryableStatus(raw.status, raw.headers) || attempt >= maxRetries) throw failure;
         delay = retryAfterMs(raw.headers);
       } catch (err) {
         if (err instanceof APIStatusError || err instanceof CancelledError) throw err;
+        if (spec.exactlyOnce && err instanceof APIConnectionError && reachedServer.has(err)) {
+          throw markMayHaveBeenApplied(err, spec.exactlyOnce);
+        }
         if (!(err instanceof APIConnectionError) || attempt >= maxRetries) throw err;
         // A timeout caused by the caller's own deadline cannot succeed on a retry.
         if (ctx.deadline !== undefined && Date.now() >= ctx.deadline) throw err;
@@ -459,42 +427,4 @@ export class Transport {
       await this.wait(wait, ctx);
     }
   }
-}
-
-function lowerKeys(h: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k in h) out[k.toLowerCase()] = h[k]!;
-  return out;
-}
-
-function parseMaybeJson(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function traceIdOf(h: ResponseHeaders): string | undefined {
-  return h['x-trace-id'] ?? h['x-request-id'];
-}
-
-export function requestIdOf(status: number, h: ResponseHeaders, text: string): string | undefined {
-  const fromHeader = traceIdOf(h);
-  if (fromHeader) return fromHeader;
-  if (status >= 500) return /Log ID:\s*([A-Za-z0-9_:-]+(?:\.[A-Za-z0-9_:-]+)*)/.exec(text)?.[1];
-  return undefined;
-}
-
-function isUndiciTimeout(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-}
-
-function describeNetworkError(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
-  const code = e?.cause?.code ?? e?.code;
-  const msg = typeof e?.message === 'string' ? e.message : String(err);
-  return typeof code === 'string' && !msg.includes(code) ? `${msg} (${code})` : msg;
 }

@@ -39,7 +39,7 @@ describe('client futures (retrieve_future loop)', function () {
     await client.close();
   });
 
-  it('pending polls report queue state from the body and X-Queue-* headers, then the result arrives', async () => {
+  it('pending polls report MinT\'s queue state (status, stage; no position or ETA), then the result arrives', async () => {
     await server.fault({ route: ASAMPLE, futurePendingPolls: 3 });
     const seen: QueueStateEvent[] = [];
     const started = Date.now();
@@ -50,9 +50,12 @@ describe('client futures (retrieve_future loop)', function () {
     for (const e of seen) {
       assert.equal(e.request_id, r.request_id);
       assert.equal(e.queue_state, 'active');
-      assert.equal(typeof e.queue_position, 'number');
-      assert.equal(typeof e.queue_depth, 'number');
-      assert.equal(typeof e.retry_after_s, 'number');
+      assert.equal(typeof e.status, 'string');
+      assert.equal(typeof e.stage, 'string');
+      assert.equal(e.queue_position, undefined);
+      assert.equal(e.queue_depth, undefined);
+      assert.equal(e.eta_s, undefined);
+      assert.equal(e.retry_after_s, 1);
     }
     // Fast 408s (not long-polled) earn short escalating waits, never the full Retry-After.
     const took = Date.now() - started;

@@ -1,0 +1,93 @@
+/** Reading MinT's replies and failures into words: error details, advice, request ids. */
+import type { ResponseHeaders } from './errors';
+
+export function normalizeHeaders(raw: Record<string, string | string[] | undefined>): ResponseHeaders {
+  const out: ResponseHeaders = {};
+  for (const k in raw) {
+    const v = raw[k];
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+export function lowerKeys(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in h) out[k.toLowerCase()] = h[k]!;
+  return out;
+}
+
+export function parseMaybeJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Human text from any of the error body shapes MinT uses (FastAPI, auth middleware, OpenAI). */
+export function detailOf(body: unknown, text: string): string {
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    const d = b.detail;
+    if (typeof d === 'string') return d;
+    if (Array.isArray(d)) {
+      return d
+        .map((item) => {
+          const it = item as { loc?: unknown; msg?: unknown };
+          const loc = Array.isArray(it.loc) ? it.loc.join('.') : '';
+          return loc ? `${loc}: ${String(it.msg)}` : String(it.msg ?? JSON.stringify(item));
+        })
+        .join('; ');
+    }
+    // A privileged caller's 404 detail is an object {error, request_id, ...}.
+    if (d && typeof d === 'object' && typeof (d as { error?: unknown }).error === 'string') return (d as { error: string }).error;
+    const e = b.error;
+    if (typeof e === 'string') return e;
+    if (e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
+      return (e as { message: string }).message;
+    }
+    if (typeof b.message === 'string') return b.message;
+  }
+  const t = text.trim();
+  return t.length > 300 ? `${t.slice(0, 300)}…` : t;
+}
+
+const STATUS_ADVICE: Record<number, string> = {
+  400: 'the request was rejected as invalid; check its parameters',
+  401: 'check your MinT API key',
+  403: 'this API key is not allowed to do this; check its permissions',
+  404: 'check the id or path, and that the base URL points at a MinT server',
+  408: 'the server timed out; try again',
+  409: 'it conflicts with existing state (e.g. the name is already taken); use another name or reload',
+  413: 'the request is too large; send fewer or shorter examples',
+  422: 'a field is missing or has the wrong type; check the request',
+  429: 'the server is rate-limiting; wait a moment before trying again',
+};
+
+export function adviceFor(status: number): string {
+  return STATUS_ADVICE[status] ?? (status >= 500 ? 'the server failed; try again later and quote the request id to support' : 'unexpected status');
+}
+
+export function traceIdOf(h: ResponseHeaders): string | undefined {
+  return h['x-trace-id'] ?? h['x-request-id'];
+}
+
+export function requestIdOf(status: number, h: ResponseHeaders, text: string): string | undefined {
+  const fromHeader = traceIdOf(h);
+  if (fromHeader) return fromHeader;
+  if (status >= 500) return /Log ID:\s*([A-Za-z0-9_:-]+(?:\.[A-Za-z0-9_:-]+)*)/.exec(text)?.[1];
+  return undefined;
+}
+
+export function isUndiciTimeout(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
+export function describeNetworkError(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
+  const code = e?.cause?.code ?? e?.code;
+  const msg = typeof e?.message === 'string' ? e.message : String(err);
+  return typeof code === 'string' && !msg.includes(code) ? `${msg} (${code})` : msg;
+}
