@@ -66,7 +66,8 @@ export default tseslint.config(
     },
   },
   {
+    // Tests read the server's JSON as it comes; typing every reply would restate the wire shapes.
     files: ['test/**', 'bench/**', 'scripts/**'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

@@ -1,4 +1,5 @@
 import { startEmulator, type EmulatorOptions } from './index';
+import { listeningLine } from './banner';
 
 const USAGE = `Usage: node dist/emulator.js [options]
   --host HOST             interface to bind (default 127.0.0.1)
@@ -57,7 +58,7 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; verbose: boolean
       case '--legacy-queue-headers': options.legacyQueueHeaders = true; break;
       case '--verbose': verbose = true; break;
       case '--quiet': quiet = true; break;
-      case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0);
+      case '--help': case '-h': process.stdout.write(USAGE + '\n'); return process.exit(0);
       default: throw new UsageError(`unknown option '${arg}'`);
     }
   }
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     if (!quiet) process.stderr.write(`${line}\n`);
   };
   const emu = await startEmulator(options);
-  process.stdout.write(`MinT emulator listening on ${new URL(emu.url).origin}\n`);
+  process.stdout.write(`${listeningLine(new URL(emu.url).origin)}\n`);
   const loopback = /^(127\.|localhost$|::1$|\[::1\]$)/.test(options.host ?? '127.0.0.1');
   if (!quiet && !loopback && !options.apiKey) {
     process.stderr.write(`warning: listening on ${options.host} without --api-key: anyone who can reach this address can use the emulator.\n`);

@@ -166,6 +166,8 @@ export function registerSampling(r: Router): void {
       expectedMs: core.config.latencyMs,
       maxTokens: Math.max(0, body.sampling_params.max_tokens) * Math.max(0, body.num_samples),
       ...(payloadKey ? { payloadKey } : {}),
+      // MinT's pending replies name the sampling session and seq_id they wait on.
+      meta: { ...(sessionId ? { samplingSessionId: sessionId } : {}), seqId: body.seq_id, baseModel: target.baseModel },
     });
     const wantPrompt = body.prompt_logprobs ?? body.include_prompt_logprobs ?? false;
     const seed = body.sampling_params.seed;

@@ -57,6 +57,7 @@ describe('emulator: futures and long-poll', function () {
       ['active', 1, id, 'try_again', 'prefill', 'prefill'],
     );
     for (const k of ['queue_position', 'queue_depth', 'estimated_wait_s', 'model_id', 'progress']) assert.ok(k in r.json && r.json[k] === null, `${k} is null`);
+    assert.deepEqual([r.json.sampling_session_id, r.json.seq_id], [sampler, 5], 'the reply names the sampling session and seq_id it waits on');
     await new Promise((res) => setTimeout(res, 600));
     const d = await post(emu.url, '/api/v1/retrieve_future', { request_id: id });
     assert.deepEqual([d.status, d.headers['x-queue-status'], d.json.status], [408, 'decode', 'decode']);
