@@ -10,6 +10,7 @@ import type { SamplingClient, ServiceClient } from '../../mint';
 import type { MintTokenizer } from '../../mint/tokenizer';
 import { checkpointPathProblem, targetLabel, type CheckpointInfo, type ModelInfo, type Outcome, type Params, type Prompt, type QueueInfo, type Sample, type Target, type TokenView } from '../../shared/playground';
 import type { OperationTracker } from '../operations';
+import { toQueueInfo, toSamplingParams } from './convert';
 import type { PlaygroundTokenizers } from './tokenizers';
 
 export interface TargetJob {
@@ -94,12 +95,10 @@ export async function sampleTarget(client: ServiceClient, tracker: OperationTrac
   }
   const sampler = await samplerFor(client, target, tracker.signal);
   const started = performance.now();
-  const sampling_params: Record<string, unknown> = { max_tokens: params.max_tokens };
-  for (const k of ['temperature', 'top_p', 'top_k', 'seed', 'stop'] as const) if (params[k] !== undefined) sampling_params[k] = params[k];
   const res = await sampler.sample(
     {
       prompt: { chunks: [{ type: 'encoded_text', tokens: ids }] },
-      sampling_params: sampling_params as { max_tokens: number },
+      sampling_params: toSamplingParams(params),
       num_samples: params.num_samples,
       prompt_logprobs: params.prompt_logprobs,
       topk_prompt_logprobs: params.topk_prompt_logprobs,
@@ -108,14 +107,7 @@ export async function sampleTarget(client: ServiceClient, tracker: OperationTrac
       signal: tracker.signal,
       onQueueState: (e) => {
         tracker.onQueueState(e);
-        job.onQueue({
-          queue_state: e.queue_state,
-          ...(e.queue_state_reason !== undefined ? { queue_state_reason: e.queue_state_reason } : {}),
-          ...(e.queue_position !== undefined ? { queue_position: e.queue_position } : {}),
-          ...(e.queue_depth !== undefined ? { queue_depth: e.queue_depth } : {}),
-          ...((e.eta_s ?? e.retry_after_s) !== undefined ? { eta_s: (e.eta_s ?? e.retry_after_s)! } : {}),
-          ...(e.progress?.tokens_generated !== undefined ? { tokens_generated: e.progress.tokens_generated } : {}),
-        });
+        job.onQueue(toQueueInfo(e));
       },
     },
   );
@@ -143,14 +135,9 @@ async function sampleAsText(client: ServiceClient, tracker: OperationTracker, jo
   const { target, prompt, params } = job;
   const oai = client.createOpenAIClient();
   const model = 'base_model' in target ? target.base_model : target.model_path;
-  const common = {
-    model,
-    max_tokens: params.max_tokens,
-    ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
-    ...(params.top_p !== undefined ? { top_p: params.top_p } : {}),
-    ...(params.seed !== undefined ? { seed: params.seed } : {}),
-    ...(params.stop ? { stop: params.stop } : {}),
-  };
+  // MinT's OpenAI-compatible routes refuse fields they do not know (422): they take no top_k and no seed.
+  const { top_k: _noTopK, seed, ...sampling } = toSamplingParams(params);
+  const common = { model, ...sampling };
   const started = performance.now();
   const samples: Sample[] = [];
   let id: string | undefined;
@@ -176,6 +163,8 @@ async function sampleAsText(client: ServiceClient, tracker: OperationTracker, jo
     ...(id ? { request_id: id } : {}),
     latency_ms: performance.now() - started,
     samples,
-    note: `Text mode: no tokenizer for ${base ?? model} (${why}) — sampled through the OpenAI-compatible endpoint, which returns no token ids or logprobs.`,
+    note:
+      `Text mode: no tokenizer for ${base ?? model} (${why}) — sampled through the OpenAI-compatible endpoint, which returns no token ids or logprobs.` +
+      (seed !== undefined ? ' The seed was not applied: that endpoint takes none.' : ''),
   };
 }

@@ -3,6 +3,7 @@
  * They read the key from MINT_API_KEY: a snippet is meant to be copied, so it never holds one.
  */
 import { targetLabel, type Params, type Prompt, type Target } from '../../shared/playground';
+import { toSamplingParams } from './convert';
 
 export interface SnippetInput {
   targets: Target[];
@@ -21,12 +22,6 @@ function py(v: unknown): string {
   return String(v);
 }
 
-function samplingParams(p: Params): Record<string, unknown> {
-  const out: Record<string, unknown> = { max_tokens: p.max_tokens };
-  for (const k of ['temperature', 'top_p', 'top_k', 'seed', 'stop'] as const) if (p[k] !== undefined) out[k] = p[k];
-  return out;
-}
-
 export function pythonSnippet(s: SnippetInput): string {
   const lines: string[] = [
     '# pip install mindlab-toolkit   (MinT\'s SDK; it reads MINT_API_KEY from the environment)',
@@ -41,7 +36,7 @@ export function pythonSnippet(s: SnippetInput): string {
   } else {
     lines.push(`prompt_text = ${py(s.prompt.text)}`);
   }
-  const sp = samplingParams(s.params);
+  const sp = toSamplingParams(s.params);
   lines.push(`sampling_params = types.SamplingParams(${Object.entries(sp).map(([k, v]) => `${k}=${py(v)}`).join(', ')})`, '');
   for (const t of s.targets) {
     const arg = 'base_model' in t ? `base_model=${py(t.base_model)}` : `model_path=${py(t.model_path)}`;
@@ -75,7 +70,7 @@ export function typescriptSnippet(s: SnippetInput, promptTokens?: number[]): str
     '',
     s.baseUrl ? `const service = new ServiceClient({ baseUrl: ${JSON.stringify(s.baseUrl)} });` : 'const service = new ServiceClient();',
   ];
-  const sp = samplingParams(s.params);
+  const sp = toSamplingParams(s.params);
   lines.push(`const sampling_params = ${JSON.stringify(sp)};`, '');
   s.targets.forEach((t, i) => {
     const v = `sampler${i + 1}`;

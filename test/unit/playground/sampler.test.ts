@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CancelledError, Datum, RequestFailedError, type ServiceClient } from '../../../src/mint/index';
 import { loadTokenizer, type MintTokenizer } from '../../../src/mint/tokenizer';
 import { promptTokens, sampleTarget, type TargetJob } from '../../../src/vscode/playground/sampler';
+import { toQueueInfo } from '../../../src/vscode/playground/convert';
 import type { OperationTracker } from '../../../src/vscode/operations';
 import type { TokenizerLookup } from '../../../src/vscode/playground/tokenizers';
 import type { ModelInfo, QueueInfo } from '../../../src/shared/playground';
@@ -155,5 +156,28 @@ describe('playground sampling against the emulator', function () {
     assert.match(o.note ?? '', /no token ids or logprobs/);
     assert.equal((await server.requestsTo('/oai/api/v1/completions')).length, 2);
     assert.ok(!JSON.stringify(o).includes(API_KEY));
+  });
+
+  it('sends the parameters the form set; text mode leaves out what MinT\'s OpenAI routes refuse (top_k, seed) and says so', async () => {
+    const params = { max_tokens: 6, temperature: 0.5, top_p: 0.9, top_k: 20, seed: 11, stop: ['\n\n'], num_samples: 1, prompt_logprobs: false, topk_prompt_logprobs: 0 };
+    assert.equal((await sampleTarget(client, tracker(), job({ params }))).status, 'done');
+    const o = await sampleTarget(client, tracker(), job({ params, tokenizers: noTokenizers }));
+    assert.equal(o.status, 'done', JSON.stringify(o.error));
+    assert.match(o.note ?? '', /seed was not applied/);
+    const [native] = await server.requestsTo('/api/v1/asample');
+    assert.deepEqual((native!.body as { sampling_params: unknown }).sampling_params, { max_tokens: 6, temperature: 0.5, top_p: 0.9, top_k: 20, seed: 11, stop: ['\n\n'] });
+    const [text] = await server.requestsTo('/oai/api/v1/completions');
+    const body = text!.body as Record<string, unknown>;
+    assert.deepEqual([body.max_tokens, body.temperature, body.top_p, body.stop], [6, 0.5, 0.9, ['\n\n']]);
+    assert.ok(!('top_k' in body) && !('seed' in body), `text mode sent a field MinT refuses: ${JSON.stringify(body)}`);
+  });
+});
+
+describe('playground queue line from a queue-state event', function () {
+  it('shows MinT\'s stage and progress, and never turns Retry-After into an ETA', function () {
+    const q = toQueueInfo({ request_id: 'r', queue_state: 'active', status: 'decode', retry_after_s: 1, progress: { tokens_generated: 3, max_tokens: 16 } });
+    assert.deepEqual(q, { queue_state: 'active', stage: 'decode', tokens_generated: 3, max_tokens: 16 });
+    const older = toQueueInfo({ request_id: 'r', queue_state: 'paused_capacity', stage: 'queued', queue_position: 2, queue_depth: 5, eta_s: 4 });
+    assert.deepEqual(older, { queue_state: 'paused_capacity', stage: 'queued', queue_position: 2, queue_depth: 5, eta_s: 4 });
   });
 });
