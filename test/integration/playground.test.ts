@@ -11,6 +11,7 @@ import { loadTokenizer, type MintTokenizer } from '../../src/mint/tokenizer';
 import type { MintExtensionApi } from '../../src/extension';
 import type { PlaygroundSession } from '../../src/vscode/playground/session';
 import { HistoryStore } from '../../src/vscode/playground/history';
+import { writeExport } from '../../src/vscode/playground/historyExport';
 import { ui } from './bridge';
 
 const root = join(__dirname, '../../..');
@@ -207,8 +208,8 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     try {
       const jsonl = vscode.Uri.file(join(dir, 'h.jsonl'));
       const md = vscode.Uri.file(join(dir, 'h.md'));
-      await session.writeExport(jsonl, 'jsonl');
-      await session.writeExport(md, 'markdown');
+      await writeExport(session.history, jsonl, 'jsonl');
+      await writeExport(session.history, md, 'markdown');
       const lines = readFileSync(jsonl.fsPath, 'utf8').trimEnd().split('\n');
       assert.equal(lines.length, before.length);
       const mdText = readFileSync(md.fsPath, 'utf8');
@@ -259,6 +260,34 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
       // A second page, same session: it must show the same runs without sampling anything.
       await ui.waitFor(async () => (await count('.run')) >= 2 * runsInSidebar, 20_000, 'the editor panel to replay the runs');
       await ui.screenshot('playground-editor-panel');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    }
+  });
+
+  it('with the sidebar and an editor panel both open, View as code answers only the page that asked', async () => {
+    const visibleCode = 'section.code:not([hidden]) [data-code="python"]';
+    await vscode.commands.executeCommand('mint.openPlayground');
+    await ui.waitFor(() => count('[data-action="sample"]'), 20_000, 'the sidebar playground');
+    await ui.waitFor(() => session.snapshot().models.length > 0, 20_000, 'the model list');
+    await click('vscode-radio[data-mode="raw"]');
+    await ui.waitFor(() => count('vscode-textarea[data-prompt="raw"]'), 5_000, 'the raw prompt box');
+    await fill('vscode-textarea[data-prompt="raw"] textarea', 'Asked by the sidebar');
+    await click('[data-action="code"]');
+    await ui.waitFor(async () => (await q(visibleCode)).some((t) => t.includes('Asked by the sidebar')), 10_000, 'the sidebar\'s code view');
+    // Only the sidebar shows a code view now; that text is how the bridge tells the two pages apart.
+    const sidebar = { frameContains: 'Python (import mint)' };
+    await vscode.commands.executeCommand('mint.openPlaygroundInEditor');
+    try {
+      await ui.waitFor(async () => (await count('[data-action="sample"]')) === 2, 20_000, 'the editor panel beside the sidebar');
+      assert.equal(await count(visibleCode), 1, 'the new panel shows no code view of its own');
+      await ui.webviewFill('vscode-textarea[data-prompt="raw"] textarea', 'Asked by the sidebar again', sidebar);
+      await ui.webviewClick('[data-action="code"]', sidebar);
+      await ui.waitFor(async () => (await q(visibleCode)).some((t) => t.includes('Asked by the sidebar again')), 10_000, 'the sidebar\'s new code view');
+      // Both pages get a broadcast at once; give a misrouted reply time to arrive before looking.
+      await new Promise((r) => setTimeout(r, 1_500));
+      const shown = await q(visibleCode);
+      assert.equal(shown.length, 1, `the code went to the page that did not ask: ${shown.length} pages show it`);
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     }

@@ -2,7 +2,7 @@
  * Runs and their outcomes: one column per model, one card per sample. A run is re-rendered
  * whole when the host sends it; queue updates touch only the pending line of one column.
  */
-import { shortTargetLabel, targetLabel, type ErrorInfo, type Outcome, type QueueInfo, type Run, type Sample } from '../../shared/playground';
+import { promptTitle, shortTargetLabel, targetLabel, type ErrorInfo, type Outcome, type QueueInfo, type Run, type Sample } from '../../shared/playground';
 import { clear, fmtMs, fmtTime, h } from './dom';
 import { tokenView } from './tokens';
 
@@ -80,7 +80,7 @@ export class ResultsView {
     const head = el.querySelector('.run-head')!;
     clear(head);
     const pending = run.outcomes.some((o) => o.status === 'pending');
-    const title = run.prompt.mode === 'chat' ? (run.prompt.messages.filter((m) => m.role === 'user').pop()?.content ?? '') : run.prompt.text;
+    const title = promptTitle(run);
     head.append(
       h('span', { className: 'muted' }, fmtTime(run.time)),
       h('span', { className: 'title', title }, title.length > 80 ? `${title.slice(0, 80)}…` : title),
