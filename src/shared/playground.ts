@@ -1,11 +1,16 @@
 /**
  * The playground's host <-> webview protocol, written once and imported by both sides. The host
- * parses every message from the webview with `WebviewToHost` and drops (and logs) what does not
- * fit; the webview parses host messages with `HostToWebview` the same way. No vscode or DOM import.
+ * parses every message from the webview with `WebviewToHostSchema` and drops (and logs) what does
+ * not fit; the webview parses host messages with `HostToWebviewSchema` the same way. No vscode or
+ * DOM import.
  *
  * Handshake: the webview posts `ready` once its listener is attached; the host answers with one
  * `state` message that replays everything (form draft, models, recent runs, history list), so a
  * hidden, moved or reloaded view loses nothing.
+ *
+ * Several pages can be open at once (the sidebar and an editor panel). What the host sends is of
+ * two kinds: a `HostReply` goes only to the page whose message it answers (its code, its token
+ * count, its notice), while `SharedState` goes to every page, so they all show the same runs.
  */
 import { z } from 'zod';
 
@@ -83,7 +88,7 @@ export const RunIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
 // ---------- webview -> host ----------
 
-export const WebviewToHost = z.discriminatedUnion('type', [
+export const WebviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('draft'), draft: DraftSchema }),
   z.object({ type: z.literal('sample'), runId: RunIdSchema, target: TargetSchema, prompt: PromptSchema, params: ParamsSchema }),
@@ -95,12 +100,11 @@ export const WebviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('deleteHistory'), historyId: RunIdSchema }),
   z.object({ type: z.literal('clearHistory') }),
   z.object({ type: z.literal('export'), format: z.enum(['jsonl', 'markdown']) }),
-  z.object({ type: z.literal('loadHistory'), offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }),
   z.object({ type: z.literal('viewAsCode'), targets: z.array(TargetSchema).min(1).max(4), prompt: PromptSchema, params: ParamsSchema }),
   z.object({ type: z.literal('refreshModels') }),
   z.object({ type: z.literal('countTokens'), target: TargetSchema, prompt: PromptSchema }),
 ]);
-export type WebviewToHost = z.infer<typeof WebviewToHost>;
+export type WebviewToHost = z.infer<typeof WebviewToHostSchema>;
 
 // ---------- host -> webview ----------
 
@@ -145,11 +149,14 @@ export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
 export const QueueInfoSchema = z.object({
   queue_state: z.string(),
+  /** MinT's stage of the request: queued, prefill, decode, running. */
+  stage: z.string().optional(),
   queue_state_reason: z.string().optional(),
   queue_position: z.number().optional(),
   queue_depth: z.number().optional(),
   eta_s: z.number().optional(),
   tokens_generated: z.number().optional(),
+  max_tokens: z.number().optional(),
 });
 export type QueueInfo = z.infer<typeof QueueInfoSchema>;
 
@@ -191,12 +198,14 @@ export type HistorySummary = z.infer<typeof HistorySummarySchema>;
 
 export const TokenizerStatusSchema = z.object({
   target: z.string(),
-  state: z.enum(['loading', 'ready', 'unavailable']),
+  state: z.enum(['ready', 'unavailable']),
   source: z.string().optional(),
   message: z.string().optional(),
 });
 
-export const HostToWebview = z.discriminatedUnion('type', [
+/** Shared state, sent to every open page so they all show the same thing. */
+const SHARED_STATE = [
+  /** Everything at once: to a page on its `ready`, and to every page when the host changes the form (the runs tree's "Sample in Playground"). */
   z.object({
     type: z.literal('state'),
     draft: DraftSchema.optional(),
@@ -211,13 +220,29 @@ export const HostToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('outcome'), runId: RunIdSchema, index: z.number().int().min(0).max(3), outcome: OutcomeSchema }),
   z.object({ type: z.literal('queue'), runId: RunIdSchema, index: z.number().int().min(0).max(3), queue: QueueInfoSchema }),
   z.object({ type: z.literal('history'), history: z.array(HistorySummarySchema) }),
-  z.object({ type: z.literal('historyPage'), offset: z.number().int(), total: z.number().int(), items: z.array(HistorySummarySchema) }),
+] as const;
+
+/** Replies, sent only to the page whose message they answer: another page did not ask. */
+const REPLIES = [
   z.object({ type: z.literal('code'), python: z.string(), typescript: z.string() }),
   z.object({ type: z.literal('tokenCount'), target: z.string(), count: z.number().int().optional(), max_context_length: z.number().int().optional(), tokenizer: TokenizerStatusSchema }),
   z.object({ type: z.literal('notice'), level: z.enum(['info', 'warning', 'error']), message: z.string() }),
   z.object({ type: z.literal('rejected'), message: z.string(), runId: RunIdSchema.optional() }),
-]);
-export type HostToWebview = z.infer<typeof HostToWebview>;
+] as const;
+
+export const SharedStateSchema = z.discriminatedUnion('type', [...SHARED_STATE]);
+export type SharedState = z.infer<typeof SharedStateSchema>;
+export const HostReplySchema = z.discriminatedUnion('type', [...REPLIES]);
+export type HostReply = z.infer<typeof HostReplySchema>;
+/** Everything the page can receive: what it parses, whichever kind it is. */
+export const HostToWebviewSchema = z.discriminatedUnion('type', [...SHARED_STATE, ...REPLIES]);
+export type HostToWebview = z.infer<typeof HostToWebviewSchema>;
+
+/** A run's title as the results header and the history list show it: the last user message, on one line. */
+export function promptTitle(r: Pick<Run, 'prompt'>): string {
+  const text = r.prompt.mode === 'chat' ? (r.prompt.messages.filter((m) => m.role === 'user').pop()?.content ?? r.prompt.messages[0]?.content ?? '') : r.prompt.text;
+  return text.replace(/\s+/g, ' ').trim();
+}
 
 /**
  * A training-state path (`.../weights/<name>`) cannot be sampled; only `sampler_weights/` can.

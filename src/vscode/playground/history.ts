@@ -9,7 +9,7 @@
  */
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RunSchema, targetLabel, type HistorySummary, type Run } from '../../shared/playground';
+import { RunSchema, promptTitle, targetLabel, type HistorySummary, type Run } from '../../shared/playground';
 
 export const HISTORY_LIMIT = 10_000;
 
@@ -151,11 +151,6 @@ export class HistoryStore {
 export function summarize(r: Run): HistorySummary {
   const status = r.outcomes.some((o) => o.status === 'failed') ? 'failed' : r.outcomes.some((o) => o.status === 'cancelled') ? 'cancelled' : r.outcomes.some((o) => o.status === 'pending') ? 'pending' : 'done';
   return { id: r.id, time: r.time, title: promptTitle(r).slice(0, 200), models: r.outcomes.map((o) => targetLabel(o.target)), status };
-}
-
-export function promptTitle(r: Pick<Run, 'prompt'>): string {
-  const text = r.prompt.mode === 'chat' ? (r.prompt.messages.filter((m) => m.role === 'user').pop()?.content ?? r.prompt.messages[0]?.content ?? '') : r.prompt.text;
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 function fence(text: string): string {

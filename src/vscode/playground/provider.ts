@@ -43,27 +43,17 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 export class PlaygroundViewProvider implements vscode.WebviewViewProvider {
-  private view: vscode.WebviewView | undefined;
-
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly session: () => Promise<PlaygroundSession>,
   ) {}
 
   async resolveWebviewView(view: vscode.WebviewView): Promise<void> {
-    this.view = view;
     view.webview.options = webviewOptions(this.extensionUri);
     // Attach before setting html, so the page's `ready` cannot arrive before anyone listens.
     const attached = (await this.session()).attach(view.webview);
     view.webview.html = playgroundHtml(view.webview, this.extensionUri);
-    view.onDidDispose(() => {
-      attached.dispose();
-      if (this.view === view) this.view = undefined;
-    });
-  }
-
-  get visible(): boolean {
-    return this.view?.visible ?? false;
+    view.onDidDispose(() => attached.dispose());
   }
 }
 

@@ -8,7 +8,6 @@ import {
   ParamsSchema,
   checkpointPathProblem,
   paramProblems,
-  targetLabel,
   type CheckpointInfo,
   type Draft,
   type ModelInfo,
@@ -411,11 +410,6 @@ export class PlaygroundForm {
     const req = this.request();
     if (!req || this.pending) return;
     this.cb.submit(req.targets, req.prompt, req.params);
-  }
-
-  /** For labels elsewhere (history, results). */
-  static label(t: Target): string {
-    return targetLabel(t);
   }
 }
 

@@ -57,13 +57,6 @@ export class HistoryView {
     this.render();
   }
 
-  upsert(item: HistorySummary): void {
-    const i = this.items.findIndex((x) => x.id === item.id);
-    if (i >= 0) this.items[i] = item;
-    else this.items.unshift(item);
-    this.setItems(this.items);
-  }
-
   private schedule(): void {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {

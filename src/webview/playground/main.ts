@@ -11,7 +11,7 @@ import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { HostToWebview, type Draft, type HostToWebview as HostMsg, type Prompt, type Params, type Target } from '../../shared/playground';
+import { HostToWebviewSchema, type Draft, type HostToWebview, type Prompt, type Params, type Target } from '../../shared/playground';
 import { clear, h, newRunId } from './dom';
 import { PlaygroundForm } from './form';
 import { HistoryView } from './history';
@@ -106,7 +106,7 @@ function showCode(python: string, typescript: string): void {
   codeBox.scrollIntoView({ block: 'nearest' });
 }
 
-function handle(msg: HostMsg): void {
+function handle(msg: HostToWebview): void {
   switch (msg.type) {
     case 'state':
       replaying = true;
@@ -140,9 +140,6 @@ function handle(msg: HostMsg): void {
     case 'history':
       history.setItems(msg.history);
       break;
-    case 'historyPage':
-      history.setItems(msg.items);
-      break;
     case 'code':
       showCode(msg.python, msg.typescript);
       break;
@@ -151,7 +148,7 @@ function handle(msg: HostMsg): void {
         target: msg.target,
         count: msg.count,
         max: msg.max_context_length,
-        note: msg.tokenizer.state === 'unavailable' ? msg.tokenizer.message : msg.tokenizer.state === 'loading' ? 'Loading tokenizer…' : undefined,
+        note: msg.tokenizer.state === 'unavailable' ? msg.tokenizer.message : undefined,
       });
       break;
     case 'notice':
@@ -165,7 +162,7 @@ function handle(msg: HostMsg): void {
 }
 
 window.addEventListener('message', (ev: MessageEvent) => {
-  const parsed = HostToWebview.safeParse(ev.data);
+  const parsed = HostToWebviewSchema.safeParse(ev.data);
   // Only the host posts here; anything that does not fit the protocol is a bug, not input to act on.
   if (!parsed.success) {
     console.warn('MinT playground ignored a message that does not fit the protocol', parsed.error.issues[0]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HISTORY_LIMIT, HistoryStore } from '../../../src/vscode/playground/history';
 import { pythonSnippet, typescriptSnippet } from '../../../src/vscode/playground/snippets';
-import { HostToWebview, WebviewToHost, checkpointPathProblem, paramProblems, shortTargetLabel, type Run } from '../../../src/shared/playground';
+import { HostToWebviewSchema, WebviewToHostSchema, checkpointPathProblem, paramProblems, shortTargetLabel, type Run } from '../../../src/shared/playground';
 
 const KEY = 'sk-mint-history-SECRET-abcdef123456';
 const redact = (s: string) => s.split(KEY).join('[redacted]');
@@ -138,7 +138,7 @@ describe('playground protocol and snippets', function () {
 
   it('accepts what the webview sends and rejects what does not fit', function () {
     const params = { max_tokens: 16, num_samples: 1, prompt_logprobs: true, topk_prompt_logprobs: 2 };
-    assert.ok(WebviewToHost.safeParse({ type: 'sample', runId: 'r1', target: { base_model: 'm' }, prompt: { mode: 'raw', text: 'x' }, params }).success);
+    assert.ok(WebviewToHostSchema.safeParse({ type: 'sample', runId: 'r1', target: { base_model: 'm' }, prompt: { mode: 'raw', text: 'x' }, params }).success);
     const bad = [
       { type: 'sample', runId: 'r1', target: { base_model: 'm' }, prompt: { mode: 'raw', text: 'x' }, params: { ...params, max_tokens: 0 } },
       { type: 'sample', runId: '../../etc', target: { base_model: 'm' }, prompt: { mode: 'raw', text: 'x' }, params },
@@ -149,8 +149,8 @@ describe('playground protocol and snippets', function () {
       null,
       'ready',
     ];
-    for (const b of bad) assert.equal(WebviewToHost.safeParse(b).success, false, JSON.stringify(b));
-    assert.equal(HostToWebview.safeParse({ type: 'outcome', runId: 'r1', index: 7, outcome: { target: { base_model: 'm' }, status: 'done' } }).success, false);
+    for (const b of bad) assert.equal(WebviewToHostSchema.safeParse(b).success, false, JSON.stringify(b));
+    assert.equal(HostToWebviewSchema.safeParse({ type: 'outcome', runId: 'r1', index: 7, outcome: { target: { base_model: 'm' }, status: 'done' } }).success, false);
   });
 
   it('explains each bad parameter in the words the form shows', function () {

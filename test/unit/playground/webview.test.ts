@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { WebviewToHost, type HostToWebview, type Run } from '../../../src/shared/playground';
+import { WebviewToHostSchema, type HostToWebview, type Run } from '../../../src/shared/playground';
 
 const root = process.cwd();
 const bundle = join(root, 'dist/webview/playground.js');
@@ -73,7 +73,7 @@ describe('playground webview page (headless Chromium)', function () {
     await page.click('[data-action="sample"]');
     const msgs = await posted(page);
     assert.equal(msgs[0]!.type, 'ready');
-    for (const m of msgs) assert.ok(WebviewToHost.safeParse(m).success, `does not fit: ${JSON.stringify(m)}`);
+    for (const m of msgs) assert.ok(WebviewToHostSchema.safeParse(m).success, `does not fit: ${JSON.stringify(m)}`);
     const sample = msgs.find((m) => m.type === 'sample');
     assert.ok(sample, 'no sample message');
     assert.deepEqual(sample.target, { base_model: 'Qwen/Qwen3-0.6B' });
