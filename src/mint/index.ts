@@ -21,7 +21,7 @@ export {
   type ForwardBackwardResult,
   type TrainingCallOptions,
 } from './training';
-export { RestClient, type PageOptions, type ArchiveUrl } from './rest';
+export { RestClient, type PageOptions, type ArchiveUrl, type ArchiveDownload } from './rest';
 export { OpenAIClient, type ChatCompletionRequest, type CompletionRequest } from './openai';
 export {
   parseCheckpointPath,

@@ -19,17 +19,34 @@ import { contextOf, type CallOptions, type Transport } from './transport';
 
 const BASE = 'oai/api/v1/';
 
+/**
+ * Only what MinT's /oai accepts: its request models forbid unknown fields (a 422 for `seed`,
+ * `user`, `logprobs`, ...), so the client sends these keys and drops anything else it is given.
+ */
 interface CommonParams {
   model: string;
   max_tokens?: number;
   temperature?: number;
   top_p?: number;
   stop?: string | string[];
-  seed?: number;
 }
 
 export interface ChatCompletionRequest extends CommonParams {
   messages: ChatMessage[];
+  tools?: unknown[];
+  tool_choice?: unknown;
+  parallel_tool_calls?: boolean;
+}
+
+const COMMON_KEYS = ['model', 'max_tokens', 'temperature', 'top_p', 'stop'] as const;
+const CHAT_KEYS = [...COMMON_KEYS, 'tools', 'tool_choice', 'parallel_tool_calls'] as const;
+const MESSAGE_KEYS = ['role', 'content', 'name', 'tool_call_id', 'tool_calls'] as const;
+
+function pick(from: object, keys: readonly string[]): Record<string, unknown> {
+  const src = from as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (src[k] !== undefined) out[k] = src[k];
+  return out;
 }
 
 export interface CompletionRequest extends CommonParams {
@@ -68,10 +85,11 @@ export class OpenAIClient {
 
   /** Always non-streaming with n = 1: MinT answers 400 to anything else. */
   async chatCompletions(req: ChatCompletionRequest, opts?: CallOptions): Promise<ChatCompletion> {
-    return this.call('POST', 'chat/completions', { ...req, stream: false, n: 1 }, ChatCompletionSchema, opts);
+    const body = { ...pick(req, CHAT_KEYS), messages: req.messages.map((m) => pick(m, MESSAGE_KEYS)), stream: false, n: 1 };
+    return this.call('POST', 'chat/completions', body, ChatCompletionSchema, opts);
   }
 
   async completions(req: CompletionRequest, opts?: CallOptions): Promise<Completion> {
-    return this.call('POST', 'completions', { ...req, stream: false, n: 1 }, CompletionSchema, opts);
+    return this.call('POST', 'completions', { ...pick(req, COMMON_KEYS), prompt: req.prompt, stream: false, n: 1 }, CompletionSchema, opts);
   }
 }

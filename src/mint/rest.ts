@@ -4,10 +4,11 @@
  * NotSupportedError ("… is not supported by this server") so nobody hunts for a wrong id.
  */
 import { z } from 'zod';
-import { NotFoundError, NotSupportedError, asNotSupported } from './errors';
+import { downloadArchive, openArchive, type ArchiveDownload, type ArchiveUrl } from './archive';
+import { NotFoundError, NotSupportedError, TinkerError, asNotSupported } from './errors';
+import { normalizeCheckpoints, normalizeRun } from './listings';
 import { parseCheckpointPath } from './paths';
 import {
-  ArchiveUrlBodySchema,
   CheckpointsResponseSchema,
   SamplerSchema,
   SessionSchema,
@@ -31,13 +32,7 @@ export interface PageOptions {
   access_scope?: 'owned' | 'accessible';
 }
 
-export interface ArchiveUrl {
-  url: string;
-  /** When the signed URL stops working, if the server said. */
-  expires?: string;
-}
-
-const REDIRECTS = [301, 302, 303, 307, 308] as const;
+export type { ArchiveDownload, ArchiveUrl };
 
 export class RestClient {
   constructor(private readonly transport: Transport) {}
@@ -57,12 +52,13 @@ export class RestClient {
   }
 
   async listTrainingRuns(page: PageOptions = {}, opts?: CallOptions): Promise<TrainingRunsResponse> {
-    return this.call(
+    const res = await this.call(
       'Listing training runs',
       { path: 'api/v1/training_runs', query: { limit: page.limit ?? 20, offset: page.offset ?? 0, access_scope: page.access_scope } },
       TrainingRunsResponseSchema,
       opts,
     );
+    return { ...res, training_runs: res.training_runs.map(normalizeRun) };
   }
 
   /** Every run, page by page, until the cursor's total is reached or a page comes back short. */
@@ -80,11 +76,14 @@ export class RestClient {
   }
 
   async getTrainingRun(runId: string, opts?: CallOptions): Promise<TrainingRun> {
-    return this.call('Getting a training run', { path: `api/v1/training_runs/${enc(runId)}` }, TrainingRunSchema, opts);
+    return normalizeRun(await this.call('Getting a training run', { path: `api/v1/training_runs/${enc(runId)}` }, TrainingRunSchema, opts));
   }
 
-  /** A run's checkpoints; MinT answers 404 for a run that has none, which is [] here. */
-  async listCheckpoints(runId: string, opts?: CallOptions): Promise<Checkpoint[]> {
+  /**
+   * A run's checkpoints, newest first, each with `path` in this client's scheme; MinT answers 404
+   * for a run that has none, which is [] here.
+   */
+  async listCheckpoints(runId: string, opts?: CallOptions): Promise<(Checkpoint & { path: string })[]> {
     try {
       const res = await this.call(
         'Listing checkpoints',
@@ -92,7 +91,7 @@ export class RestClient {
         CheckpointsResponseSchema,
         opts,
       );
-      return res.checkpoints;
+      return normalizeCheckpoints(res.checkpoints);
     } catch (err) {
       if (!(err instanceof NotFoundError) || err instanceof NotSupportedError) throw err;
       await this.getTrainingRun(runId, opts);
@@ -127,24 +126,36 @@ export class RestClient {
     );
   }
 
-  /** A signed download URL: the Location of a 302 (not followed), or a 200 `{url, expires}`. */
-  async getCheckpointArchiveUrl(path: string, opts?: CallOptions): Promise<ArchiveUrl> {
+  private archiveSpec(path: string): { path: string } {
     const p = parseCheckpointPath(path);
-    const spec = {
-      method: 'GET' as const,
-      path: `api/v1/training_runs/${enc(p.training_run_id)}/checkpoints/${p.kind}/${enc(p.name)}/archive`,
-    };
+    return { path: `api/v1/training_runs/${enc(p.training_run_id)}/checkpoints/${p.kind}/${enc(p.name)}/archive` };
+  }
+
+  /**
+   * A signed download URL: the Location of a 302 (not followed), or a 200 `{url, expires}`.
+   * MinT sends the archive itself to non-SDK clients instead; that is an error here that names
+   * downloadCheckpointArchive, which handles every form.
+   */
+  async getCheckpointArchiveUrl(path: string, opts?: CallOptions): Promise<ArchiveUrl> {
+    const spec = this.archiveSpec(path);
+    let opened;
     try {
-      const raw = await this.transport.requestRaw({ ...spec, okStatuses: REDIRECTS }, contextOf(opts));
-      if (raw.status >= 300) {
-        const location = raw.headers.location;
-        if (!location) throw this.transport.validationError(spec, raw, 'a redirect without a Location header');
-        const out: ArchiveUrl = { url: new URL(location, this.transport.url(spec.path)).href };
-        if (raw.headers.expires) out.expires = raw.headers.expires;
-        return out;
-      }
-      const body = this.transport.parse(spec, raw, ArchiveUrlBodySchema);
-      return body.expires ? { url: body.url, expires: body.expires } : { url: body.url };
+      opened = await openArchive(this.transport, spec, contextOf(opts));
+    } catch (err) {
+      throw asNotSupported('Downloading a checkpoint archive', err);
+    }
+    if ('stream' in opened) {
+      // Not read: the whole archive would follow. Closing the body may report an abort; nobody needs it.
+      opened.stream.on('error', () => undefined).destroy();
+      throw new TinkerError('This server sends checkpoint archives directly, not as a link: use downloadCheckpointArchive(path, file) instead.');
+    }
+    return opened;
+  }
+
+  /** Downloads a checkpoint's archive to `file`, whether the server streams it (MinT) or gives a signed link. */
+  async downloadCheckpointArchive(path: string, file: string, opts?: CallOptions): Promise<ArchiveDownload> {
+    try {
+      return await downloadArchive(this.transport, this.archiveSpec(path), file, contextOf(opts));
     } catch (err) {
       throw asNotSupported('Downloading a checkpoint archive', err);
     }

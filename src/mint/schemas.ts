@@ -63,6 +63,7 @@ export const HeartbeatResponseSchema = z.object({ type: z.string().optional() })
 export const SupportedModelSchema = z.looseObject({
   model_name: z.string(),
   max_context_length: z.number().int().nullish(),
+  /** In billions (0.6 for Qwen3-0.6B), whatever unit the server sent: see listings.ts. */
   num_parameters: z.number().nullish(),
 });
 export const ServerCapabilitiesSchema = z.object({ supported_models: z.array(SupportedModelSchema) });
@@ -170,7 +171,12 @@ export const CheckpointSchema = z.looseObject({
   checkpoint_id: z.string(),
   checkpoint_type: z.enum(['training', 'sampler']),
   time: z.string().nullish(),
+  /** MinT: always tinker://. Older servers: the client's scheme. Read `path` instead. */
   tinker_path: z.string(),
+  /** The path in this client's scheme (MinT sends it; the client fills it from tinker_path otherwise). */
+  path: z.string().optional(),
+  step: z.number().nullish(),
+  created_at: z.string().nullish(),
   size_bytes: z.number().nullish(),
   public: z.boolean().nullish(),
   expires_at: z.string().nullish(),
@@ -188,6 +194,9 @@ export const TrainingRunSchema = z.looseObject({
   last_checkpoint: CheckpointSchema.nullish(),
   last_sampler_checkpoint: CheckpointSchema.nullish(),
   user_metadata: z.record(z.string(), z.unknown()).nullish(),
+  /** MinT only: seconds since the run's last activity, and when that was. */
+  idle_for_s: z.number().nullish(),
+  last_activity: z.unknown().optional(),
 });
 export type TrainingRun = z.infer<typeof TrainingRunSchema>;
 
@@ -238,9 +247,9 @@ export const OpenAIUsageSchema = z.object({
 export const ChatMessageSchema = z.looseObject({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: z.string().nullable(),
-  name: z.string().optional(),
-  tool_call_id: z.string().optional(),
-  tool_calls: z.array(z.unknown()).optional(),
+  name: z.string().nullish(),
+  tool_call_id: z.string().nullish(),
+  tool_calls: z.array(z.unknown()).nullish(),
 });
 export type ChatMessage = z.infer<typeof ChatMessageSchema>;
 

@@ -6,6 +6,7 @@
 import type { Dispatcher } from 'undici';
 import { CancelledError, CheckpointPathError, NotFoundError, TinkerError } from './errors';
 import { awaitFuture } from './futures';
+import { normalizeCapabilities } from './listings';
 import { OpenAIClient } from './openai';
 import { parseCheckpointPath } from './paths';
 import { RestClient } from './rest';
@@ -113,7 +114,7 @@ export class ServiceClient {
       { method: 'GET', path: 'api/v1/get_server_capabilities', schema: ServerCapabilitiesSchema },
       contextOf(opts),
     );
-    return data;
+    return normalizeCapabilities(data);
   }
 
   /** One attempt, no retries: a health check reports the state now, it does not wait it out. */

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import {
@@ -73,6 +74,8 @@ export interface RawResponse {
   headers: ResponseHeaders;
   text: string;
   durationMs: number;
+  /** The unread body, when the spec's `streamIf` asked for it (then `text` is empty). */
+  stream?: Readable;
 }
 
 export interface RequestSpec {
@@ -89,6 +92,8 @@ export interface RequestSpec {
    * may have it (exactlyOnce.ts). Unset for everything MinT may safely see twice.
    */
   exactlyOnce?: string | undefined;
+  /** Leaves the body unread (RawResponse.stream) for a reply this says is bulk data, e.g. an archive. */
+  streamIf?: ((status: number, headers: ResponseHeaders) => boolean) | undefined;
 }
 
 /** Errors thrown by send() after the request may have reached the server (exactly-once requests only). */
@@ -285,16 +290,17 @@ export class Transport {
         bodyTimeout: timeoutMs,
         ...(probe ? { [PROBE_OPTION]: probe } : {}),
       });
-      const text = await res.body.text();
-      const durationMs = performance.now() - started;
       const rh = normalizeHeaders(res.headers);
+      const stream = spec.streamIf?.(res.statusCode, rh) ? res.body : undefined;
+      const text = stream ? '' : await res.body.text();
+      const durationMs = performance.now() - started;
       if (this.cfg.onRequest) {
         const ev: RequestEvent = { method: spec.method, path: logPath, status: res.statusCode, durationMs, attempt };
         const rid = traceIdOf(rh);
         if (rid) ev.request_id = this.redact(rid);
         this.emit(ev);
       }
-      return { status: res.statusCode, headers: rh, text, durationMs };
+      return stream ? { status: res.statusCode, headers: rh, text, durationMs, stream } : { status: res.statusCode, headers: rh, text, durationMs };
     } catch (err) {
       const durationMs = performance.now() - started;
       let out: Error;

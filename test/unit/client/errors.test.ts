@@ -117,6 +117,24 @@ describe('client errors: each exception class from its real cause', function () 
     assertNoKey(echoed, 'BadRequestError');
   });
 
+  it('a tml- key (MinT\'s newer prefix) is accepted, sent, and redacted like an sk- key', async () => {
+    const TML = 'tml-0123456789abcdefSECRET';
+    await server.config({ apiKey: TML });
+    const { client: c, events } = clientFor(server, { apiKey: TML });
+    try {
+      assert.ok((await c.getServerCapabilities()).supported_models.length > 0);
+      await server.fault({ route: CAPS, status: 400, body: { detail: `key ${TML} is malformed` }, headers: { 'X-Echo': TML } });
+      const err = await caught(() => c.getServerCapabilities());
+      assert.ok(err instanceof BadRequestError);
+      assert.match(err.message, /key \[REDACTED\] is malformed/);
+      const seen = JSON.stringify([err.message, err.body, (err as BadRequestError).headers, events]);
+      assert.ok(!seen.includes(TML), 'the tml- key leaked');
+    } finally {
+      await c.close();
+      await server.config({ apiKey: null });
+    }
+  });
+
   it('non-JSON 200 -> APIResponseValidationError with status, headers and body', async () => {
     await server.fault({ route: CAPS, status: 200, bodyText: `<html>proxy page ${API_KEY}</html>`, headers: { 'X-Trace-Id': 't1' } });
     const err = await caught(() => client.getServerCapabilities());
