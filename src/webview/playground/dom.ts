@@ -44,3 +44,7 @@ export function newRunId(): string {
   seq += 1;
   return `r${Date.now().toString(36)}${seq.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
+
+/** The vscode-elements inputs, as the form reads and sets them. */
+export type ValueEl = HTMLElement & { value: string; invalid?: boolean; disabled?: boolean };
+export type CheckEl = HTMLElement & { checked: boolean };
