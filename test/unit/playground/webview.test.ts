@@ -113,6 +113,39 @@ describe('playground webview page (headless Chromium)', function () {
     assert.match((await page.textContent('[data-error="target-1"]')) ?? '', /use mint:\/\/run1\/sampler_weights\/step5/);
   });
 
+  it('restores a draft into every section of the form, posts it back as edited, and sends what it shows', async () => {
+    const draft = {
+      targets: [{ model_path: 'mint://run1/sampler_weights/s1' }, { base_model: 'Qwen/Qwen3-0.6B' }],
+      prompt: { mode: 'raw' as const, messages: [], text: 'Once' },
+      params: { max_tokens: 12, stop: ['\n'] },
+      paramText: { max_tokens: '12', seed: '5', prompt_logprobs: 'true' },
+    };
+    await send(page, { type: 'state', draft, models: [{ model_name: 'Qwen/Qwen3-0.6B', max_context_length: 100 }], checkpoints: [{ path: 'mint://run1/sampler_weights/s1', base_model: 'Qwen/Qwen3-0.6B', run_id: 'run1', name: 's1' }], runs: [], history: [] });
+    const value = (sel: string) => page.locator(sel).evaluate((el) => (el as HTMLElement & { value: string }).value);
+    assert.equal(await page.textContent('[data-action="sample"]'), 'Compare 2');
+    assert.equal(await value('vscode-single-select[data-target="0"]'), 'path:mint://run1/sampler_weights/s1', 'a listed checkpoint is picked by name, not typed');
+    assert.equal(await value('vscode-textarea[data-prompt="raw"]'), 'Once');
+    assert.equal(await value('vscode-textfield[data-param="seed"]'), '5');
+    assert.equal(await value('vscode-textarea[data-param="stop"]'), '\\n', 'a newline stop string is shown escaped');
+    assert.equal(await page.locator('vscode-checkbox[data-param="prompt_logprobs"]').evaluate((el) => (el as HTMLElement & { checked: boolean }).checked), true);
+
+    await page.fill('vscode-textarea[data-prompt="raw"] textarea', 'Once upon');
+    await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'draft'));
+    const back = (await posted(page)).filter((m) => m.type === 'draft').at(-1)!.draft as typeof draft;
+    assert.deepEqual(back.targets, draft.targets);
+    assert.equal(back.prompt.mode, 'raw');
+    assert.equal(back.prompt.text, 'Once upon');
+    assert.deepEqual(back.params, { max_tokens: 12, seed: 5, num_samples: 1, prompt_logprobs: true, topk_prompt_logprobs: 0, stop: ['\n'] });
+    assert.equal(back.paramText.seed, '5');
+
+    await page.click('[data-action="sample"]');
+    const compare = (await posted(page)).find((m) => m.type === 'compare');
+    assert.ok(compare, 'no compare message');
+    assert.deepEqual(compare.targets, draft.targets);
+    assert.deepEqual(compare.prompt, { mode: 'raw', text: 'Once upon' });
+    assert.deepEqual(compare.params, back.params);
+  });
+
   it('renders a result: coloured tokens, escaped text, hover with id, logprob and top-k', async () => {
     await send(page, { type: 'run', run });
     assert.equal(await page.locator('.card .tk').count(), 3);
