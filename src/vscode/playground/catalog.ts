@@ -3,7 +3,7 @@
  * sampler checkpoints of the latest training runs. Loaded on demand, kept for a while, and
  * published to every page as `models`.
  */
-import type { Checkpoint, ServiceClient } from '../../mint';
+import type { ServiceClient } from '../../mint';
 import { isCancellation } from '../../mint/errors';
 import type { CheckpointInfo, ModelInfo, SharedState } from '../../shared/playground';
 import type { Services } from '../services';
@@ -77,7 +77,8 @@ export class PlaygroundCatalog {
           const cps = await rest.listCheckpoints(r.training_run_id, { signal }).catch(() => []);
           return cps
             .filter((c) => c.checkpoint_type === 'sampler')
-            .map((c) => ({ path: pathOf(c), base_model: r.base_model, run_id: r.training_run_id, name: c.checkpoint_id.replace(/^sampler_weights\//, ''), ...(c.time ? { time: c.time } : {}) }));
+            // `path` is the client's reading: this client's scheme, as save returned it (MinT's tinker_path is always tinker://).
+            .map((c) => ({ path: c.path, base_model: r.base_model, run_id: r.training_run_id, name: c.checkpoint_id.replace(/^sampler_weights\//, ''), ...(c.time ? { time: c.time } : {}) }));
         }),
       );
       return lists.flat().sort((a, b) => (b.time ?? '').localeCompare(a.time ?? ''));
@@ -87,12 +88,4 @@ export class PlaygroundCatalog {
       return [];
     }
   }
-}
-
-/**
- * The checkpoint as this client names it: MinT lists `tinker_path` always as tinker:// and `path`
- * in the caller's scheme, the one save_weights_for_sampler returned. Older servers send no `path`.
- */
-function pathOf(c: Checkpoint): string {
-  return typeof c.path === 'string' && c.path ? c.path : c.tinker_path;
 }
