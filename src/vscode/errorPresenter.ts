@@ -1,108 +1,12 @@
 import * as vscode from 'vscode';
-import {
-  APIConnectionError, APIResponseValidationError, APIStatusError, APITimeoutError, AuthenticationError,
-  BadRequestError, ConflictError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError,
-  CheckpointPathError, NotSupportedError, RequestFailedError, UnprocessableEntityError, isCancellation, requestIdOf,
-} from '../mint/errors';
-import { BaseUrlRefusedError, EmulatorStartError, NoApiKeyError, NoServerError } from './setupErrors';
-import { KeyringError } from './secrets';
+import { isCancellation, requestIdOf } from '../mint/errors';
+import { ACTIONS, detailOf, hostOf, retryAfterSeconds, rowFor, type Action, type Facts, type Severity } from './errorTable';
 import type { Log } from './log';
 import type { MintDiagnostics } from './diagnostics';
-import type { ConnectionState, MintStatusBar } from './statusBar';
+import type { MintStatusBar } from './statusBar';
 import type { NotificationLevel } from './settings';
 
-export type Action = 'Copy request_id' | 'Retry' | 'Set API Key' | 'Select Server' | 'Open Settings' | 'Show Log' | 'Start Local Emulator' | 'Show Models';
-type Severity = 'error' | 'warning' | 'info';
-
-interface Row {
-  /** Matched with instanceof, top to bottom: subclasses before their parents. */
-  cls: abstract new (...args: never[]) => Error;
-  severity: Severity;
-  /** Cause and fix, in words. `d` is the server's own detail, `host` the server, `s` seconds. */
-  message: (c: Facts) => string;
-  actions: Action[];
-  diagnostic: vscode.DiagnosticSeverity;
-  /** Short text for the status bar's last-error item. */
-  status: string;
-  /** What the connection item says afterwards; undefined leaves it alone. */
-  connection?: ConnectionState;
-  /** Waiting, not failing: a status-bar countdown instead of a toast. */
-  countdown?: boolean;
-}
-
-interface Facts { d: string; host: string; status: number | undefined; timeoutS: number; requestId: string | undefined; err: Error }
-
-const E = vscode.DiagnosticSeverity.Error;
-const W = vscode.DiagnosticSeverity.Warning;
-const I = vscode.DiagnosticSeverity.Information;
-
-/** THE table: every failure a user can meet, and what they see for it. */
-const TABLE: Row[] = [
-  { cls: NoApiKeyError, severity: 'warning', status: 'no API key', connection: 'no key', diagnostic: W,
-    message: (c) => `No MinT API key is set for ${c.host}. Set your API key, or start the local emulator to try MinT without one.`,
-    actions: ['Set API Key', 'Start Local Emulator', 'Select Server'] },
-  { cls: NoServerError, severity: 'warning', status: 'no server', connection: 'no server', diagnostic: I,
-    message: () => 'No MinT server is chosen yet. Start the local emulator to try MinT offline, or select MinT\'s server and set your API key.',
-    actions: ['Start Local Emulator', 'Select Server'] },
-  { cls: BaseUrlRefusedError, severity: 'error', status: 'server refused', diagnostic: E,
-    message: (c) => c.err.message, actions: ['Select Server', 'Open Settings'] },
-  { cls: KeyringError, severity: 'error', status: 'keyring failed', diagnostic: E,
-    message: (c) => c.err.message, actions: ['Show Log'] },
-  { cls: EmulatorStartError, severity: 'error', status: 'emulator failed', diagnostic: E,
-    message: (c) => `The local MinT emulator did not start: ${c.d}. Run "npm run build" if dist/emulator.js is missing, then try again.`,
-    actions: ['Retry', 'Show Log'] },
-  // Timeouts before connection errors: one subclasses the other.
-  { cls: APITimeoutError, severity: 'warning', status: 'timed out', connection: 'offline', diagnostic: W,
-    message: (c) => `MinT at ${c.host} did not answer within ${c.timeoutS} s. The server may be busy: wait a moment and retry, or raise mint.timeoutSeconds.`,
-    actions: ['Retry', 'Open Settings', 'Show Log'] },
-  { cls: APIConnectionError, severity: 'error', status: 'offline', connection: 'offline', diagnostic: E,
-    message: (c) => TLS_CODE.test(c.d)
-      ? `Could not reach MinT at ${c.host}: its certificate is not trusted (${c.d}). If your network inspects TLS, set NODE_EXTRA_CA_CERTS to your company's CA file and restart VS Code; or select another server.`
-      : `Could not reach MinT at ${c.host}${c.d ? ` (${c.d})` : ''}. Check your network and proxy settings (http.proxy), or select another server.`,
-    actions: ['Retry', 'Select Server', 'Show Log'] },
-  { cls: APIResponseValidationError, severity: 'error', status: 'unreadable reply', diagnostic: E,
-    message: (c) => `MinT at ${c.host} sent a reply this extension cannot read (HTTP ${c.status}). A proxy or a different server may have answered: check mint.baseUrl, and report the request id if it persists.`,
-    actions: ['Copy request_id', 'Retry', 'Select Server', 'Show Log'] },
-  { cls: BadRequestError, severity: 'error', status: 'bad request', diagnostic: E,
-    message: (c) => `MinT rejected the request as invalid: ${c.d}. Fix the request (prompt length, parameters) and send it again.`,
-    actions: ['Copy request_id', 'Show Log'] },
-  { cls: AuthenticationError, severity: 'error', status: 'auth failed', connection: 'auth failed', diagnostic: E,
-    message: () => 'MinT did not accept your API key. Check your API key and set it again.',
-    actions: ['Set API Key', 'Copy request_id', 'Show Log'] },
-  { cls: PermissionDeniedError, severity: 'error', status: 'permission denied', diagnostic: E,
-    message: (c) => `Your API key may not do this: ${c.d}. Check that your MinT account has access to this model, or use another key.`,
-    actions: ['Copy request_id', 'Set API Key', 'Show Log'] },
-  // A route this server lacks: a missing feature, not a missing thing. Before its parent, NotFoundError.
-  { cls: NotSupportedError, severity: 'warning', status: 'not supported', diagnostic: W,
-    message: (c) => `MinT at ${c.host} does not support ${lowerFirst((c.err as NotSupportedError).operation)}: the server has no such route. The rest of the extension keeps working; use a server that implements it for this step.`,
-    actions: ['Select Server', 'Show Log'] },
-  { cls: NotFoundError, severity: 'error', status: 'not found', diagnostic: E,
-    message: (c) => `MinT could not find it: ${c.d}. Check the model name or checkpoint path (MinT: Show Models lists the models).`,
-    actions: ['Copy request_id', 'Show Models', 'Show Log'] },
-  { cls: ConflictError, severity: 'warning', status: 'conflict', diagnostic: W,
-    message: (c) => `MinT reports a conflict: ${c.d}. This usually means it was already done (e.g. a checkpoint with that name exists); use another name or retry.`,
-    actions: ['Copy request_id', 'Retry', 'Show Log'] },
-  { cls: UnprocessableEntityError, severity: 'error', status: 'invalid request', diagnostic: E,
-    message: (c) => `MinT could not process the request: ${c.d}. Check the required fields (max_tokens, model) and send it again.`,
-    actions: ['Copy request_id', 'Show Log'] },
-  { cls: RateLimitError, severity: 'warning', status: 'rate limited', diagnostic: I, countdown: true,
-    message: () => 'MinT is rate-limiting requests. Wait a moment before trying again.',
-    actions: ['Retry', 'Copy request_id'] },
-  { cls: InternalServerError, severity: 'error', status: 'server error', diagnostic: E,
-    message: (c) => `MinT had a server error (HTTP ${c.status}). Wait a moment and retry; if it persists, give MinT support the request id.`,
-    actions: ['Copy request_id', 'Retry', 'Show Log'] },
-  { cls: APIStatusError, severity: 'error', status: `HTTP error`, diagnostic: E,
-    message: (c) => `MinT answered HTTP ${c.status}${c.d ? `: ${c.d}` : ''}. Retry; if it persists, check mint.baseUrl or a proxy in between.`,
-    actions: ['Copy request_id', 'Retry', 'Open Settings', 'Show Log'] },
-  { cls: RequestFailedError, severity: 'error', status: 'request failed', diagnostic: E,
-    message: (c) => `MinT could not finish the request: ${c.d}. Retry; if it fails again, give MinT support the request id.`,
-    actions: ['Copy request_id', 'Retry', 'Show Log'] },
-  { cls: CheckpointPathError, severity: 'error', status: 'bad checkpoint path', diagnostic: E,
-    message: (c) => c.err.message, actions: ['Show Log'] },
-  { cls: Error, severity: 'error', status: 'error', diagnostic: E,
-    message: (c) => `Something unexpected went wrong in MinT: ${c.d}. Show the log for details.`,
-    actions: ['Show Log'] },
-];
+export type { Action } from './errorTable';
 
 /** Everything a surface needs to show one failure (the playground renders this inline). */
 export interface DescribedError {
@@ -113,6 +17,10 @@ export interface DescribedError {
   requestId: string | undefined;
   diagnosticSeverity: vscode.DiagnosticSeverity;
   statusText: string;
+  /** The server the failure is about, as the messages name it. */
+  host: string;
+  /** The one-line form for a tree item, when the row has one. */
+  short?: { label: string; hint: string; icon: string } | undefined;
 }
 
 export interface PresentContext {
@@ -145,7 +53,7 @@ export class ErrorPresenter {
     const row = rowFor(e);
     const s = this.deps.settings();
     const facts: Facts = {
-      d: this.deps.log.redact(detailOf(e)),
+      detail: this.deps.log.redact(detailOf(e)),
       host: hostOf(s.serverUrl),
       status: (e as { status?: number }).status,
       timeoutS: Math.round(s.timeoutMs / 1000),
@@ -162,6 +70,8 @@ export class ErrorPresenter {
       requestId: facts.requestId,
       diagnosticSeverity: row.diagnostic,
       statusText: row.status,
+      host: facts.host,
+      short: row.short && { label: this.deps.log.redact(row.short.label(facts)), hint: row.short.hint, icon: row.short.icon },
     };
   }
 
@@ -234,83 +144,14 @@ export class ErrorPresenter {
   }
 
   private async runAction(action: Action, d: DescribedError, retry: (() => unknown) | undefined): Promise<void> {
-    switch (action) {
-      case 'Copy request_id':
-        if (d.requestId) await vscode.commands.executeCommand('mint.copyRequestId', d.requestId);
-        return;
-      case 'Retry':
-        if (retry) await retry();
-        return;
-      case 'Set API Key': await vscode.commands.executeCommand('mint.setApiKey'); return;
-      case 'Select Server': await vscode.commands.executeCommand('mint.selectServer'); return;
-      case 'Open Settings': await vscode.commands.executeCommand('workbench.action.openSettings', 'mint.'); return;
-      case 'Show Log': await vscode.commands.executeCommand('mint.showLog'); return;
-      case 'Start Local Emulator': await vscode.commands.executeCommand('mint.startEmulator'); return;
-      case 'Show Models': await vscode.commands.executeCommand('mint.showModels'); return;
+    if (action === 'Retry') {
+      if (retry) await retry();
+      return;
     }
+    if (action === 'Copy request_id' && !d.requestId) return;
+    const { command, args } = ACTIONS[action];
+    if (!command) return;
+    await vscode.commands.executeCommand(command, ...(action === 'Copy request_id' ? [d.requestId] : args ?? []));
   }
 }
 
-/** The first row whose class the failure is an instance of; the last row catches everything. */
-function rowFor(err: unknown): Row {
-  return TABLE.find((r) => err instanceof r.cls) ?? TABLE[TABLE.length - 1]!;
-}
-
-/** The server's own words when it gave any (FastAPI detail, auth middleware, OpenAI error). */
-function detailOf(e: Error): string {
-  const body = (e as { body?: unknown }).body;
-  let d: string | undefined;
-  if (typeof body === 'string' && body.trim()) d = body.trim();
-  else if (body && typeof body === 'object') {
-    const b = body as Record<string, unknown>;
-    if (typeof b.detail === 'string') d = b.detail;
-    else if (Array.isArray(b.detail)) {
-      d = b.detail.map((x) => {
-        const item = x as { loc?: unknown[]; msg?: string };
-        return `${Array.isArray(item.loc) ? item.loc.join('.') + ': ' : ''}${item.msg ?? JSON.stringify(x)}`;
-      }).join('; ');
-    } else if (typeof b.error === 'string') d = b.error;
-    else if (b.error && typeof b.error === 'object' && typeof (b.error as { message?: unknown }).message === 'string') d = (b.error as { message: string }).message;
-  }
-  if (!d && e instanceof APIConnectionError) {
-    d = networkCodeOf(e) ?? '';
-  }
-  if (d === undefined || (d === '' && !(e instanceof APIConnectionError))) d = e.message;
-  // Every message template adds its own full stop after the detail.
-  d = d.replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
-  return d.length > 200 ? `${d.slice(0, 197)}...` : d;
-}
-
-const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
-
-/** The first string error code down the cause chain (undici nests the socket's under its own). */
-function networkCodeOf(e: unknown): string | undefined {
-  let cur: unknown = e;
-  for (let depth = 0; depth < 4 && cur; depth++) {
-    const cause = (cur as { cause?: unknown }).cause;
-    const code = (cause as { code?: unknown } | undefined)?.code;
-    // Prefer the deepest specific code: UND_ERR_* wrappers hide the TLS or socket reason.
-    if (typeof code === 'string' && !(code.startsWith('UND_ERR') && (cause as { cause?: unknown }).cause)) return code;
-    cur = cause;
-  }
-  return undefined;
-}
-
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
-}
-
-function hostOf(url: string | undefined): string {
-  if (!url) return 'the MinT server';
-  try { return new URL(url).host; } catch { return url; }
-}
-
-function retryAfterSeconds(err: unknown): number | undefined {
-  const h = (err as { headers?: Record<string, string> }).headers;
-  if (!h) return undefined;
-  const ms = Number(h['retry-after-ms']);
-  if (Number.isFinite(ms) && ms > 0) return ms / 1000;
-  const s = Number(h['retry-after']);
-  if (Number.isFinite(s) && s > 0) return s;
-  return undefined;
-}

@@ -1,17 +1,18 @@
 import * as vscode from 'vscode';
 import type { QueueStateEvent } from '../mint';
+import { isCancellation } from '../mint/errors';
 import type { ActiveClient, ClientManager } from './clientManager';
-import type { ErrorPresenter, PresentContext } from './errorPresenter';
+import type { DescribedError, ErrorPresenter, PresentContext } from './errorPresenter';
 import type { Log } from './log';
 import type { MintDiagnostics } from './diagnostics';
-import type { MintStatusBar } from './statusBar';
+import { queueBadgeOf, type MintStatusBar } from './statusBar';
 
 /** Handed to an operation so it can report what the status bar and Copy request_id need. */
 export interface OperationTracker {
   signal: AbortSignal;
   /** Remember the id of a request that got one (successful or not). */
   requestId(id: string | undefined): void;
-  /** Feed a sampling call's `onQueueState` here: the status bar shows position and ETA. */
+  /** Feed a call's `onQueueState` here: the status bar shows the request's stage (and position or ETA when the server sends them). */
   onQueueState(e: QueueStateEvent): void;
 }
 
@@ -22,7 +23,18 @@ export interface OperationOptions {
   signal?: AbortSignal | undefined;
   /** What Retry does; by default the operation again. Commands pass themselves so a retry also shows their result. */
   retry?: (() => Promise<unknown>) | undefined;
+  /**
+   * A load the user did not ask for (a view filling itself): a failure is logged and returned
+   * for the surface to show in place, never as a toast or in the status bar.
+   */
+  quiet?: boolean | undefined;
 }
+
+/** How an operation ended: its value, a failure already shown to the user, or the user's cancel. */
+export type OperationResult<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'failed'; error: DescribedError }
+  | { kind: 'cancelled' };
 
 /**
  * Runs one user-visible MinT operation: counts it in flight, hands failures to the presenter,
@@ -46,6 +58,12 @@ export class Operations {
 
   /** Resolves to the operation's result, or undefined when it failed (already shown) or was cancelled. */
   async run<T>(label: string, fn: (c: ActiveClient, t: OperationTracker) => Promise<T>, opts: OperationOptions = {}): Promise<T | undefined> {
+    const outcome = await this.attempt(label, fn, opts);
+    return outcome.kind === 'ok' ? outcome.value : undefined;
+  }
+
+  /** As `run`, but says how it ended, for callers that act on a failure (e.g. Check Connection). */
+  async attempt<T>(label: string, fn: (c: ActiveClient, t: OperationTracker) => Promise<T>, opts: OperationOptions = {}): Promise<OperationResult<T>> {
     const rerun = opts.retry ?? ((): Promise<T | undefined> => this.run(label, fn, opts));
     const progress = this.statusBar.beginRequest();
     const controller = new AbortController();
@@ -57,26 +75,31 @@ export class Operations {
       requestId: (id) => { if (id) this.lastId = id; },
       onQueueState: (e) => {
         if (e.request_id) this.lastId = e.request_id;
-        progress.setQueue({ position: e.queue_position, etaSeconds: e.eta_s ?? e.retry_after_s, state: e.queue_state });
+        progress.setQueue(queueBadgeOf(e));
       },
     };
     const started = performance.now();
     try {
       const active = await this.clients.getClient();
-      const result = await fn(active, tracker);
+      const value = await fn(active, tracker);
       this.log.info('client', `${label}: done in ${Math.round(performance.now() - started)} ms`);
       this.statusBar.setConnection(active.server.origin === 'emulator' ? 'emulator' : 'connected');
       this.statusBar.clearLastError();
       if (opts.origin) this.diagnostics.clear(opts.origin.uri, opts.origin.range);
       if (this.lastFailed?.label === label) this.lastFailed = undefined;
-      return result;
+      return { kind: 'ok', value };
     } catch (err) {
-      const described = this.presenter.present(err, { origin: opts.origin, retry: rerun });
-      if (described) {
-        if (described.requestId) this.lastId = described.requestId;
-        this.lastFailed = { label, rerun };
+      if (opts.quiet) {
+        if (isCancellation(err)) return { kind: 'cancelled' };
+        const error = this.presenter.describe(err);
+        this.log.warn('client', `${label} failed (${error.className}): ${error.message}`);
+        return { kind: 'failed', error };
       }
-      return undefined;
+      const described = this.presenter.present(err, { origin: opts.origin, retry: rerun });
+      if (!described) return { kind: 'cancelled' };
+      if (described.requestId) this.lastId = described.requestId;
+      this.lastFailed = { label, rerun };
+      return { kind: 'failed', error: described };
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       progress.end();

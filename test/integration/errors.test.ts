@@ -166,20 +166,24 @@ describe('errors: what the user sees for each failure class', function () {
     assert.equal(await vscode.env.clipboard.readText(), id);
   });
 
-  it('RequestFailedError: a future that fails shows its request id, with Copy request_id and Retry', async () => {
-    await emu.fault({ route: '/api/v1/asample', times: 1, futureError: { error: 'Operation failed. Contact administrator if issue persists.', category: 'system' } });
-    const range = doc.lineAt(2).range;
-    // The path the playground takes: a native sample through the shared Operations runner.
+  /** A native sample through the shared Operations runner: the path the playground takes. */
+  async function sampleTokens(range: vscode.Range): Promise<void> {
     await api.services.operations.run('sample tokens', async ({ client }, t) => {
       const sampler = await client.createSamplingClient({ base_model: 'Qwen/Qwen3-0.6B' }, { signal: t.signal });
-      return sampler.sample({ prompt: { chunks: [{ type: 'encoded_text', tokens: [9707, 11, 1879] }] }, sampling_params: { max_tokens: 4 } }, { signal: t.signal });
+      return sampler.sample({ prompt: { chunks: [{ type: 'encoded_text', tokens: [9707, 11, 1879] }] }, sampling_params: { max_tokens: 4 }, num_samples: 1 }, { signal: t.signal });
     }, { origin: { uri: doc.uri, range } });
+  }
+
+  it('RequestFailedError: a future that fails shows its cause and request id, with Copy request_id and Retry', async () => {
+    await emu.fault({ route: '/api/v1/asample', times: 1, futureError: { error: 'sampler ran out of KV cache', category: 'system' } });
+    const range = doc.lineAt(2).range;
+    await sampleTokens(range);
     const failure = api.services.presenter.lastFailure?.described;
     assert.equal(failure?.className, 'RequestFailedError');
     const id = failure.requestId;
     assert.ok(id, 'a RequestFailedError always has a request id');
     const toast = await ui.waitForNotification('could not finish the request');
-    assert.ok(toast.message.includes('Operation failed. Contact administrator') && toast.message.includes(`request id: ${id}`), toast.message);
+    assert.ok(toast.message.includes('sampler ran out of KV cache') && toast.message.includes(`request id: ${id}`), toast.message);
     assert.equal(toast.severity, 'error');
     assert.deepEqual(toast.actions, ['Copy request_id', 'Retry', 'Show Log']);
     const d = diagnosticsOf(doc.uri).find((x) => x.code === 'RequestFailedError');
@@ -188,6 +192,31 @@ describe('errors: what the user sees for each failure class', function () {
     await vscode.env.clipboard.writeText('');
     await ui.clickNotificationAction('Copy request_id', 'could not finish the request');
     assert.equal(await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the id on the clipboard'), id);
+  });
+
+  it('a failure whose cause production MinT masks says so and puts Copy request_id first', async () => {
+    await emu.config({ maskErrors: true });
+    try {
+      await emu.fault({ route: '/api/v1/asample', times: 1, futureError: { error: 'CUDA out of memory on worker 7', category: 'system' } });
+      const range = doc.lineAt(2).range;
+      await sampleTokens(range);
+      const failure = api.services.presenter.lastFailure?.described;
+      assert.equal(failure?.className, 'RequestFailedError');
+      const id = failure.requestId;
+      assert.ok(id);
+      const toast = await ui.waitForNotification('MinT hides the cause of this failure');
+      assert.ok(toast.message.includes('Give MinT support this request id') && toast.message.includes(`request id: ${id}`), toast.message);
+      assert.ok(!toast.message.includes('CUDA'), 'the emulator did not mask the cause');
+      assert.deepEqual(toast.actions, ['Copy request_id', 'Retry', 'Show Log']);
+      const d = diagnosticsOf(doc.uri).find((x) => x.code === 'RequestFailedError');
+      assert.ok(d && d.message.includes('hides the cause') && d.message.includes(id), d?.message);
+      assert.ok((await ui.statusBar()).some((i) => i.text.includes('MinT: request failed (cause hidden)')));
+      await vscode.env.clipboard.writeText('');
+      await ui.clickNotificationAction('Copy request_id', 'MinT hides the cause');
+      assert.equal(await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the id on the clipboard'), id);
+    } finally {
+      await emu.config({ maskErrors: false });
+    }
   });
 
   it('repeated failures of one class coalesce into one toast; a screenshot shows it with Copy request_id', async () => {

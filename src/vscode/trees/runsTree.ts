@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import type { Checkpoint, TrainingRun } from '../../mint/schemas';
-import type { Action, DescribedError } from '../errorPresenter';
+import type { ServiceClient } from '../../mint';
+import { ACTIONS } from '../errorTable';
+import type { OperationResult } from '../operations';
 import type { Services } from '../services';
-import { checkpointName, formatSize, loraText, relativeTime, shortRunId } from './format';
+import { checkpointName, checkpointPath, formatSize, loraText, relativeTime, shortRunId } from './format';
 
 export const RUNS_VIEW_ID = 'mint.runs';
 /** The CLI's default page (`tinker run list --limit 20`). */
@@ -15,17 +17,8 @@ export type RunsNode =
   | { kind: 'message'; id: string; label: string; description?: string; tooltip: string; icon: string; command?: vscode.Command; parent?: RunsNode };
 
 interface RunsPage { runs: TrainingRun[]; total: number | undefined; lastPageFull: boolean }
-type Loaded<T> = { ok: true; value: T } | { ok: false; error: unknown; described: DescribedError };
-
-/** The presenter's actions as commands, so an explanatory item does its fix when clicked. */
-const ACTION_COMMANDS: Partial<Record<Action, string>> = {
-  'Start Local Emulator': 'mint.startEmulator',
-  'Set API Key': 'mint.setApiKey',
-  'Select Server': 'mint.selectServer',
-  'Open Settings': 'workbench.action.openSettings',
-  'Show Log': 'mint.showLog',
-  Retry: 'mint.runs.refresh',
-};
+type Loaded<T> = OperationResult<T>;
+type Failed = Extract<OperationResult<unknown>, { kind: 'failed' }>;
 
 /**
  * Training runs (newest first, a page at a time) and, under each, its checkpoints.
@@ -72,15 +65,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   async loadMore(): Promise<void> {
     const current = this.page;
-    if (!current?.ok) return this.refresh();
+    if (current?.kind !== 'ok') return this.refresh();
     const generation = this.generation;
     const next = await this.fetchRuns(current.value.runs.length, true);
     if (generation !== this.generation || this.page !== current) return;
-    if (next.ok) {
+    if (next.kind === 'ok') {
       const known = new Set(current.value.runs.map((r) => r.training_run_id));
       // A run that moved up since the first page (new activity) must not show twice.
       const fresh = next.value.runs.filter((r) => !known.has(r.training_run_id));
-      this.page = { ok: true, value: { runs: [...current.value.runs, ...fresh], total: next.value.total, lastPageFull: next.value.lastPageFull } };
+      this.page = { kind: 'ok', value: { runs: [...current.value.runs, ...fresh], total: next.value.total, lastPageFull: next.value.lastPageFull } };
     }
     this.changed.fire(undefined);
   }
@@ -101,9 +94,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       this.checkpoints.set(run.training_run_id, loading);
     }
     const loaded = await loading;
-    if (!loaded.ok) {
+    if (loaded.kind !== 'ok') {
       if (this.checkpoints.get(run.training_run_id) === loading) this.checkpoints.delete(run.training_run_id);
-      return [this.failureItem(loaded, 'Could not list checkpoints', `checkpoints-error:${run.training_run_id}`, node)];
+      return loaded.kind === 'failed' ? [this.failureItem(loaded, 'Could not list checkpoints', `checkpoints-error:${run.training_run_id}`, node)] : [];
     }
     if (loaded.value.length === 0) {
       return [{
@@ -122,7 +115,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         const item = new vscode.TreeItem('Load more…');
         item.id = 'load-more';
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        const p = this.page?.ok ? this.page.value : undefined;
+        const p = this.page?.kind === 'ok' ? this.page.value : undefined;
         if (p?.total !== undefined) item.description = `${p.runs.length} of ${p.total} shown`;
         item.tooltip = `Load the next ${RUNS_PAGE} training runs`;
         item.command = { command: 'mint.runs.loadMore', title: 'Load more' };
@@ -143,7 +136,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   private async rootChildren(): Promise<RunsNode[]> {
     const loaded = this.page ?? (await this.loadFirstPage(false));
-    if (!loaded.ok) return [this.failureItem(loaded, 'Could not list training runs', 'runs-error')];
+    if (loaded.kind === 'cancelled') return [];
+    if (loaded.kind === 'failed') return [this.failureItem(loaded, 'Could not list training runs', 'runs-error')];
     const { runs, total, lastPageFull } = loaded.value;
     if (runs.length === 0) {
       return [{
@@ -185,56 +179,34 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     });
   }
 
-  private async attempt<T>(what: string, explicit: boolean, fn: (client: import('../../mint').ServiceClient) => Promise<T>): Promise<Loaded<T>> {
-    try {
-      const { client } = await this.s.clients.getClient();
-      return { ok: true, value: await fn(client) };
-    } catch (error) {
-      const described = this.s.presenter.describe(error);
-      if (explicit) this.s.presenter.present(error, { retry: () => this.refresh() });
-      else this.s.log.warn('client', `training runs view: ${what} failed (${described.className}): ${described.message}`);
-      return { ok: false, error, described };
-    }
+  /** A load the user asked for (refresh, load more) shows its failure as a toast too; a background one only in the tree. */
+  private attempt<T>(what: string, explicit: boolean, fn: (client: ServiceClient) => Promise<T>): Promise<Loaded<T>> {
+    return this.s.operations.attempt(`training runs view: ${what}`, ({ client }) => fn(client), {
+      quiet: !explicit,
+      retry: () => this.refresh(),
+    });
   }
 
   /** One item that names the problem and, on click, runs its fix; the full text is its tooltip. */
-  private failureItem(loaded: Extract<Loaded<unknown>, { ok: false }>, fallback: string, id: string, parent?: RunsNode): RunsNode {
-    const d = loaded.described;
-    const host = this.serverText();
-    const [label, description, icon] = ((): [string, string, string] => {
-      switch (d.className) {
-        case 'NoServerError': return ['No MinT server chosen', 'start the local emulator or select a server', 'plug'];
-        case 'NoApiKeyError': return [`No API key for ${host}`, 'set your API key', 'key'];
-        case 'BaseUrlRefusedError': return ['The server URL was refused', 'select another server', 'error'];
-        case 'AuthenticationError': return ['MinT did not accept your API key', 'set your API key again', 'key'];
-        case 'APIConnectionError':
-        case 'APITimeoutError': return [`${host} is offline or unreachable`, 'check the network, then refresh', 'debug-disconnect'];
-        case 'NotSupportedError': return [`${host} does not list training runs`, 'this server lacks the REST routes; sampling still works', 'circle-slash'];
-        default: return [fallback, d.statusText, 'error'];
-      }
-    })();
-    const fix = d.actions.map((a) => ACTION_COMMANDS[a]).find((c) => c !== undefined) ?? 'mint.runs.refresh';
-    const command: vscode.Command = fix === 'workbench.action.openSettings'
-      ? { command: fix, title: 'Open Settings', arguments: ['mint.'] }
-      : { command: fix, title: label };
-    return { kind: 'message', id, label, description, tooltip: `${d.message}\n\nClick to ${commandVerb(fix)}.`, icon, command, ...(parent ? { parent } : {}) };
+  private failureItem(failed: Failed, fallback: string, id: string, parent?: RunsNode): RunsNode {
+    const d = failed.error;
+    const label = d.short?.label ?? fallback;
+    const description = d.short?.hint ?? d.statusText;
+    const icon = d.short?.icon ?? 'error';
+    // The first action fixes it on click; Retry here means loading the list again.
+    const first = d.actions.find((a) => a === 'Retry' || (a !== 'Copy request_id' && ACTIONS[a].command !== undefined));
+    const fix = first && first !== 'Retry' ? ACTIONS[first] : undefined;
+    const command: vscode.Command = fix?.command
+      ? { command: fix.command, title: label, ...(fix.args ? { arguments: fix.args } : {}) }
+      : { command: 'mint.runs.refresh', title: label };
+    const verb = fix ? fix.verb : 'refresh the list';
+    return { kind: 'message', id, label, description, tooltip: `${d.message}\n\nClick to ${verb}.`, icon, command, ...(parent ? { parent } : {}) };
   }
 
   private serverText(): string {
     const url = this.s.clients.server()?.url;
     if (!url) return 'The MinT server';
     try { return new URL(url).host; } catch { return url; }
-  }
-}
-
-function commandVerb(command: string): string {
-  switch (command) {
-    case 'mint.startEmulator': return 'start the local emulator';
-    case 'mint.setApiKey': return 'set your API key';
-    case 'mint.selectServer': return 'select a server';
-    case 'mint.showLog': return 'show the MinT log';
-    case 'workbench.action.openSettings': return 'open the MinT settings';
-    default: return 'refresh the list';
   }
 }
 
@@ -263,19 +235,20 @@ function runItem(run: TrainingRun): vscode.TreeItem {
   return item;
 }
 
+/** Only servers that fill these in get the lines: MinT leaves them null (expand the run for its checkpoints). */
 function checkpointLines(title: string, cp: Checkpoint | null | undefined): string[] {
-  if (!cp) return [`${title}: N/A`];
-  return [`${title}: ${checkpointName(cp.checkpoint_id)}`, `${title} Time: ${relativeTime(cp.time)}`, `${title} Path: ${cp.tinker_path}`];
+  if (!cp) return [];
+  return [`${title}: ${checkpointName(cp.checkpoint_id)}`, `${title} Time: ${relativeTime(cp.time)}`, `${title} Path: ${checkpointPath(cp)}`];
 }
 
 function checkpointItem(run: TrainingRun, cp: Checkpoint): vscode.TreeItem {
   const sampler = cp.checkpoint_type === 'sampler';
   const item = new vscode.TreeItem(checkpointName(cp.checkpoint_id));
-  item.id = `checkpoint:${cp.tinker_path}`;
+  item.id = `checkpoint:${checkpointPath(cp)}`;
   item.iconPath = new vscode.ThemeIcon(sampler ? 'package' : 'save');
   item.description = `${cp.checkpoint_type} · ${formatSize(cp.size_bytes)} · ${relativeTime(cp.time)}`;
   item.tooltip = [
-    cp.tinker_path,
+    checkpointPath(cp),
     `Checkpoint ID: ${cp.checkpoint_id}`,
     `Type: ${cp.checkpoint_type}${sampler ? ' (sample it, download it)' : ' (training state: resume training with load_state)'}`,
     `Size: ${formatSize(cp.size_bytes)}`,
