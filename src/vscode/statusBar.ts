@@ -1,11 +1,49 @@
 import * as vscode from 'vscode';
+import type { QueueStateEvent } from '../mint';
 
 export type ConnectionState = 'not checked' | 'connected' | 'no key' | 'auth failed' | 'offline' | 'emulator' | 'no server';
 
-export interface QueueInfo { position?: number | undefined; etaSeconds?: number | undefined; state?: string | undefined }
+/**
+ * Where a waiting request is, as the server said it: MinT sends a status and a stage (queued,
+ * prefill, decode, running) and sometimes generation progress; position and ETA only some
+ * servers send, and nothing here makes them up.
+ */
+export interface QueueBadge {
+  stage?: string | undefined;
+  position?: number | undefined;
+  depth?: number | undefined;
+  etaSeconds?: number | undefined;
+  tokensGenerated?: number | undefined;
+  maxTokens?: number | undefined;
+}
+
+/** The client's queue-state event in the status bar's terms. */
+export function queueBadgeOf(e: QueueStateEvent): QueueBadge {
+  return {
+    stage: e.stage ?? e.status,
+    position: e.queue_position,
+    depth: e.queue_depth,
+    etaSeconds: e.eta_s,
+    tokensGenerated: e.progress?.tokens_generated,
+    maxTokens: e.progress?.max_tokens,
+  };
+}
+
+/** "queued #3 · ETA 12s", "prefill", "decoding 40/128": only what the server said. */
+export function queueText(q: QueueBadge): string | undefined {
+  const parts: string[] = [];
+  const stage = q.stage === 'decode' ? 'decoding' : q.stage;
+  if (q.tokensGenerated !== undefined && q.maxTokens !== undefined) parts.push(`${stage ?? 'generating'} ${q.tokensGenerated}/${q.maxTokens}`);
+  else if (stage) parts.push(stage);
+  if (q.position !== undefined) parts.push(`#${q.position}${q.depth !== undefined ? ` of ${q.depth}` : ''}`);
+  if (q.etaSeconds !== undefined) parts.push(`ETA ${Math.max(0, Math.ceil(q.etaSeconds))}s`);
+  if (parts.length === 0) return undefined;
+  if (q.position !== undefined && !stage) parts.unshift('queue');
+  return parts.join(' ');
+}
 
 /**
- * Two items: the connection item (state, model, in-flight count, queue position and ETA, a
+ * Two items: the connection item (state, model, in-flight count, the queue stage of a waiting request, a
  * rate-limit countdown) and, after a failure, a last-error item that opens its details.
  * Waiting (429, queueing) lives here as a countdown instead of in toasts, because it is not
  * something the user has to act on.
@@ -19,7 +57,7 @@ export class MintStatusBar implements vscode.Disposable {
   private state: ConnectionState = 'not checked';
   private model = '';
   private inFlight = 0;
-  private readonly queues = new Map<number, QueueInfo>();
+  private readonly queues = new Map<number, QueueBadge>();
   private nextQueueId = 1;
   private waitUntil = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -45,7 +83,7 @@ export class MintStatusBar implements vscode.Disposable {
   setModel(model: string): void { this.model = model; this.render(); }
 
   /** Counts a request as in flight until the returned function is called (exactly once). */
-  beginRequest(): { setQueue(q: QueueInfo): void; end(): void } {
+  beginRequest(): { setQueue(q: QueueBadge): void; end(): void } {
     const id = this.nextQueueId++;
     this.inFlight++;
     this.render();
@@ -86,10 +124,13 @@ export class MintStatusBar implements vscode.Disposable {
     const parts = [`MinT: ${this.state}`];
     if (this.model) parts.push(this.model);
     if (this.inFlight > 0) parts.push(`$(sync~spin) ${this.inFlight}`);
-    const queued = [...this.queues.values()].find((q) => q.position !== undefined || q.etaSeconds !== undefined);
-    if (queued) {
-      const pos = queued.position !== undefined ? `queue #${queued.position}` : `queued`;
-      parts.push(queued.etaSeconds !== undefined ? `${pos} · ETA ${Math.ceil(queued.etaSeconds)}s` : pos);
+    // The first request still waiting or generating speaks for all of them.
+    for (const q of this.queues.values()) {
+      const text = queueText(q);
+      if (text) {
+        parts.push(text);
+        break;
+      }
     }
     const waitS = Math.ceil((this.waitUntil - Date.now()) / 1000);
     if (waitS > 0) parts.push(`rate limited · retry in ${waitS}s`);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { startEmulator } from '../../src/emulator/index';
+import { EmulatorControl } from '../support/emulatorControl';
 import { Datum, ServiceClient } from '../../src/mint/index';
 import { loadTokenizer, type MintTokenizer } from '../../src/mint/tokenizer';
 import type { MintExtensionApi } from '../../src/extension';
@@ -27,21 +28,15 @@ const count = async (sel: string) => (await q(sel)).length;
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
-async function control(emu: Emulator, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${emu.url}/_emulator/${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-  assert.ok(res.ok, `emulator control ${method} ${path}: ${res.status}`);
-  const text = await res.text();
-  return text ? JSON.parse(text) : undefined;
-}
-
 async function sentPrompts(emu: Emulator): Promise<number[][]> {
-  const log = (await control(emu, 'GET', 'requests?limit=1000')) as Array<{ path: string; body: { prompt?: { chunks: Array<{ tokens: number[] }> } } }>;
+  const log = (await new EmulatorControl(emu.url).requests(1000)) as Array<{ path: string; body: { prompt?: { chunks: Array<{ tokens: number[] }> } } }>;
   return log.filter((r) => r.path.endsWith('/api/v1/asample')).map((r) => r.body.prompt!.chunks[0]!.tokens);
 }
 
 describe('playground: sample, compare, cancel, recover, history (real VS Code, emulator)', function () {
   this.timeout(120_000);
   let emu: Emulator;
+  let ctl: EmulatorControl;
   let api: MintExtensionApi;
   let session: PlaygroundSession;
   let tok: MintTokenizer;
@@ -53,6 +48,7 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     // (smoke.test.ts fails that run if the bridge is missing, so this never skips there silently).
     if (!ui.available) this.skip();
     emu = await startEmulator({ host: '127.0.0.1', port: 0, faults: true, apiKey: KEY, log: () => undefined });
+    ctl = new EmulatorControl(emu.url);
     const ext = vscode.extensions.getExtension(`${manifest.publisher}.${manifest.name}`);
     assert.ok(ext);
     api = (await ext.activate()) as MintExtensionApi;
@@ -144,20 +140,24 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     assert.ok(shot.endsWith('.png'));
   });
 
-  it('shows queue state, position and ETA while a request waits, then the result', async () => {
-    await control(emu, 'POST', 'faults', { route: '/api/v1/asample', futurePendingPolls: 4, times: 2 });
+  it('shows MinT\'s stage while a request waits, never an invented position or ETA, then the result', async () => {
+    // Each sample takes 3 s and a poll is held 0.5 s, so the pending replies (408, Retry-After: 1,
+    // X-Queue-Status/Stage prefill then decode, progress) arrive as MinT sends them since mid-2026.
+    await ctl.config({ latencyMs: 3_000, longPollMs: 500 });
     try {
       await click('[data-action="sample"]');
-      const line = await ui.waitFor(async () => (await q('.run:first-child .queue')).find((t) => /position \d+/.test(t) && /ETA \d+ s/.test(t)), 20_000, 'a queue line with position and ETA');
-      assert.match(line, /^(Running|[a-z ]+) · /);
-      await ui.waitFor(async () => (await count('.run:first-child .column[data-status="done"]')) === 2, 60_000, 'the queued run to finish');
+      const line = await ui.waitFor(async () => (await q('.run:first-child .queue')).find((t) => /^(Reading the prompt|Generating)\b/.test(t)), 20_000, 'a queue line with MinT\'s stage');
+      assert.doesNotMatch(line, /position|ETA/, `the queue line invents numbers MinT did not send: ${line}`);
+      const bar = await ui.waitFor(async () => (await ui.statusBar()).find((i) => /MinT: .*(prefill|decoding)/.test(i.text)), 20_000, 'the status bar to show the stage');
+      assert.doesNotMatch(bar.text, /#\d|ETA/, bar.text);
+      await ui.waitFor(async () => (await count('.run:first-child .column[data-status="done"]')) === 2, 60_000, 'the run to finish');
     } finally {
-      await control(emu, 'DELETE', 'faults');
+      await ctl.config({ latencyMs: 0, longPollMs: 20_000 });
     }
   });
 
   it('cancel aborts a slow request (not just the spinner)', async () => {
-    await control(emu, 'POST', 'faults', { route: '/api/v1/asample', delayMs: 15_000, times: 2 });
+    await ctl.fault({ route: '/api/v1/asample', delayMs: 15_000, times: 2 });
     try {
       await click('[data-action="sample"]');
       await ui.waitFor(() => count('.run:first-child .column[data-status="pending"]'), 10_000, 'the pending columns');
@@ -171,12 +171,12 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
       const toasts = await ui.notifications();
       assert.ok(!toasts.some((n) => /cancel/i.test(n.message) && n.severity === 'error'), JSON.stringify(toasts));
     } finally {
-      await control(emu, 'DELETE', 'faults');
+      await ctl.clearFaults();
     }
   });
 
   it('shows a failed request inline with its request id, copies it, and recovers with Retry', async () => {
-    await control(emu, 'POST', 'faults', { route: '/api/v1/asample', futureError: { error: 'sampler crashed', category: 'system' }, times: 1 });
+    await ctl.fault({ route: '/api/v1/asample', futureError: { error: 'sampler crashed', category: 'system' }, times: 1 });
     await click('[data-action="sample"]');
     await ui.waitFor(() => count('.run:first-child [data-error-kind="RequestFailedError"]'), 30_000, 'the inline failure');
     const [id] = await q('.run:first-child .error [data-request-id]');

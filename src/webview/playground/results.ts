@@ -178,11 +178,17 @@ export class ResultsView {
   }
 }
 
+const STAGE_WORDS: Record<string, string> = { queued: 'Queued', prefill: 'Reading the prompt (prefill)', decode: 'Generating', running: 'Running' };
+
+/** The server's own words for where the request is; position and ETA only when it sent them. */
 export function queueText(q: QueueInfo): string {
-  const parts = [q.queue_state === 'active' ? 'Running' : q.queue_state.replace(/_/g, ' ')];
+  const stage = q.stage ?? (q.queue_state === 'active' ? undefined : q.queue_state);
+  const parts = [stage ? STAGE_WORDS[stage] ?? stage.replace(/_/g, ' ') : 'Running'];
   if (q.queue_state_reason) parts.push(q.queue_state_reason);
   if (q.queue_position !== undefined) parts.push(`position ${q.queue_position}${q.queue_depth !== undefined ? ` of ${q.queue_depth}` : ''}`);
   if (q.eta_s !== undefined) parts.push(`ETA ${Math.max(0, Math.round(q.eta_s))} s`);
-  if (q.tokens_generated !== undefined) parts.push(`${q.tokens_generated} tokens so far`);
+  if (q.tokens_generated !== undefined) {
+    parts.push(q.max_tokens !== undefined ? `${q.tokens_generated} of ${q.max_tokens} tokens` : `${q.tokens_generated} tokens so far`);
+  }
   return parts.join(' · ');
 }
