@@ -1,9 +1,14 @@
 import * as vscode from 'vscode';
 
-/** The servers offered by `mint.selectServer`; the first is MinT's own default. */
+/**
+ * MinT's public endpoints, offered by `mint.selectServer` and asked by Check Connection when the
+ * chosen one fails; the first is the SDK's own default. MinT's testing notes (2026-08) recommend
+ * the training API host, which serves the API at its root rather than under /train.
+ */
 export const KNOWN_SERVERS = [
   { label: 'MinT (global)', url: 'https://mint.macaron.im/train' },
   { label: 'MinT China', url: 'https://mintcn.macaron.xin/train' },
+  { label: 'MinT training API', url: 'https://mint-training-api.macaron.xin' },
 ] as const;
 
 export type NotificationLevel = 'all' | 'errors' | 'none';

@@ -248,7 +248,7 @@ describe('commands: each MinT command from the palette', function () {
     await ui.runFromPalette('MinT: Select Server');
     await ui.waitFor(async () => (await ui.query('.quick-input-list .monaco-list-row')).some((r) => r.includes('MinT China')), 5_000, 'the server list');
     const rows = await ui.query('.quick-input-list .monaco-list-row');
-    for (const s of ['MinT (global)', 'https://mint.macaron.im/train', 'MinT China', 'https://mintcn.macaron.xin/train', 'Local emulator', 'Custom URL']) {
+    for (const s of ['MinT (global)', 'https://mint.macaron.im/train', 'MinT China', 'https://mintcn.macaron.xin/train', 'MinT training API', 'https://mint-training-api.macaron.xin', 'Local emulator', 'Custom URL']) {
       assert.ok(rows.some((r) => r.includes(s)), `the server list lacks ${s}: ${rows.join(' | ')}`);
     }
     await ui.type('Custom URL');
@@ -267,6 +267,37 @@ describe('commands: each MinT command from the palette', function () {
     const inspected = vscode.workspace.getConfiguration('mint').inspect('baseUrl');
     assert.equal(inspected?.globalValue, emu.url);
     assert.equal(inspected?.workspaceValue, undefined, 'the server must never be written to the workspace');
+  });
+
+  it('MinT: Check Connection on a server that does not answer says which of MinT\'s other servers do, without sending them the key', async () => {
+    await api.services.keys.store(TEST_KEY);
+    await configure({ baseUrl: 'http://127.0.0.1:9' });
+    await clearNotifications();
+    await vscode.commands.executeCommand('mint.checkConnection');
+    await ui.waitForNotification('Could not reach MinT at 127.0.0.1:9');
+    // This machine reaches no public host, so every preset is reported as not answering, with its reason.
+    const n = await ui.waitForNotification('MinT: http://127.0.0.1:9 did not answer.', 20_000);
+    for (const label of ['MinT (global)', 'MinT China', 'MinT training API']) assert.ok(n.message.includes(`${label}:`), `${label} missing: ${n.message}`);
+    assert.ok(n.message.includes('http.proxy'), n.message);
+    assert.deepEqual(n.actions, ['Open Settings']);
+    const log = await readMintLog(api);
+    for (const url of ['https://mint.macaron.im/train', 'https://mintcn.macaron.xin/train', 'https://mint-training-api.macaron.xin']) {
+      assert.ok(log.includes(`probe ${url}: no (`), `no probe line for ${url}`);
+    }
+    assert.ok(!log.includes(TEST_KEY));
+    await clearNotifications();
+    await configure({ baseUrl: emu.url });
+  });
+
+  it('a stray failure inside a view command reaches the presenter instead of vanishing (the one safety net)', async () => {
+    await clearNotifications();
+    // A menu hands the command a node; a broken one makes the command itself throw.
+    const result = await vscode.commands.executeCommand('mint.runs.copyRunId', { kind: 'run', run: null });
+    assert.equal(result, undefined);
+    const n = await ui.waitForNotification('Something unexpected went wrong in MinT');
+    assert.ok(n.message.includes('training_run_id'), n.message);
+    assert.deepEqual(n.actions, ['Show Log']);
+    await clearNotifications();
   });
 
   it('MinT: Start Local Emulator runs the bundled emulator and points MinT at it; Stop switches back', async () => {

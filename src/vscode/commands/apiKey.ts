@@ -5,7 +5,7 @@ import type { Services } from '../services';
 export async function setApiKey(s: Services): Promise<void> {
   const value = await vscode.window.showInputBox({
     title: 'MinT: Set API Key',
-    prompt: 'Your MinT API key (starts with sk-). It is kept in VS Code\'s secret storage, never in settings.',
+    prompt: 'Your MinT API key (it starts with sk- or tml-). It is kept in VS Code\'s secret storage, never in settings.',
     password: true,
     ignoreFocusOut: true,
     validateInput: (v) => keyProblem(v),

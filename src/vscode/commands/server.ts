@@ -41,11 +41,16 @@ export async function selectServer(s: Services): Promise<void> {
 }
 
 export async function checkConnection(s: Services): Promise<void> {
-  const result = await s.operations.run('check connection', async ({ client, server, keySource }, t) => {
+  const outcome = await s.operations.attempt('check connection', async ({ client, server, keySource }, t) => {
     const caps = await client.getServerCapabilities({ signal: t.signal });
     return { server, keySource, models: caps.supported_models.length };
   }, { retry: () => checkConnection(s) });
-  if (!result) return;
+  if (outcome.kind === 'failed') {
+    await reportOtherServers(s, outcome.error.className);
+    return;
+  }
+  if (outcome.kind !== 'ok') return;
+  const result = outcome.value;
   if (result.server.origin !== 'emulator' && !result.keySource) {
     // Capabilities need no key on every server; say so rather than claim the key works.
     s.statusBar.setConnection('connected');
@@ -55,6 +60,40 @@ export async function checkConnection(s: Services): Promise<void> {
       `${result.models} model${result.models === 1 ? '' : 's'} available; key from ${result.keySource ?? 'nowhere (local server)'}.`,
   );
 }
+
+const PROBE_TIMEOUT_MS = 5_000;
+
+/**
+ * After the chosen server failed to answer: which of MinT's other endpoints answer now. Skipped
+ * for the local emulator (its failure is local) and for failures that prove the server answered.
+ */
+async function reportOtherServers(s: Services, failure: string): Promise<void> {
+  const current = s.clients.server();
+  if (!current || current.origin === 'emulator' || !SERVER_MAY_BE_WRONG.has(failure)) return;
+  const same = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+  const targets = KNOWN_SERVERS.filter((k) => !same(k.url, current.url)).map((k) => ({ label: k.label, url: k.url }));
+  const { probeServers, describeProbes } = await import('../serverProbe');
+  const results = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: 'MinT: asking the other MinT servers' },
+    () => probeServers(targets, (url) => s.clients.probeClient(url, PROBE_TIMEOUT_MS), PROBE_TIMEOUT_MS),
+  );
+  for (const r of results) s.log.info('server', `probe ${r.url}: ${r.ok ? `answers in ${r.ms} ms` : `no (${r.problem ?? 'no answer'} after ${r.ms} ms)`}`);
+  const text = `MinT: ${current.url} did not answer. ${describeProbes(results)}`;
+  // Not awaited: the command is done once the answer is on screen, not when the toast is dismissed.
+  const shown = results.some((r) => r.ok)
+    ? vscode.window.showInformationMessage(text, 'Select Server')
+    : vscode.window.showWarningMessage(text, 'Open Settings');
+  void Promise.resolve(shown).then(async (picked) => {
+    if (picked === 'Select Server') await vscode.commands.executeCommand('mint.selectServer');
+    if (picked === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'http.proxy');
+  });
+}
+
+/**
+ * Failures after which the address itself may be the problem: nothing answered, or something
+ * that is not MinT's API did. A 4xx about the key or a 5xx came from MinT: the address is right.
+ */
+const SERVER_MAY_BE_WRONG = new Set(['APIConnectionError', 'APITimeoutError', 'NotFoundError', 'NotSupportedError', 'APIResponseValidationError']);
 
 export async function showModels(s: Services): Promise<void> {
   const caps = await s.operations.run('list models', ({ client }, t) => client.getServerCapabilities({ signal: t.signal }), { retry: () => showModels(s) });
