@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { PlaygroundSession } from '../playground/session';
 import type { Services } from '../services';
 import type { RunsView } from '../trees';
+import { checkpointPath } from '../trees/format';
 
 /** The Training Runs view's item commands. Each takes the node a menu hands it, else the selection. */
 
@@ -15,8 +16,8 @@ export async function copyRunId(runs: RunsView, arg: unknown): Promise<void> {
 export async function copyCheckpointPath(runs: RunsView, arg: unknown): Promise<void> {
   const node = runs.selected('checkpoint', arg);
   if (!node) return;
-  await vscode.env.clipboard.writeText(node.checkpoint.tinker_path);
-  vscode.window.setStatusBarMessage(`$(clippy) MinT: ${node.checkpoint.tinker_path} copied`, 3000);
+  await vscode.env.clipboard.writeText(checkpointPath(node.checkpoint));
+  vscode.window.setStatusBarMessage(`$(clippy) MinT: ${checkpointPath(node.checkpoint)} copied`, 3000);
 }
 
 export async function sampleCheckpoint(runs: RunsView, playground: () => Promise<PlaygroundSession>, arg: unknown): Promise<void> {
@@ -26,19 +27,19 @@ export async function sampleCheckpoint(runs: RunsView, playground: () => Promise
   if (cp.checkpoint_type !== 'sampler') {
     // weights/ holds optimizer state for resuming training; MinT's sampler cannot load it.
     void vscode.window.showWarningMessage(
-      `MinT: ${cp.tinker_path} is a training checkpoint (weights/), which cannot be sampled. ` +
+      `MinT: ${checkpointPath(cp)} is a training checkpoint (weights/), which cannot be sampled. ` +
       'Save sampler weights from the same training client (save_weights_for_sampler("<name>")) and sample that sampler_weights/ checkpoint.',
     );
     return;
   }
-  await (await playground()).select({ model_path: cp.tinker_path });
+  await (await playground()).select({ model_path: checkpointPath(cp) });
   await vscode.commands.executeCommand('mint.openPlayground');
 }
 
 export async function deleteCheckpoint(s: Services, runs: RunsView, arg: unknown): Promise<void> {
   const node = runs.selected('checkpoint', arg);
   if (!node) return;
-  const path = node.checkpoint.tinker_path;
+  const path = checkpointPath(node.checkpoint);
   const pick = await vscode.window.showWarningMessage(
     `Delete the checkpoint ${path}?`,
     { modal: true, detail: 'MinT deletes it on the server. This cannot be undone.' },

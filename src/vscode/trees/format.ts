@@ -29,6 +29,14 @@ export function relativeTime(iso: string | null | undefined, now: Date = new Dat
   return 'just now';
 }
 
+/**
+ * The path to show, copy and sample: in this client's scheme (mint://), as MinT's listing gives it
+ * in `path`; its `tinker_path` is always tinker://, and older servers send only that.
+ */
+export function checkpointPath(cp: { path?: string | undefined; tinker_path: string }): string {
+  return cp.path ?? cp.tinker_path;
+}
+
 /** The CLI's Size column: "512 B", "1.2 MB". */
 export function formatSize(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || bytes < 0) return 'N/A';
