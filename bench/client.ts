@@ -5,7 +5,9 @@
  *  (b) latency from a future's completion on the server to the result in the caller, and
  *      retrieve_future polls per long-poll window;
  *  (c) 1,000 samples at concurrency 64 with 50 ms server latency vs the ideal wall time, then
- *      the same with 10 % of submissions answered 429 + Retry-After: 1 (none may be lost).
+ *      the same with 10 % of submissions answered 429 + Retry-After: 1 (none may be lost);
+ *  (d) the exactly-once rule's cost: the same POST sent as a mutating training op (its
+ *      dispatcher notes when the request is written) and as an ordinary one.
  * Every phase has a fixed count and the whole run a hard time limit, so it stops by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,6 +16,8 @@ import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { ServiceClient, type SamplingClient } from '../src/mint/index';
+import { HeartbeatResponseSchema } from '../src/mint/schemas';
+import { Transport } from '../src/mint/transport';
 import { LISTENING_LINE } from '../src/emulator/banner';
 
 const API_KEY = 'sk-bench-not-a-real-key';
@@ -22,6 +26,7 @@ const HARD_LIMIT_MS = 120_000;
 
 export interface ClientBenchResult {
   overheadRatio: number;
+  exactlyOnceRatio: number;
   completionLatencyMedianMs: number;
   maxPollsPerWindow: number;
   concurrencyRatio: number;
@@ -116,6 +121,56 @@ async function benchOverhead(url: string, print: (l: string) => void): Promise<n
   } finally {
     await client.close();
     await agent.close();
+  }
+}
+
+/**
+ * (d) What the exactly-once rule adds to a mutating training op's POST: a probing dispatcher and
+ * one handler object. Measured on a cheap POST the server answers at once (session_heartbeat),
+ * interleaved with the same POST sent without the rule.
+ */
+async function benchExactlyOnce(url: string, print: (l: string) => void): Promise<number> {
+  const WARMUP = 200;
+  const N = 1_500;
+  const transport = new Transport({
+    baseUrl: url.endsWith('/') ? url : `${url}/`, apiKey: API_KEY, timeoutMs: 10_000, connectTimeoutMs: 5_000,
+    maxRetries: 0, userAgent: 'mint-bench', onRequest: undefined,
+  });
+  const ctx = { signal: undefined, deadline: undefined };
+  const post = (exactlyOnce: string | undefined) => () =>
+    transport.request(
+      { method: 'POST', path: 'api/v1/session_heartbeat', body: { session_id: 'bench', type: 'session_heartbeat' }, schema: HeartbeatResponseSchema, exactlyOnce },
+      ctx,
+    );
+  const plain = post(undefined);
+  const once = post('forward_backward');
+  try {
+    for (let i = 0; i < WARMUP; i++) {
+      await plain();
+      await once();
+    }
+    const tp: number[] = [];
+    const to: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const order = i % 2 === 0 ? [plain, once] : [once, plain];
+      for (const f of order) {
+        const t0 = performance.now();
+        await f();
+        (f === plain ? tp : to).push(performance.now() - t0);
+      }
+    }
+    const mp = median(tp);
+    const mo = median(to);
+    const ratio = mo / mp;
+    // A training op takes seconds on MinT; what matters is the absolute time added per POST.
+    const addedUs = (mo - mp) * 1000;
+    print(
+      `(d) exactly-once rule, POST x ${N}: mutating-op median ${mo.toFixed(3)} ms vs ordinary ${mp.toFixed(3)} ms ` +
+        `-> ${ratio.toFixed(3)}x, +${addedUs.toFixed(1)} us per mutating POST   goal <= 50 us   ${verdict(addedUs <= 50)}`,
+    );
+    return ratio;
+  } finally {
+    await transport.close();
   }
 }
 
@@ -263,8 +318,9 @@ export async function benchClient(root = process.cwd(), print: (l: string) => vo
     const overheadRatio = await benchOverhead(url, print);
     const b = await benchCompletionLatency(url, print);
     const c = await benchConcurrency(url, print);
+    const exactlyOnceRatio = await benchExactlyOnce(url, print);
     print(`    ${load()}`);
-    return { overheadRatio, completionLatencyMedianMs: b.median, maxPollsPerWindow: b.maxPolls, ...c };
+    return { overheadRatio, exactlyOnceRatio, completionLatencyMedianMs: b.median, maxPollsPerWindow: b.maxPolls, ...c };
   } finally {
     clearTimeout(limit);
     await new Promise<void>((resolve) => {

@@ -42,10 +42,12 @@ const RAW_COUNT_ABOVE = 100_000;
 
 /** `num_parameters` in billions (MinT's unit), whichever unit the server used. */
 export function normalizeCapabilities(caps: ServerCapabilities): ServerCapabilities {
+  const isRaw = (n: number | null | undefined) => typeof n === 'number' && n > RAW_COUNT_ABOVE;
+  if (!caps.supported_models.some((m) => isRaw(m.num_parameters))) return caps;
   return {
     ...caps,
     supported_models: caps.supported_models.map((m) =>
-      typeof m.num_parameters === 'number' && m.num_parameters > RAW_COUNT_ABOVE ? { ...m, num_parameters: m.num_parameters / 1e9 } : m,
+      isRaw(m.num_parameters) ? { ...m, num_parameters: m.num_parameters! / 1e9 } : m,
     ),
   };
 }

@@ -45,18 +45,6 @@ export type RequestEvent = {
   error?: string;
 };
 
-export interface CallOptions {
-  signal?: AbortSignal | undefined;
-  /** The caller's deadline for the whole logical call, retries and polling included. */
-  timeoutMs?: number | undefined;
-}
-
-/** The cancellation signal and deadline shared by every attempt of one logical call. */
-export interface CallContext {
-  signal: AbortSignal | undefined;
-  deadline: number | undefined;
-}
-
 export interface TransportConfig {
   baseUrl: string;
   apiKey: string | undefined;
@@ -103,44 +91,9 @@ const REDACTED = '[REDACTED]';
 /** undici's timers have ~0.5 s resolution; timeouts shorter than this get a precise timer. */
 const PRECISE_TIMEOUT_BELOW_MS = 5_000;
 
-export function contextOf(opts: CallOptions | undefined): CallContext {
-  const t = opts?.timeoutMs;
-  return { signal: opts?.signal, deadline: t !== undefined && t > 0 ? Date.now() + t : undefined };
-}
-
-export function throwIfCancelled(ctx: CallContext): void {
-  if (ctx.signal?.aborted) throw new CancelledError(undefined, { cause: ctx.signal.reason });
-}
-
-/** Waits, but a cancellation (or `alsoStop`, e.g. the client closing) wins at once; never keeps the process alive alone. */
-export function sleep(ms: number, ctx: CallContext, alsoStop?: AbortSignal): Promise<void> {
-  throwIfCancelled(ctx);
-  if (alsoStop?.aborted) return Promise.reject(new CancelledError('Stopped: the MinT client was closed.'));
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const signal = ctx.signal;
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      alsoStop?.removeEventListener('abort', onStop);
-    };
-    const onAbort = () => {
-      done();
-      reject(new CancelledError(undefined, { cause: signal?.reason }));
-    };
-    const onStop = () => {
-      done();
-      reject(new CancelledError('Stopped: the MinT client was closed.'));
-    };
-    const timer = setTimeout(() => {
-      done();
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    alsoStop?.addEventListener('abort', onStop, { once: true });
-  });
-}
-
+// The cancellation/deadline helpers live in callContext.ts; re-exported for the other modules.
+export { contextOf, sleep, throwIfCancelled, type CallContext, type CallOptions } from './callContext';
+import { sleep, throwIfCancelled, type CallContext } from './callContext';
 // The retry rules live in retryRules.ts; re-exported because tests and older callers import them here.
 export { backoffMs, isRetryableStatus, retryAfterMs } from './retryRules';
 export { detailOf, requestIdOf } from './replies';
@@ -280,7 +233,7 @@ export class Transport {
       dispatcher = this.probing ??= probingDispatcher(this.dispatcher);
     }
     try {
-      const res = await request(url, {
+      const options: Parameters<typeof request>[1] & Record<string, unknown> = {
         method: spec.method,
         headers,
         body,
@@ -288,8 +241,9 @@ export class Transport {
         signal: own ? own.ac.signal : this.closing.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-        ...(probe ? { [PROBE_OPTION]: probe } : {}),
-      });
+      };
+      if (probe) options[PROBE_OPTION] = probe;
+      const res = await request(url, options);
       const rh = normalizeHeaders(res.headers);
       const stream = spec.streamIf?.(res.statusCode, rh) ? res.body : undefined;
       const text = stream ? '' : await res.body.text();

@@ -116,8 +116,6 @@ describe('exactly once for mutating training ops', function () {
       assert.ok(err instanceof APITimeoutError, err.message);
       assert.equal(err.mayHaveBeenApplied, true);
       assert.equal((await server.requestsTo('/api/v1/optim_step')).length, 1);
-      const refused = events.filter((e) => e.path.endsWith('/optim_step') && e.error);
-      assert.ok(refused.length >= 1 && refused.every((e) => /ECONNREFUSED/.test(e.error!)), JSON.stringify(refused));
     } finally {
       await c.close();
     }
