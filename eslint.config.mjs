@@ -59,7 +59,7 @@ export default tseslint.config(
           { name: 'zod', message: 'Activation must not load zod: keep schemas in lazily imported modules.' },
         ],
         patterns: [
-          { regex: '^(\\.\\./)+mint(/(?!errors$).*)?$', allowTypeImports: true, message: 'Activation loads only mint/errors; use `import type` or import() for the rest of the client.' },
+          { regex: '^(\\.\\./)+mint(/(?!errors$|retryRules$).*)?$', allowTypeImports: true, message: 'Activation loads only mint/errors and mint/retryRules (no dependencies); use `import type` or import() for the rest of the client.' },
           { regex: '^(\\.\\./)+shared/playground$', allowTypeImports: true, message: 'The playground protocol carries zod: import it from lazily loaded modules only.' },
         ],
       }],

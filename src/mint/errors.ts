@@ -49,6 +49,11 @@ export class APIError extends TinkerError {
   override name = 'APIError';
   /** Parsed JSON body when there is one, else the raw text, else undefined. */
   readonly body: unknown;
+  /**
+   * The server's own words, read once from whichever shape it used (FastAPI detail, the auth
+   * middleware's error, OpenAI's error.message, plain text); empty when it said nothing.
+   */
+  readonly detail: string;
   /** An id support can trace: `X-Trace-Id` / `x-request-id` header, or a "Log ID" in a 5xx body. */
   readonly request_id: string | undefined;
   /**
@@ -61,6 +66,7 @@ export class APIError extends TinkerError {
   constructor(message: string, options: APIErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.body = options.body;
+    this.detail = detailOf(options.body, typeof options.body === 'string' ? options.body : '');
     this.request_id = options.request_id;
     this.mayHaveBeenApplied = options.mayHaveBeenApplied ?? false;
     this.training_op = options.training_op;
@@ -220,6 +226,34 @@ export class CancelledError extends Error {
 export function parseCategory(raw: string | undefined): ErrorCategory {
   const v = raw?.toLowerCase();
   return v === 'server' || v === 'user' ? v : 'unknown';
+}
+
+/** Human text from any of the error body shapes MinT uses (FastAPI, auth middleware, OpenAI). */
+export function detailOf(body: unknown, text: string): string {
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    const d = b.detail;
+    if (typeof d === 'string') return d;
+    if (Array.isArray(d)) {
+      return d
+        .map((item) => {
+          const it = item as { loc?: unknown; msg?: unknown };
+          const loc = Array.isArray(it.loc) ? it.loc.join('.') : '';
+          return loc ? `${loc}: ${String(it.msg)}` : String(it.msg ?? JSON.stringify(item));
+        })
+        .join('; ');
+    }
+    // A privileged caller's 404 detail is an object {error, request_id, ...}.
+    if (d && typeof d === 'object' && typeof (d as { error?: unknown }).error === 'string') return (d as { error: string }).error;
+    const e = b.error;
+    if (typeof e === 'string') return e;
+    if (e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
+      return (e as { message: string }).message;
+    }
+    if (typeof b.message === 'string') return b.message;
+  }
+  const t = text.trim();
+  return t.length > 300 ? `${t.slice(0, 300)}…` : t;
 }
 
 /** The one factory from an HTTP status to its exception class. */

@@ -25,34 +25,6 @@ export function parseMaybeJson(text: string): unknown {
   }
 }
 
-/** Human text from any of the error body shapes MinT uses (FastAPI, auth middleware, OpenAI). */
-export function detailOf(body: unknown, text: string): string {
-  if (body && typeof body === 'object') {
-    const b = body as Record<string, unknown>;
-    const d = b.detail;
-    if (typeof d === 'string') return d;
-    if (Array.isArray(d)) {
-      return d
-        .map((item) => {
-          const it = item as { loc?: unknown; msg?: unknown };
-          const loc = Array.isArray(it.loc) ? it.loc.join('.') : '';
-          return loc ? `${loc}: ${String(it.msg)}` : String(it.msg ?? JSON.stringify(item));
-        })
-        .join('; ');
-    }
-    // A privileged caller's 404 detail is an object {error, request_id, ...}.
-    if (d && typeof d === 'object' && typeof (d as { error?: unknown }).error === 'string') return (d as { error: string }).error;
-    const e = b.error;
-    if (typeof e === 'string') return e;
-    if (e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
-      return (e as { message: string }).message;
-    }
-    if (typeof b.message === 'string') return b.message;
-  }
-  const t = text.trim();
-  return t.length > 300 ? `${t.slice(0, 300)}…` : t;
-}
-
 const STATUS_ADVICE: Record<number, string> = {
   400: 'the request was rejected as invalid; check its parameters',
   401: 'check your MinT API key',
@@ -73,7 +45,8 @@ export function traceIdOf(h: ResponseHeaders): string | undefined {
   return h['x-trace-id'] ?? h['x-request-id'];
 }
 
-export function requestIdOf(status: number, h: ResponseHeaders, text: string): string | undefined {
+/** The request id a reply carries: its X-Trace-Id / x-request-id header, or a 5xx body's "Log ID". */
+export function requestIdFromReply(status: number, h: ResponseHeaders, text: string): string | undefined {
   const fromHeader = traceIdOf(h);
   if (fromHeader) return fromHeader;
   if (status >= 500) return /Log ID:\s*([A-Za-z0-9_:-]+(?:\.[A-Za-z0-9_:-]+)*)/.exec(text)?.[1];

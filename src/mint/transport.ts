@@ -16,18 +16,18 @@ import {
   CancelledError,
   makeStatusError,
   TinkerError,
+  detailOf,
   type ResponseHeaders,
 } from './errors';
 import { markMayHaveBeenApplied, mayHaveReachedServer, PROBE_OPTION, probingDispatcher, type SendProbe } from './exactlyOnce';
 import {
   adviceFor,
   describeNetworkError,
-  detailOf,
   isUndiciTimeout,
   lowerKeys,
   normalizeHeaders,
   parseMaybeJson,
-  requestIdOf,
+  requestIdFromReply,
   traceIdOf,
 } from './replies';
 import { backoffMs, isAmbiguousStatus, isRetryableStatus, retryAfterMs } from './retryRules';
@@ -96,7 +96,6 @@ export { contextOf, sleep, throwIfCancelled, type CallContext, type CallOptions 
 import { sleep, throwIfCancelled, type CallContext } from './callContext';
 // The retry rules live in retryRules.ts; re-exported because tests and older callers import them here.
 export { backoffMs, isRetryableStatus, retryAfterMs } from './retryRules';
-export { detailOf, requestIdOf } from './replies';
 
 export class Transport {
   readonly dispatcher: Dispatcher;
@@ -299,7 +298,7 @@ export class Transport {
     const body = parseMaybeJson(text);
     const headers = this.redactHeaders(raw.headers);
     const detail = detailOf(body, text);
-    const request_id = requestIdOf(raw.status, headers, text);
+    const request_id = requestIdFromReply(raw.status, headers, text);
     const msg =
       `MinT answered ${raw.status} to ${spec.method} /${spec.path}` +
       (detail ? `: ${detail}` : '') +
@@ -336,7 +335,7 @@ export class Transport {
     return new APIResponseValidationError(
       `MinT's reply to ${spec.method} /${spec.path} (HTTP ${raw.status}) could not be used: ${why}. ` +
         'The base URL may not point at a MinT server, or the server is a version this client does not know.',
-      { status: raw.status, headers, body: parseMaybeJson(text), request_id: requestIdOf(raw.status, headers, text), cause },
+      { status: raw.status, headers, body: parseMaybeJson(text), request_id: requestIdFromReply(raw.status, headers, text), cause },
     );
   }
 

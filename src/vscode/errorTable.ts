@@ -5,10 +5,11 @@
  * Runs view, the playground) renders from here, so the words never diverge.
  */
 import * as vscode from 'vscode';
+import { retryAfterMs } from '../mint/retryRules';
 import {
-  APIConnectionError, APIResponseValidationError, APIStatusError, APITimeoutError, AuthenticationError,
+  APIConnectionError, APIError, APIResponseValidationError, APIStatusError, APITimeoutError, AuthenticationError,
   BadRequestError, ConflictError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError,
-  CheckpointPathError, NotSupportedError, RequestFailedError, UnprocessableEntityError,
+  CheckpointNotResumableError, CheckpointPathError, NotSupportedError, RequestFailedError, UnprocessableEntityError,
 } from '../mint/errors';
 import { BaseUrlRefusedError, EmulatorStartError, NoApiKeyError, NoServerError } from './setupErrors';
 import { KeyringError } from './secrets';
@@ -85,6 +86,13 @@ export const TABLE: Row[] = [
   { cls: EmulatorStartError, severity: 'error', status: 'emulator failed', diagnostic: E,
     message: (c) => `The local MinT emulator did not start: ${c.detail}. Run "npm run build" if dist/emulator.js is missing, then try again.`,
     actions: ['Retry', 'Show Log'] },
+  // A training step that reached MinT but got no usable answer. MinT does not deduplicate
+  // training requests, so the client did not resend it: before any other row of its class.
+  { cls: APIError, when: (e) => (e as APIError).mayHaveBeenApplied, severity: 'warning', status: 'step may have run', diagnostic: W,
+    message: (c) => `MinT may already have applied ${(c.err as APIError).training_op ?? 'this training step'}: the request reached ${c.host} but no usable answer came back${c.detail ? ` (${c.detail})` : ''}. It was not sent again, so it cannot run twice. Check the run before repeating it (its step from get_info, or its checkpoints in the Training Runs view), or resume from your last saved state.`,
+    actions: ['Copy request_id', 'Show Log'] },
+  { cls: CheckpointNotResumableError, severity: 'error', status: 'cannot resume', diagnostic: E,
+    message: (c) => c.err.message, actions: ['Show Log'] },
   // Timeouts before connection errors: one subclasses the other.
   { cls: APITimeoutError, severity: 'warning', status: 'timed out', connection: 'offline', diagnostic: W,
     message: (c) => `MinT at ${c.host} did not answer within ${c.timeoutS} s. The server may be busy: wait a moment and retry, or raise mint.timeoutSeconds.`,
@@ -151,26 +159,15 @@ export function rowFor(err: unknown): Row {
   return TABLE.find((r) => err instanceof r.cls && (!r.when || r.when(err))) ?? TABLE[TABLE.length - 1]!;
 }
 
-/** The server's own words when it gave any (FastAPI detail, auth middleware, OpenAI error). */
+/**
+ * The server's own words when it gave any (the client reads them once, into APIError.detail), the
+ * network's error code for a connection failure, else the error's message.
+ */
 export function detailOf(e: Error): string {
-  const body = (e as { body?: unknown }).body;
-  let d: string | undefined;
-  if (typeof body === 'string' && body.trim()) d = body.trim();
-  else if (body && typeof body === 'object') {
-    const b = body as Record<string, unknown>;
-    if (typeof b.detail === 'string') d = b.detail;
-    else if (Array.isArray(b.detail)) {
-      d = b.detail.map((x) => {
-        const item = x as { loc?: unknown[]; msg?: string };
-        return `${Array.isArray(item.loc) ? item.loc.join('.') + ': ' : ''}${item.msg ?? JSON.stringify(x)}`;
-      }).join('; ');
-    } else if (typeof b.error === 'string') d = b.error;
-    else if (b.error && typeof b.error === 'object' && typeof (b.error as { message?: unknown }).message === 'string') d = (b.error as { message: string }).message;
-  }
-  if (!d && e instanceof APIConnectionError) {
-    d = networkCodeOf(e) ?? '';
-  }
-  if (d === undefined || (d === '' && !(e instanceof APIConnectionError))) d = e.message;
+  let d: string;
+  if (e instanceof APIConnectionError) d = networkCodeOf(e) ?? '';
+  else if (e instanceof APIError && e.detail) d = e.detail;
+  else d = e.message;
   // Every message template adds its own full stop after the detail.
   d = d.replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
   return d.length > 200 ? `${d.slice(0, 197)}...` : d;
@@ -200,12 +197,9 @@ export function hostOf(url: string | undefined): string {
   try { return new URL(url).host; } catch { return url; }
 }
 
+/** How long the server asked to wait, by the same rules the client waits by (retryRules.ts). */
 export function retryAfterSeconds(err: unknown): number | undefined {
-  const h = (err as { headers?: Record<string, string> }).headers;
-  if (!h) return undefined;
-  const ms = Number(h['retry-after-ms']);
-  if (Number.isFinite(ms) && ms > 0) return ms / 1000;
-  const s = Number(h['retry-after']);
-  if (Number.isFinite(s) && s > 0) return s;
-  return undefined;
+  const headers = (err as { headers?: Record<string, string> }).headers;
+  const ms = headers ? retryAfterMs(headers) : undefined;
+  return ms === undefined ? undefined : ms / 1000;
 }

@@ -10,6 +10,7 @@ import {
   type FaultRule, type TestEmulator,
 } from './mintHarness';
 import type { MintExtensionApi } from '../../src/extension';
+import { retryAfterMs } from '../../src/mint/retryRules';
 
 interface Case {
   cls: string;
@@ -164,6 +165,47 @@ describe('errors: what the user sees for each failure class', function () {
     await vscode.env.clipboard.writeText('');
     await vscode.commands.executeCommand('mint.copyLastRequestId');
     assert.equal(await vscode.env.clipboard.readText(), id);
+  });
+
+  it('the rate-limit countdown waits as long as the client would, for every Retry-After form', async () => {
+    const forms: Array<[string, Record<string, string>]> = [
+      ['retry-after-ms', { 'retry-after-ms': '12000' }],
+      ['an HTTP date', { 'Retry-After': new Date(Date.now() + 40_000).toUTCString() }],
+      ['seconds past the 60 s ceiling', { 'Retry-After': '90' }],
+    ];
+    for (const [form, headers] of forms) {
+      await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, status: 429, body: { detail: 'slow down' }, headers });
+      const lowered = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+      // What the client itself would wait; with no usable value the status bar says 5 s.
+      const clientWaitS = (retryAfterMs(lowered) ?? 5_000) / 1000;
+      await sampleLine(1);
+      // The previous form's countdown may still be on screen: wait for this one's.
+      await ui.waitFor(async () => {
+        const item = (await ui.statusBar()).find((i) => /rate limited · retry in \d+s/.test(i.text));
+        const shown = item ? Number(/retry in (\d+)s/.exec(item.text)![1]) : NaN;
+        return Math.abs(shown - clientWaitS) <= 2 ? shown : undefined;
+      }, 5_000, `${form}: a countdown of the client's wait (${clientWaitS.toFixed(1)} s)`);
+    }
+  });
+
+  it('a training step that reached MinT without an answer says it may have run, and is not sent twice', async () => {
+    // The emulator applies the step, then drops the connection: the client cannot know it ran.
+    await emu.fault({ route: '/api/v1/forward_backward', method: 'POST', times: 1, drop: 'after-handling' });
+    await emu.clearRequests();
+    const range = doc.lineAt(2).range;
+    await api.services.operations.run('train one step', async ({ client }, t) => {
+      const trainer = await client.createLoraTrainingClient({ base_model: 'Qwen/Qwen3-0.6B', rank: 4 }, { signal: t.signal });
+      const datum = { model_input: { chunks: [{ type: 'encoded_text' as const, tokens: [9707, 11] }] },
+        loss_fn_inputs: { target_tokens: { data: [11, 1879], dtype: 'int64' as const, shape: [2] }, weights: { data: [1, 1], dtype: 'float32' as const, shape: [2] } } };
+      return trainer.forwardBackward([datum], 'cross_entropy', undefined, { signal: t.signal });
+    }, { origin: { uri: doc.uri, range } });
+    const toast = await ui.waitForNotification('MinT may already have applied forward_backward');
+    assert.ok(toast.message.includes('It was not sent again') && toast.message.includes('Check the run'), toast.message);
+    assert.equal(toast.severity, 'warning');
+    assert.ok(!toast.actions.includes('Retry'), `a Retry button would apply the step twice: ${toast.actions.join(', ')}`);
+    assert.ok((await ui.statusBar()).some((i) => i.text.includes('MinT: step may have run')));
+    const posts = (await emu.requests()).filter((r) => r.method === 'POST' && r.path === '/api/v1/forward_backward');
+    assert.equal(posts.length, 1, 'the client resent a training step MinT may already have applied');
   });
 
   /** A native sample through the shared Operations runner: the path the playground takes. */
