@@ -5,7 +5,8 @@ import type { ActiveClient, ClientManager } from './clientManager';
 import type { DescribedError, ErrorPresenter, PresentContext } from './errorPresenter';
 import type { Log } from './log';
 import type { MintDiagnostics } from './diagnostics';
-import { queueBadgeOf, type MintStatusBar } from './statusBar';
+import { queueBadgeOf } from './queueBadge';
+import type { MintStatusBar } from './statusBar';
 
 /** Handed to an operation so it can report what the status bar and Copy request_id need. */
 export interface OperationTracker {

@@ -1,46 +1,7 @@
 import * as vscode from 'vscode';
-import type { QueueStateEvent } from '../mint';
+import { queueText, type QueueBadge } from './queueBadge';
 
 export type ConnectionState = 'not checked' | 'connected' | 'no key' | 'auth failed' | 'offline' | 'emulator' | 'no server';
-
-/**
- * Where a waiting request is, as the server said it: MinT sends a status and a stage (queued,
- * prefill, decode, running) and sometimes generation progress; position and ETA only some
- * servers send, and nothing here makes them up.
- */
-export interface QueueBadge {
-  stage?: string | undefined;
-  position?: number | undefined;
-  depth?: number | undefined;
-  etaSeconds?: number | undefined;
-  tokensGenerated?: number | undefined;
-  maxTokens?: number | undefined;
-}
-
-/** The client's queue-state event in the status bar's terms. */
-export function queueBadgeOf(e: QueueStateEvent): QueueBadge {
-  return {
-    stage: e.stage ?? e.status,
-    position: e.queue_position,
-    depth: e.queue_depth,
-    etaSeconds: e.eta_s,
-    tokensGenerated: e.progress?.tokens_generated,
-    maxTokens: e.progress?.max_tokens,
-  };
-}
-
-/** "queued #3 · ETA 12s", "prefill", "decoding 40/128": only what the server said. */
-export function queueText(q: QueueBadge): string | undefined {
-  const parts: string[] = [];
-  const stage = q.stage === 'decode' ? 'decoding' : q.stage;
-  if (q.tokensGenerated !== undefined && q.maxTokens !== undefined) parts.push(`${stage ?? 'generating'} ${q.tokensGenerated}/${q.maxTokens}`);
-  else if (stage) parts.push(stage);
-  if (q.position !== undefined) parts.push(`#${q.position}${q.depth !== undefined ? ` of ${q.depth}` : ''}`);
-  if (q.etaSeconds !== undefined) parts.push(`ETA ${Math.max(0, Math.ceil(q.etaSeconds))}s`);
-  if (parts.length === 0) return undefined;
-  if (q.position !== undefined && !stage) parts.unshift('queue');
-  return parts.join(' ');
-}
 
 /**
  * Two items: the connection item (state, model, in-flight count, the queue stage of a waiting request, a

@@ -148,7 +148,8 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
       await click('[data-action="sample"]');
       const line = await ui.waitFor(async () => (await q('.run:first-child .queue')).find((t) => /^(Reading the prompt|Generating)\b/.test(t)), 20_000, 'a queue line with MinT\'s stage');
       assert.doesNotMatch(line, /position|ETA/, `the queue line invents numbers MinT did not send: ${line}`);
-      const bar = await ui.waitFor(async () => (await ui.statusBar()).find((i) => /MinT: .*(prefill|decoding)/.test(i.text)), 20_000, 'the status bar to show the stage');
+      // The spinner icon renders as its own line inside the item's text.
+      const bar = await ui.waitFor(async () => (await ui.statusBar()).find((i) => /MinT: [\s\S]*(prefill|decoding)/.test(i.text)), 20_000, 'the status bar to show the stage');
       assert.doesNotMatch(bar.text, /#\d|ETA/, bar.text);
       await ui.waitFor(async () => (await count('.run:first-child .column[data-status="done"]')) === 2, 60_000, 'the run to finish');
     } finally {

@@ -3,9 +3,8 @@
  * control interface, driven over real HTTP. Nothing here fakes the transport.
  */
 import assert from 'node:assert/strict';
-import { request } from 'undici';
 import { startEmulator } from '../../../src/emulator/index';
-import type { LoggedRequest } from '../../../src/emulator/requestLog';
+import { EmulatorControl, type LoggedRequest } from '../../support/emulatorControl';
 import { ServiceClient, type RequestEvent, type ServiceClientOptions } from '../../../src/mint/index';
 
 export const API_KEY = 'sk-mint-test-SECRET-0123456789abcdef';
@@ -16,56 +15,15 @@ export type { LoggedRequest };
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
-export class TestServer {
-  private constructor(readonly emu: Emulator) {}
+/** An emulator in this process, driven through the shared control client (faults, request log, live settings). */
+export class TestServer extends EmulatorControl {
+  private constructor(readonly emu: Emulator) {
+    super(emu.url);
+  }
 
   static async start(opts: Parameters<typeof startEmulator>[0] = {}): Promise<TestServer> {
     const emu = await startEmulator({ host: '127.0.0.1', port: 0, faults: true, log: () => undefined, ...opts });
     return new TestServer(emu);
-  }
-
-  get url(): string {
-    return this.emu.url;
-  }
-
-  private async control(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
-    const res = await request(`${this.emu.url}/_emulator/${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    assert.ok(res.statusCode < 300, `control ${method} ${path} failed: ${res.statusCode} ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  }
-
-  async fault(rule: Record<string, unknown>): Promise<string> {
-    return ((await this.control('POST', 'faults', rule)) as { id: string }).id;
-  }
-
-  async clearFaults(): Promise<void> {
-    await this.control('DELETE', 'faults');
-  }
-
-  async requests(limit = 1000): Promise<LoggedRequest[]> {
-    return (await this.control('GET', `requests?limit=${limit}`)) as LoggedRequest[];
-  }
-
-  /** Logged requests whose path ends with `suffix` (so a /train prefix does not matter). */
-  async requestsTo(suffix: string): Promise<LoggedRequest[]> {
-    return (await this.requests()).filter((r) => r.path.endsWith(suffix));
-  }
-
-  async clearRequests(): Promise<void> {
-    await this.control('DELETE', 'requests');
-  }
-
-  async config(c: { latencyMs?: number; longPollMs?: number; apiKey?: string | null }): Promise<void> {
-    await this.control('POST', 'config', c);
-  }
-
-  async reset(): Promise<void> {
-    await this.control('POST', 'reset');
   }
 
   async close(): Promise<void> {
