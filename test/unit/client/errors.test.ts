@@ -18,7 +18,7 @@ import {
   UnprocessableEntityError,
   type ServiceClient,
 } from '../../../src/mint/index';
-import { API_KEY, BASE_MODEL, TestServer, assertNoKey, caught, clientFor, prompt } from './support';
+import { API_KEY, BASE_MODEL, type TestServer, useTestServer, assertNoKey, caught, clientFor, prompt } from './support';
 
 const CAPS = '/api/v1/get_server_capabilities';
 const ADVICE: Record<number, RegExp> = {
@@ -38,22 +38,8 @@ describe('client errors: each exception class from its real cause', function () 
   this.timeout(20_000);
   let server: TestServer;
   let client: ServiceClient;
-  let events: ReturnType<typeof clientFor>['events'];
 
-  before(async () => {
-    server = await TestServer.start();
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    await server.reset();
-    ({ client, events } = clientFor(server, { maxRetries: 0 }));
-  });
-  afterEach(async () => {
-    await client.close();
-    for (const e of events) assertNoKey(e, 'RequestEvent');
-  });
+  useTestServer((t) => ({ server, client } = t), { client: { maxRetries: 0 } });
 
   const statusCases: [number, new (...a: never[]) => APIStatusError][] = [
     [400, BadRequestError],

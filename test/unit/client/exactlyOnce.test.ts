@@ -13,7 +13,7 @@ import {
   type ServiceClient,
   type TrainingClient,
 } from '../../../src/mint/index';
-import { BASE_MODEL, TestServer, caught, clientFor, prompt } from './support';
+import { BASE_MODEL, TestServer, useTestServer, caught, clientFor, prompt } from './support';
 
 const datum = () => Datum.from({ model_input: [1, 2, 3], loss_fn_inputs: { target_tokens: [2, 3, 4] } });
 const seqOf = (b: unknown) => (b as { seq_id?: number }).seq_id;
@@ -24,20 +24,10 @@ describe('exactly once for mutating training ops', function () {
   let client: ServiceClient;
   let training: TrainingClient;
 
-  before(async () => {
-    server = await TestServer.start();
-  });
-  after(async () => {
-    await server.close();
-  });
+  useTestServer((t) => ({ server, client } = t), { client: { maxRetries: 3 } });
   beforeEach(async () => {
-    await server.reset();
-    ({ client } = clientFor(server, { maxRetries: 3 }));
     training = await client.createLoraTrainingClient({ base_model: BASE_MODEL, rank: 4 });
     await server.clearRequests();
-  });
-  afterEach(async () => {
-    await client.close();
   });
 
   /** Each mutating op, as the client calls it, and the route its POST goes to. */

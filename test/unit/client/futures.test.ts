@@ -10,7 +10,7 @@ import {
   type SamplingClient,
   type ServiceClient,
 } from '../../../src/mint/index';
-import { BASE_MODEL, TestServer, caught, clientFor, prompt } from './support';
+import { BASE_MODEL, type TestServer, useTestServer, caught, prompt } from './support';
 
 const RETRIEVE = '/api/v1/retrieve_future';
 const ASAMPLE = '/api/v1/asample';
@@ -22,21 +22,10 @@ describe('client futures (retrieve_future loop)', function () {
   let client: ServiceClient;
   let sampler: SamplingClient;
 
-  before(async () => {
-    server = await TestServer.start({ longPollMs: 2_000 });
-  });
-  after(async () => {
-    await server.close();
-  });
+  useTestServer((t) => ({ server, client } = t), { server: { longPollMs: 2_000 }, client: { maxRetries: 3 }, config: { latencyMs: 0, longPollMs: 2_000 } });
   beforeEach(async () => {
-    await server.reset();
-    await server.config({ latencyMs: 0, longPollMs: 2_000 });
-    ({ client } = clientFor(server, { maxRetries: 3 }));
     sampler = await client.createSamplingClient({ base_model: BASE_MODEL });
     await server.clearRequests();
-  });
-  afterEach(async () => {
-    await client.close();
   });
 
   it('pending polls report MinT\'s queue state (status, stage; no position or ETA), then the result arrives', async () => {

@@ -12,7 +12,7 @@ import {
   type QueueStateEvent,
   type ServiceClient,
 } from '../../../src/mint/index';
-import { BASE_MODEL, TestServer, caught, clientFor, prompt, type LoggedRequest } from './support';
+import { BASE_MODEL, TestServer, useTestServer, caught, clientFor, prompt, type LoggedRequest } from './support';
 
 const RETRIEVE = '/api/v1/retrieve_future';
 const CANCEL = '/api/v1/cancel_future';
@@ -35,20 +35,7 @@ describe('client against MinT-shaped replies', function () {
   let server: TestServer;
   let client: ServiceClient;
 
-  before(async () => {
-    server = await TestServer.start({ longPollMs: 300 });
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    await server.reset();
-    await server.config({ latencyMs: 0, longPollMs: 300 });
-    ({ client } = clientFor(server, { maxRetries: 3 }));
-  });
-  afterEach(async () => {
-    await client.close();
-  });
+  useTestServer((t) => ({ server, client } = t), { server: { longPollMs: 300 }, client: { maxRetries: 3 }, config: { latencyMs: 0, longPollMs: 300 } });
 
   describe('queue state', () => {
     it('a MinT pending reply gives status, stage and progress, and no invented position, depth or ETA', async () => {

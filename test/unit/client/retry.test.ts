@@ -10,7 +10,7 @@ import {
   type ServiceClient,
 } from '../../../src/mint/index';
 import { backoffMs, isRetryableStatus, retryAfterMs } from '../../../src/mint/transport';
-import { BASE_MODEL, TestServer, assertNoKey, caught, clientFor, prompt } from './support';
+import { BASE_MODEL, type TestServer, useTestServer, caught, clientFor, prompt } from './support';
 
 const CAPS = '/api/v1/get_server_capabilities';
 const SESSION = '/api/v1/create_session';
@@ -27,20 +27,7 @@ describe('client retries', function () {
   let client: ServiceClient;
   let events: ReturnType<typeof clientFor>['events'];
 
-  before(async () => {
-    server = await TestServer.start();
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    await server.reset();
-    ({ client, events } = clientFor(server, { maxRetries: 3 }));
-  });
-  afterEach(async () => {
-    await client.close();
-    for (const e of events) assertNoKey(e, 'RequestEvent');
-  });
+  useTestServer((t) => ({ server, client, events } = t), { client: { maxRetries: 3 } });
 
   it('5xx is retried with backoff 0.5 s * 2^n (jittered) and succeeds; onRequest fires once per attempt', async () => {
     await server.fault({ route: CAPS, status: 503, times: 2 });

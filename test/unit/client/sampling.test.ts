@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
 import { RequestFailedError, withSampleRetries, type SamplingClient, type ServiceClient } from '../../../src/mint/index';
-import { BASE_MODEL, TestServer, caught, clientFor, prompt } from './support';
+import { BASE_MODEL, type TestServer, useTestServer, caught, prompt } from './support';
 
 describe('SamplingClient', function () {
   this.timeout(20_000);
   let server: TestServer;
   let client: ServiceClient;
 
-  before(async () => {
-    server = await TestServer.start();
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    await server.reset();
-    ({ client } = clientFor(server));
-  });
-  afterEach(async () => {
-    await client.close();
-  });
+  useTestServer((t) => ({ server, client } = t));
 
   it('sends the full request (max_tokens always, seq_id from 0, logprob flags) and returns samples with prompt logprobs', async () => {
     const sampler = await client.createSamplingClient({ base_model: BASE_MODEL });

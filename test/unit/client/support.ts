@@ -31,6 +31,35 @@ export class TestServer extends EmulatorControl {
   }
 }
 
+/**
+ * The usual life of a client suite: one emulator for the suite, reset (and configured) before each
+ * test, a fresh client on it for each test, closed after, and no RequestEvent of it may carry the
+ * key. `bind` receives them before each test, so the suite keeps its own variable names.
+ */
+export function useTestServer(
+  bind: (t: { server: TestServer; client: ServiceClient; events: RequestEvent[] }) => void,
+  opts: { server?: Parameters<typeof TestServer.start>[0]; client?: ServiceClientOptions; config?: Parameters<TestServer['config']>[0] } = {},
+): void {
+  let server: TestServer | undefined;
+  let made: ReturnType<typeof clientFor> | undefined;
+  before(async () => {
+    server = await TestServer.start(opts.server);
+  });
+  after(async () => {
+    await server?.close();
+  });
+  beforeEach(async () => {
+    await server!.reset();
+    if (opts.config) await server!.config(opts.config);
+    made = clientFor(server!, opts.client);
+    bind({ server: server!, ...made });
+  });
+  afterEach(async () => {
+    await made?.client.close();
+    for (const e of made?.events ?? []) assertNoKey(e, 'RequestEvent');
+  });
+}
+
 /** A client on the test server, with every RequestEvent recorded for leak checks. */
 export function clientFor(
   server: { url: string },

@@ -8,7 +8,7 @@ import {
   type ServiceClient,
   type TrainingClient,
 } from '../../../src/mint/index';
-import { BASE_MODEL, TestServer, clientFor, prompt } from './support';
+import { BASE_MODEL, type TestServer, useTestServer, prompt } from './support';
 
 describe('Datum helper, chunking and metric merging', () => {
   it('infers dtype from the key, always sets shape, and adds weights when missing', () => {
@@ -46,19 +46,7 @@ describe('TrainingClient against the emulator', function () {
   let server: TestServer;
   let client: ServiceClient;
 
-  before(async () => {
-    server = await TestServer.start();
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    await server.reset();
-    ({ client } = clientFor(server));
-  });
-  afterEach(async () => {
-    await client.close();
-  });
+  useTestServer((t) => ({ server, client } = t));
 
   /** Token ids the emulator's model knows (it only learns over its active vocabulary). */
   async function knownTokens(n: number): Promise<number[]> {
