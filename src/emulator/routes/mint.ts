@@ -1,3 +1,4 @@
+import { FutureWorkError } from '../futures';
 import { detail, json, parseWith } from '../http';
 import type { Router } from '../router';
 import { promptLogprobs } from '../sampler';
@@ -24,9 +25,17 @@ export function registerMint(r: Router): void {
   });
 
   // The mintx calls need checkpoint arithmetic and a reference model the emulator does not have.
+  // Accepted, then failed: a 5xx at POST would have the SDK retry it for five minutes first.
   for (const route of ['checkpoints/interpolate', 'forward_backward_reverse_kl']) {
-    r.add('POST', `/api/v1/mint/${route}`, () => {
-      throw detail(501, `/api/v1/mint/${route} is a MinT-only route the local emulator does not implement; run it against MinT itself.`);
+    r.add('POST', `/api/v1/mint/${route}`, (ctx) => {
+      const futures = ctx.core.futures;
+      const id = futures.create(`mint/${route}`, { fault: ctx.futureFault, expectedMs: 0 });
+      futures.settleLater(id, 0, () => {
+        throw new FutureWorkError(
+          `/api/v1/mint/${route} is a MinT-only operation the local emulator cannot run (it has no checkpoint arithmetic or reference model); run it against MinT itself.`,
+        );
+      });
+      return json({ request_id: id });
     });
   }
 }

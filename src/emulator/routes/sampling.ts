@@ -23,7 +23,8 @@ export interface SamplerTarget {
 }
 
 export function requireBaseModel(name: string): void {
-  if (!findModel(name)) throw detail(400, `Unsupported base model '${name}'. This server supports: ${supportedNames()}.`);
+  // MinT's words (its supported-models gate), then the list a user needs to fix it.
+  if (!findModel(name)) throw detail(400, `Unsupported base_model: '${name}'. Not present in MODEL_CONFIGS and not gateway-routed. This server supports: ${supportedNames()}.`);
 }
 
 /** What to sample from, given a base model name or a sampler checkpoint path. */

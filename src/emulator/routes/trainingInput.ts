@@ -4,7 +4,8 @@ import { HttpError, detail } from '../http';
 import { LOSS_FNS, computeLoss, type LossConfig, type LossFn, type PreparedDatum } from '../losses';
 import type { LossInput, TensorData } from '../schemas';
 import type { LiveModel } from '../world';
-import { checkContext, promptTokens } from './sampling';
+import { findModel } from '../catalog';
+import { promptTokens } from './sampling';
 
 /** Weights may be sent under any of these names; MinT insists on one of them. */
 const WEIGHT_KEYS = ['weights', 'loss_mask', 'mask'] as const;
@@ -35,12 +36,20 @@ export interface PreparedBatch {
   input: LossInput;
 }
 
+/** MinT's max_model_len check on a training datum, in its words (routes/training.py). */
+function checkTrainingLength(baseModel: string, length: number): void {
+  const limit = findModel(baseModel)?.max_context_length;
+  if (limit !== undefined && length > limit) {
+    throw detail(400, `Input sequence length ${length} exceeds max_model_len ${limit} for model ${baseModel}. Shorten the example or split it.`);
+  }
+}
+
 /** Shape checks the emulator makes at POST, after the model lookup (MinT's 400 for a too-long input sits there too). */
 export function prepare(core: EmulatorCore, baseModel: string, input: LossInput): PreparedBatch {
   const model = core.model;
   const data = input.data.map((d, i): PreparedDatum => {
     const tokens = promptTokens(model, d.model_input);
-    checkContext(baseModel, tokens.length, 0);
+    checkTrainingLength(baseModel, tokens.length);
     const targets = d.loss_fn_inputs['target_tokens'];
     if (!targets) throw new HttpError(422, { detail: `Item ${i} missing target_tokens` });
     const weightKey = WEIGHT_KEYS.find((k) => d.loss_fn_inputs[k] !== undefined);

@@ -258,11 +258,22 @@ describe('emulator: training as MinT runs it', function () {
     assert.equal((await post(base, '/api/v1/get_info', { model_id: orphan })).status, 200, 'no heartbeat record, never stale');
   });
 
-  it('answers the mintx routes it cannot run with a 501 naming them', async () => {
+  it('refuses a training example longer than the model\'s context with MinT\'s 400 and words', async () => {
+    const id = await trainingModel(base, await session(base));
+    const tooLong = datum(Array.from({ length: 32_770 }, (_, i) => 100 + (i % 50)));
+    const r = await post(base, '/api/v1/forward_backward', fb(id, 1, [tooLong]));
+    assert.equal(r.status, 400);
+    assert.match(r.json.detail, /^Input sequence length 32769 exceeds max_model_len 32768 for model Qwen\/Qwen3-0\.6B\./);
+  });
+
+  it('accepts the mintx routes it cannot run and fails their futures, naming them (a 5xx would be retried by the SDK for minutes)', async () => {
     for (const route of ['checkpoints/interpolate', 'forward_backward_reverse_kl']) {
       const r = await post(base, `/api/v1/mint/${route}`, {});
-      assert.equal(r.status, 501);
-      assert.match(r.json.detail, new RegExp(`/api/v1/mint/${route} is a MinT-only route the local emulator does not implement`));
+      assert.equal(r.status, 200);
+      const done = await post(base, '/api/v1/retrieve_future', { request_id: r.json.request_id });
+      assert.equal(done.status, 200);
+      assert.equal(done.json.category, 'system');
+      assert.match(done.json.error, new RegExp(`^/api/v1/mint/${route} is a MinT-only operation the local emulator cannot run`));
     }
   });
 });

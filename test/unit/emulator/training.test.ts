@@ -37,7 +37,7 @@ describe('emulator: training', function () {
     assert.match(big.json.detail, /rank 65.*maximum of 64/);
     const unknown = await post(base, '/api/v1/create_model', { session_id: s, model_seq_id: 1, base_model: 'acme/nope' });
     assert.equal(unknown.status, 400);
-    assert.match(unknown.json.detail, /Unsupported base model 'acme\/nope'.*Qwen\/Qwen3-0\.6B/);
+    assert.match(unknown.json.detail, /^Unsupported base_model: 'acme\/nope'\. Not present in MODEL_CONFIGS.*Qwen\/Qwen3-0\.6B/);
     const missing = await post(base, '/api/v1/get_info', { model_id: 'nope_0' });
     assert.equal(missing.status, 404);
     assert.match(missing.json.detail, /^Model 'nope_0' not found\. Create a training client/);
