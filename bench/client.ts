@@ -133,13 +133,24 @@ async function benchExactlyOnce(url: string, print: (l: string) => void): Promis
   const WARMUP = 200;
   const N = 1_500;
   const transport = new Transport({
-    baseUrl: url.endsWith('/') ? url : `${url}/`, apiKey: API_KEY, timeoutMs: 10_000, connectTimeoutMs: 5_000,
-    maxRetries: 0, userAgent: 'mint-bench', onRequest: undefined,
+    baseUrl: url.endsWith('/') ? url : `${url}/`,
+    apiKey: API_KEY,
+    timeoutMs: 10_000,
+    connectTimeoutMs: 5_000,
+    maxRetries: 0,
+    userAgent: 'mint-bench',
+    onRequest: undefined,
   });
   const ctx = { signal: undefined, deadline: undefined };
   const post = (exactlyOnce: string | undefined) => () =>
     transport.request(
-      { method: 'POST', path: 'api/v1/session_heartbeat', body: { session_id: 'bench', type: 'session_heartbeat' }, schema: HeartbeatResponseSchema, exactlyOnce },
+      {
+        method: 'POST',
+        path: 'api/v1/session_heartbeat',
+        body: { session_id: 'bench', type: 'session_heartbeat' },
+        schema: HeartbeatResponseSchema,
+        exactlyOnce,
+      },
       ctx,
     );
   const plain = post(undefined);
@@ -190,7 +201,10 @@ async function benchCompletionLatency(url: string, print: (l: string) => void): 
     const polls: number[] = [];
     for (let i = 0; i < N; i++) {
       await control(url, 'DELETE', 'requests');
-      const r = await sampler.sample({ prompt: { chunks: [{ type: 'encoded_text', tokens: [1, 2, 3] }] }, sampling_params: { max_tokens: 4 } });
+      const r = await sampler.sample({
+        prompt: { chunks: [{ type: 'encoded_text', tokens: [1, 2, 3] }] },
+        sampling_params: { max_tokens: 4 },
+      });
       const received = Date.now();
       const log = (await control(url, 'GET', 'requests?limit=100')) as { path: string; time: string }[];
       const submit = log.find((e) => e.path === '/api/v1/asample');
@@ -204,14 +218,20 @@ async function benchCompletionLatency(url: string, print: (l: string) => void): 
       `(b) future completion -> caller, ${N} samples (server latency ${LATENCY} ms, long-poll 20 s): median ${m.toFixed(1)} ms ` +
         `(max ${Math.max(...lat).toFixed(1)})   goal <= 10 ms   ${verdict(m <= 10)}`,
     );
-    print(`    retrieve_future polls per long-poll window: max ${maxPolls}, mean ${(polls.reduce((a, b) => a + b, 0) / N).toFixed(2)}   goal <= 1   ${verdict(maxPolls <= 1)}`);
+    print(
+      `    retrieve_future polls per long-poll window: max ${maxPolls}, mean ${(polls.reduce((a, b) => a + b, 0) / N).toFixed(2)}   goal <= 1   ${verdict(maxPolls <= 1)}`,
+    );
     return { median: m, maxPolls };
   } finally {
     await client.close();
   }
 }
 
-async function runPool(sampler: SamplingClient, total: number, concurrency: number): Promise<{ ok: string[]; failed: number; wallMs: number }> {
+async function runPool(
+  sampler: SamplingClient,
+  total: number,
+  concurrency: number,
+): Promise<{ ok: string[]; failed: number; wallMs: number }> {
   let next = 0;
   const ok: string[] = [];
   let failed = 0;
@@ -221,7 +241,10 @@ async function runPool(sampler: SamplingClient, total: number, concurrency: numb
       while (next < total) {
         next++;
         try {
-          const r = await sampler.sample({ prompt: { chunks: [{ type: 'encoded_text', tokens: [1, 2, 3, 4] }] }, sampling_params: { max_tokens: 4 } });
+          const r = await sampler.sample({
+            prompt: { chunks: [{ type: 'encoded_text', tokens: [1, 2, 3, 4] }] },
+            sampling_params: { max_tokens: 4 },
+          });
           ok.push(r.request_id);
         } catch {
           failed++;
@@ -233,7 +256,10 @@ async function runPool(sampler: SamplingClient, total: number, concurrency: numb
 }
 
 /** (c) Throughput at concurrency 64, clean and with 10 % of submissions rate-limited. */
-async function benchConcurrency(url: string, print: (l: string) => void): Promise<Pick<ClientBenchResult, 'concurrencyRatio' | 'rateLimited'>> {
+async function benchConcurrency(
+  url: string,
+  print: (l: string) => void,
+): Promise<Pick<ClientBenchResult, 'concurrencyRatio' | 'rateLimited'>> {
   const TOTAL = 1_000;
   const CONC = 64;
   const LATENCY = 50;
@@ -292,7 +318,14 @@ async function benchConcurrency(url: string, print: (l: string) => void): Promis
     await control(url, 'DELETE', 'faults');
     return {
       concurrencyRatio: ratio,
-      rateLimited: { submitted: TOTAL, completed: limited.ok.length, failed: limited.failed, distinctIds: distinct, answered429, wallMs: limited.wallMs },
+      rateLimited: {
+        submitted: TOTAL,
+        completed: limited.ok.length,
+        failed: limited.failed,
+        distinctIds: distinct,
+        answered429,
+        wallMs: limited.wallMs,
+      },
     };
   } finally {
     await client.close();
@@ -313,7 +346,10 @@ export async function benchClient(root = process.cwd(), print: (l: string) => vo
   try {
     print(`client bench against the emulator at ${url} (${child ? 'child process' : 'already running'}, 127.0.0.1)`);
     // Wall-time figures depend on CPU contention; the load average says how much there was.
-    const load = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`;
+    const load = () =>
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} on ${cpus().length} CPUs`;
     print(`    ${load()}`);
     const overheadRatio = await benchOverhead(url, print);
     const b = await benchCompletionLatency(url, print);

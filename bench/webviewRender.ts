@@ -18,7 +18,15 @@ export interface WebviewRenderResult {
 
 const GOAL_MS = 100;
 const ITERATIONS = 15;
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Deterministic pseudo-random data, so runs are comparable. */
 function rng(seed: number): () => number {
@@ -49,7 +57,16 @@ export function syntheticRun(id: string, samples = 4, tokens = 1000): Run {
     time: new Date(0).toISOString(),
     prompt: { mode: 'raw', text: 'Benchmark prompt' },
     params: { max_tokens: tokens, num_samples: samples, prompt_logprobs: false, topk_prompt_logprobs: 0 },
-    outcomes: [{ target: { base_model: 'Qwen/Qwen3-0.6B' }, status: 'done', via: 'native', request_id: 'sample_bench', latency_ms: 1234, samples: Array.from({ length: samples }, mk) }],
+    outcomes: [
+      {
+        target: { base_model: 'Qwen/Qwen3-0.6B' },
+        status: 'done',
+        via: 'native',
+        request_id: 'sample_bench',
+        latency_ms: 1234,
+        samples: Array.from({ length: samples }, mk),
+      },
+    ],
   };
 }
 
@@ -72,7 +89,9 @@ export async function benchWebviewRender(root = process.cwd(), print: (line: str
     page.on('pageerror', (e) => errors.push(e.message));
     // Nothing may load from the network: the page is built from strings.
     await page.route('**/*', (route) => route.abort());
-    await page.setContent(`<!doctype html><html><head><style>${THEME}\n${readFileSync(join(root, 'media/playground.css'), 'utf8')}</style></head><body><div id="app"></div></body></html>`);
+    await page.setContent(
+      `<!doctype html><html><head><style>${THEME}\n${readFileSync(join(root, 'media/playground.css'), 'utf8')}</style></head><body><div id="app"></div></body></html>`,
+    );
     // esbuild's keepNames wraps functions in __name(); callbacks serialised into the page need it too.
     await page.evaluate('window.__name = (f) => f');
     // The stand-in for VS Code's webview API: it records what the page posts to the host.
@@ -83,11 +102,21 @@ export async function benchWebviewRender(root = process.cwd(), print: (line: str
     });
     await page.addScriptTag({ content: readFileSync(bundle, 'utf8') });
     await page
-      .waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'), undefined, { timeout: 10_000 })
+      .waitForFunction(
+        () => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'),
+        undefined,
+        { timeout: 10_000 },
+      )
       .catch((e: Error) => {
         throw new Error(`the playground never posted "ready" (${e.message})${errors.length ? `; page errors: ${errors.join('; ')}` : ''}`);
       });
-    const state: HostToWebview = { type: 'state', models: [{ model_name: 'Qwen/Qwen3-0.6B', max_context_length: 32768 }], checkpoints: [], runs: [], history: [] };
+    const state: HostToWebview = {
+      type: 'state',
+      models: [{ model_name: 'Qwen/Qwen3-0.6B', max_context_length: 32768 }],
+      checkpoints: [],
+      runs: [],
+      history: [],
+    };
     await page.evaluate((m) => window.dispatchEvent(new MessageEvent('message', { data: m })), state);
 
     const sync: number[] = [];
@@ -107,7 +136,13 @@ export async function benchWebviewRender(root = process.cwd(), print: (line: str
       frame.push(t.frame);
     }
 
-    const summaries = Array.from({ length: 10_000 }, (_, i) => ({ id: `h${i}`, time: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(), title: `Prompt number ${i} about something`, models: ['Qwen/Qwen3-0.6B'], status: 'done' as const }));
+    const summaries = Array.from({ length: 10_000 }, (_, i) => ({
+      id: `h${i}`,
+      time: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
+      title: `Prompt number ${i} about something`,
+      models: ['Qwen/Qwen3-0.6B'],
+      status: 'done' as const,
+    }));
     const hist = await page.evaluate(async (items) => {
       const t0 = performance.now();
       window.dispatchEvent(new MessageEvent('message', { data: { type: 'history', history: items } }));
@@ -138,8 +173,12 @@ export async function benchWebviewRender(root = process.cwd(), print: (line: str
     // The goal is judged on "message in -> frame painted", which is what a person waits for; the
     // script+layout part alone is printed too, as it is the part this code controls most.
     const ok = result.renderToFrameMedianMs <= GOAL_MS ? 'ok' : 'OVER GOAL';
-    print(`webview render, 4 samples x 1,000 tokens with logprobs: median ${result.renderToFrameMedianMs.toFixed(1)} ms to painted frame (goal <= ${GOAL_MS} ms, ${ok}); script+layout ${result.renderMedianMs.toFixed(1)} ms; n=${ITERATIONS}`);
-    print(`webview history, 10,000 entries: first render ${result.historyFirstRenderMs.toFixed(1)} ms, scroll frame median ${result.historyScrollMedianMs.toFixed(1)} ms, ${hist.rows} rows in the DOM (${result.domNodesWith10kHistory} elements on the page)`);
+    print(
+      `webview render, 4 samples x 1,000 tokens with logprobs: median ${result.renderToFrameMedianMs.toFixed(1)} ms to painted frame (goal <= ${GOAL_MS} ms, ${ok}); script+layout ${result.renderMedianMs.toFixed(1)} ms; n=${ITERATIONS}`,
+    );
+    print(
+      `webview history, 10,000 entries: first render ${result.historyFirstRenderMs.toFixed(1)} ms, scroll frame median ${result.historyScrollMedianMs.toFixed(1)} ms, ${hist.rows} rows in the DOM (${result.domNodesWith10kHistory} elements on the page)`,
+    );
     return result;
   } finally {
     await browser.close();

@@ -11,7 +11,16 @@ const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 const production = args.includes('--production');
 
-const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: 'linked', logLevel: 'warning', keepNames: true, loader: { '.txt': 'text' } };
+const node = {
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  bundle: true,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  keepNames: true,
+  loader: { '.txt': 'text' },
+};
 
 function findTests(dir) {
   const out = [];
@@ -73,21 +82,45 @@ function lazyEntry() {
 const targets = [
   { name: 'mint', entryPoints: { mint: 'src/mint/index.ts' }, outdir: 'dist', ...node },
   { name: 'emulator', entryPoints: { emulator: 'src/emulator/main.ts' }, outdir: 'dist', ...node },
-  { name: 'extension', entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', ...node, external: ['vscode', './lazy.js'], minify: production, plugins: [sharedErrorsPlugin(), lazySplitPlugin()] },
-  { name: 'webview', entryPoints: { 'webview/playground': 'src/webview/playground/main.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', format: 'iife', bundle: true, sourcemap: 'linked', logLevel: 'warning', minify: production },
+  {
+    name: 'extension',
+    entryPoints: { extension: 'src/extension.ts' },
+    outdir: 'dist',
+    ...node,
+    external: ['vscode', './lazy.js'],
+    minify: production,
+    plugins: [sharedErrorsPlugin(), lazySplitPlugin()],
+  },
+  {
+    name: 'webview',
+    entryPoints: { 'webview/playground': 'src/webview/playground/main.ts' },
+    outdir: 'dist',
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    bundle: true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    minify: production,
+  },
   { name: 'bench', entryPoints: { bench: 'bench/index.ts' }, outdir: 'dist', ...node, external: ['playwright-core'] },
   {
     name: 'test-unit',
     entryPoints: Object.fromEntries(findTests(join(root, 'test/unit')).map((p) => [relative(root, p).replace(/\.ts$/, ''), p])),
-    outdir: 'out', ...node, external: ['mocha', 'playwright-core'],
+    outdir: 'out',
+    ...node,
+    external: ['mocha', 'playwright-core'],
   },
   {
     name: 'test-integration',
-    entryPoints: Object.fromEntries([
-      ...findTests(join(root, 'test/integration')),
-      join(root, 'test/integration/index.ts'),
-    ].filter(existsSync).map((p) => [relative(root, p).replace(/\.ts$/, ''), p])),
-    outdir: 'out', ...node, external: ['vscode', 'mocha'],
+    entryPoints: Object.fromEntries(
+      [...findTests(join(root, 'test/integration')), join(root, 'test/integration/index.ts')]
+        .filter(existsSync)
+        .map((p) => [relative(root, p).replace(/\.ts$/, ''), p]),
+    ),
+    outdir: 'out',
+    ...node,
+    external: ['vscode', 'mocha'],
   },
 ];
 
@@ -108,17 +141,24 @@ const selected = targets.filter((t) => (!only || only.includes(t.name)) && prese
 const t0 = Date.now();
 // `name` is this script's label for a target, not an esbuild option.
 const build = ({ name: _name, ...opts }) => esbuild.build({ absWorkingDir: root, ...opts });
-await Promise.all(selected.map(async (t) => {
-  await build(t);
-  if (t.name !== 'extension') return;
-  // The lazy half and the shared errors exist only once the extension build has named its lazy modules.
-  await Promise.all([
-    build({ name: 'errors', entryPoints: { errors: errorsSource }, outdir: 'dist', ...node, minify: production }),
-    build({
-      name: 'lazy', stdin: { contents: lazyEntry(), resolveDir: root, sourcefile: 'lazy-entry.ts', loader: 'ts' },
-      outfile: 'dist/lazy.js', ...node, external: ['vscode'], minify: production, plugins: [sharedErrorsPlugin()],
-    }),
-  ]);
-}));
+await Promise.all(
+  selected.map(async (t) => {
+    await build(t);
+    if (t.name !== 'extension') return;
+    // The lazy half and the shared errors exist only once the extension build has named its lazy modules.
+    await Promise.all([
+      build({ name: 'errors', entryPoints: { errors: errorsSource }, outdir: 'dist', ...node, minify: production }),
+      build({
+        name: 'lazy',
+        stdin: { contents: lazyEntry(), resolveDir: root, sourcefile: 'lazy-entry.ts', loader: 'ts' },
+        outfile: 'dist/lazy.js',
+        ...node,
+        external: ['vscode'],
+        minify: production,
+        plugins: [sharedErrorsPlugin()],
+      }),
+    ]);
+  }),
+);
 copyTokenizerData();
 console.log(`built ${selected.map((t) => t.name).join(', ')} in ${Date.now() - t0} ms`);

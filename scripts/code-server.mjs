@@ -30,11 +30,15 @@ export function ensureCodeServer() {
 
 /** A port that was free a moment ago on 127.0.0.1; `preferred` first when it is free. */
 export async function freePort(preferred = 0) {
-  const tryListen = (port) => new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(null));
-    srv.listen(port, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
-  });
+  const tryListen = (port) =>
+    new Promise((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(null));
+      srv.listen(port, '127.0.0.1', () => {
+        const p = srv.address().port;
+        srv.close(() => resolve(p));
+      });
+    });
   return (preferred && (await tryListen(preferred))) || (await tryListen(0));
 }
 
@@ -67,35 +71,70 @@ export async function startCodeServer({ entry, port, userDataDir, extensionsDir,
   if (!existsSync(config)) writeFileSync(config, '');
   mkdirSync(extensionsDir, { recursive: true });
   const out = logFile ? openSync(logFile, 'a') : 'ignore';
-  const child = spawn(process.execPath, [
-    entry, '--config', config, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--disable-getting-started-override', '--disable-proxy',
-    '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--ignore-last-opened',
-  ], {
-    // An empty gallery turns the marketplace off, else the workbench calls open-vsx.
-    env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...env },
-    stdio: ['ignore', out, out],
-    // Its own process group, so stopping it also stops the extension hosts it forked.
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      entry,
+      '--config',
+      config,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--disable-proxy',
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--ignore-last-opened',
+    ],
+    {
+      // An empty gallery turns the marketplace off, else the workbench calls open-vsx.
+      env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...env },
+      stdio: ['ignore', out, out],
+      // Its own process group, so stopping it also stops the extension hosts it forked.
+      detached: true,
+    },
+  );
   let exited = null;
-  child.once('exit', (code, signal) => { exited = { code, signal }; });
-  const host = `127.0.0.1:${port}`;
-  const stop = () => new Promise((resolve) => {
-    if (exited) return resolve();
-    child.once('exit', () => resolve());
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { return resolve(); }
-    setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ } }, 5_000).unref();
+  child.once('exit', (code, signal) => {
+    exited = { code, signal };
   });
+  const host = `127.0.0.1:${port}`;
+  const stop = () =>
+    new Promise((resolve) => {
+      if (exited) return resolve();
+      child.once('exit', () => resolve());
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        return resolve();
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }, 5_000).unref();
+    });
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (exited) throw new Error(`code-server exited during start-up (${JSON.stringify(exited)})${logFile ? `; see ${logFile}` : ''}`);
     try {
       const res = await fetch(`http://${host}/healthz`, { signal: AbortSignal.timeout(2_000) });
       if (res.ok) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) { await stop(); throw new Error(`code-server did not answer /healthz on ${host} within ${readyTimeoutMs} ms${logFile ? `; see ${logFile}` : ''}`); }
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`code-server did not answer /healthz on ${host} within ${readyTimeoutMs} ms${logFile ? `; see ${logFile}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return { host, url: `http://${host}/`, child, stop };
@@ -115,8 +154,15 @@ export function workbenchUrl({ host, folder, extensionDevelopmentPath, extension
 
 /** Flags for headless Debian Chromium that keep it from calling anything but loopback. */
 export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-dev-shm-usage',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-dev-shm-usage',
 ];
 
 export function chromiumPath() {

@@ -21,7 +21,14 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ensureCodeServer, freePort, startCodeServer, writeUserSettings, workbenchUrl, QUIET_SETTINGS, CHROMIUM_ARGS, chromiumPath,
+  ensureCodeServer,
+  freePort,
+  startCodeServer,
+  writeUserSettings,
+  workbenchUrl,
+  QUIET_SETTINGS,
+  CHROMIUM_ARGS,
+  chromiumPath,
 } from './code-server.mjs';
 import { startUiBridge } from './ui-bridge-server.mjs';
 
@@ -52,7 +59,11 @@ const consoleLog = createWriteStream(join(resultsDir, 'browser-console.log'));
 const cleanups = [];
 async function cleanup() {
   while (cleanups.length) {
-    try { await cleanups.pop()(); } catch (err) { console.error(`cleanup: ${err.message}`); }
+    try {
+      await cleanups.pop()();
+    } catch (err) {
+      console.error(`cleanup: ${err.message}`);
+    }
   }
   await new Promise((r) => consoleLog.end(r));
   rmSync(runDir, { recursive: true, force: true });
@@ -74,11 +85,20 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 const extensionsDir = join(runDir, 'extensions');
 const harness = join(extensionsDir, 'mint-test.mint-test-harness-0.0.0');
 mkdirSync(harness, { recursive: true });
-writeFileSync(join(harness, 'package.json'), JSON.stringify({
-  name: 'mint-test-harness', publisher: 'mint-test', version: '0.0.0', engines: { vscode: '^1.99.0' },
-  main: './harness.js', activationEvents: ['*'],
-}));
-writeFileSync(join(harness, 'harness.js'), `
+writeFileSync(
+  join(harness, 'package.json'),
+  JSON.stringify({
+    name: 'mint-test-harness',
+    publisher: 'mint-test',
+    version: '0.0.0',
+    engines: { vscode: '^1.99.0' },
+    main: './harness.js',
+    activationEvents: ['*'],
+  }),
+);
+writeFileSync(
+  join(harness, 'harness.js'),
+  `
 const http = require('node:http');
 function report(code) {
   const body = JSON.stringify({ code });
@@ -92,14 +112,23 @@ exports.activate = () => {
       .then(() => report(0), (err) => { console.error(err && err.stack || String(err)); report(1); });
   }, 0);
 };
-`);
+`,
+);
 
 let finish;
-const finished = new Promise((r) => { finish = r; });
+const finished = new Promise((r) => {
+  finish = r;
+});
 let pageReady;
-const pagePromise = new Promise((r) => { pageReady = r; });
+const pagePromise = new Promise((r) => {
+  pageReady = r;
+});
 const bridge = await startUiBridge({
-  page: () => Promise.race([pagePromise, new Promise((_, rej) => setTimeout(() => rej(new Error('the workbench page is not attached yet')), 60_000).unref())]),
+  page: () =>
+    Promise.race([
+      pagePromise,
+      new Promise((_, rej) => setTimeout(() => rej(new Error('the workbench page is not attached yet')), 60_000).unref()),
+    ]),
   resultsDir,
   onDone: (code) => finish(code),
   log: (s) => consoleLog.write(`${s}\n`),
@@ -136,7 +165,12 @@ async function runInCodeServer() {
   writeUserSettings(userDataDir, QUIET_SETTINGS);
   if (vsix) installVsix(entry, userDataDir);
   const server = await startCodeServer({
-    entry, port, userDataDir, extensionsDir, env: testEnv, logFile: join(resultsDir, 'code-server.log'),
+    entry,
+    port,
+    userDataDir,
+    extensionsDir,
+    env: testEnv,
+    logFile: join(resultsDir, 'code-server.log'),
   });
   cleanups.push(server.stop);
   console.log(`code-server ready on ${server.url} after ${elapsed()}; UI bridge on ${bridge.url}`);
@@ -149,20 +183,27 @@ async function runInCodeServer() {
   });
   cleanups.push(() => context.close());
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://${server.host}` });
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => onConsoleText(m.type(), m.text()));
   page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.message}\n`));
   // The suite must never reach beyond loopback; a request elsewhere is worth a loud line.
-  page.on('request', (r) => { if (!/^(https?:\/\/127\.0\.0\.1[:/]|data:|blob:|vscode-)/.test(r.url())) console.log(`[non-loopback request] ${r.url()}`); });
+  page.on('request', (r) => {
+    if (!/^(https?:\/\/127\.0\.0\.1[:/]|data:|blob:|vscode-)/.test(r.url())) console.log(`[non-loopback request] ${r.url()}`);
+  });
   pageReady(page);
   await page.goto(workbenchUrl({ host: server.host, folder: workspace, extensionDevelopmentPath: vsix ? undefined : devPath }));
-  page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 })
-    .then(() => console.log(`workbench shown after ${elapsed()}`), () => console.log('workbench did not appear within 60 s'));
+  page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 }).then(
+    () => console.log(`workbench shown after ${elapsed()}`),
+    () => console.log('workbench did not appear within 60 s'),
+  );
 
   const code = await waitForResult();
   if (code !== 0) await page.screenshot({ path: join(resultsDir, 'failure.png') }).catch(() => {});
   copyServerLogs(userDataDir);
-  if (code === 'timeout') throw new Error(`the suite did not finish within ${timeoutMs / 1000} s (MINT_TEST_TIMEOUT_MS); see test-results/failure.png and browser-console.log`);
+  if (code === 'timeout')
+    throw new Error(
+      `the suite did not finish within ${timeoutMs / 1000} s (MINT_TEST_TIMEOUT_MS); see test-results/failure.png and browser-console.log`,
+    );
   return code;
 }
 
@@ -174,11 +215,18 @@ function copyServerLogs(userDataDir) {
 // Installs the packaged extension the way a user does, after the harness is in place (the
 // first install indexes what the folder already holds).
 function installVsix(entry, userDataDir) {
-  const r = spawnSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix], {
-    env: { ...process.env, EXTENSIONS_GALLERY: '{}' }, encoding: 'utf8', timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix],
+    {
+      env: { ...process.env, EXTENSIONS_GALLERY: '{}' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   writeFileSync(join(resultsDir, 'install-extension.log'), `${r.stdout ?? ''}${r.stderr ?? ''}`);
-  if (r.status !== 0 || !/successfully installed/.test(r.stdout ?? '')) throw new Error(`code-server --install-extension ${vsix} failed; see install-extension.log`);
+  if (r.status !== 0 || !/successfully installed/.test(r.stdout ?? ''))
+    throw new Error(`code-server --install-extension ${vsix} failed; see install-extension.log`);
   console.log(`installed ${vsix} into the run's extensions folder`);
 }
 
@@ -191,7 +239,12 @@ async function attachOverCdp(cdpPort) {
       for (;;) {
         for (const ctx of browser.contexts()) {
           for (const p of ctx.pages()) {
-            if (await p.locator('.monaco-workbench').count().catch(() => 0)) {
+            if (
+              await p
+                .locator('.monaco-workbench')
+                .count()
+                .catch(() => 0)
+            ) {
               return pageReady(p);
             }
           }
@@ -199,7 +252,9 @@ async function attachOverCdp(cdpPort) {
         if (Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-    } catch { await new Promise((r) => setTimeout(r, 500)); }
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
   console.error('could not attach to the VS Code window over CDP: UI bridge calls will fail');
 }
@@ -210,15 +265,33 @@ async function runInElectron() {
   const cdpPort = await freePort();
   const userDataDir = join(runDir, 'user-data');
   writeUserSettings(userDataDir, QUIET_SETTINGS);
-  const child = spawn(executable, [
-    workspace, `--extensionDevelopmentPath=${devPath}`,
-    '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes', '--no-sandbox',
-    `--user-data-dir=${userDataDir}`, `--extensions-dir=${extensionsDir}`, `--remote-debugging-port=${cdpPort}`,
-  ], { env: { ...process.env, ...testEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout.on('data', (d) => { for (const line of String(d).split('\n')) if (line) onConsoleText('stdout', line); });
+  const child = spawn(
+    executable,
+    [
+      workspace,
+      `--extensionDevelopmentPath=${devPath}`,
+      '--disable-workspace-trust',
+      '--skip-welcome',
+      '--skip-release-notes',
+      '--no-sandbox',
+      `--user-data-dir=${userDataDir}`,
+      `--extensions-dir=${extensionsDir}`,
+      `--remote-debugging-port=${cdpPort}`,
+    ],
+    { env: { ...process.env, ...testEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  child.stdout.on('data', (d) => {
+    for (const line of String(d).split('\n')) if (line) onConsoleText('stdout', line);
+  });
   child.stderr.on('data', (d) => consoleLog.write(`[stderr] ${d}`));
   child.once('exit', (c) => finish(c === 0 ? 'exited early' : `VS Code exited with ${c}`));
-  cleanups.push(() => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ } });
+  cleanups.push(() => {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  });
   void attachOverCdp(cdpPort);
   const code = await waitForResult();
   const page = await Promise.race([pagePromise, Promise.resolve(null)]);
@@ -237,7 +310,9 @@ try {
 } catch (err) {
   console.error(`integration run failed: ${err.message}`);
   if (runner === 'electron' && /ENOTFOUND|ECONNREFUSED|ETIMEDOUT/.test(err.message)) {
-    console.error('desktop VS Code could not be downloaded from here; the default runner (code-server from npm) needs no download: unset MINT_TEST_RUNNER');
+    console.error(
+      'desktop VS Code could not be downloaded from here; the default runner (code-server from npm) needs no download: unset MINT_TEST_RUNNER',
+    );
   }
 }
 await cleanup();

@@ -24,10 +24,20 @@ let stopping = false;
 async function stopAll(code) {
   if (stopping) return;
   stopping = true;
-  for (const stop of children.reverse()) { try { await stop(); } catch { /* already gone */ } }
+  for (const stop of children.reverse()) {
+    try {
+      await stop();
+    } catch {
+      /* already gone */
+    }
+  }
   process.exit(code);
 }
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { console.log('\nstopping…'); void stopAll(0); });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => {
+    console.log('\nstopping…');
+    void stopAll(0);
+  });
 
 /** Never returns: stops what was started and exits. */
 async function fail(message) {
@@ -39,8 +49,18 @@ function killGroup(child) {
   return new Promise((res) => {
     if (child.exitCode !== null || child.signalCode !== null) return res();
     child.once('exit', () => res());
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { return res(); }
-    setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5_000).unref();
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      return res();
+    }
+    setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 5_000).unref();
   });
 }
 
@@ -55,16 +75,29 @@ if (!existsSync(join(root, 'node_modules', 'esbuild'))) {
 }
 if (!args.includes('--no-build')) {
   console.log('building…');
-  if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--only', 'mint,emulator,extension,webview'], { cwd: root, stdio: 'inherit' }).status !== 0) await fail('the build failed');
+  if (
+    spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--only', 'mint,emulator,extension,webview'], {
+      cwd: root,
+      stdio: 'inherit',
+    }).status !== 0
+  )
+    await fail('the build failed');
 }
 const emulatorJs = join(root, 'dist/emulator.js');
-if (!existsSync(emulatorJs) || !existsSync(join(root, 'dist/extension.js'))) await fail('dist/emulator.js or dist/extension.js is missing after the build');
+if (!existsSync(emulatorJs) || !existsSync(join(root, 'dist/extension.js')))
+  await fail('dist/emulator.js or dist/extension.js is missing after the build');
 
 // 2. The emulator, keeping its checkpoints and runs between starts.
 const emulatorPort = await freePort(Number(opt('--port', 8765)));
-const emulator = spawn(process.execPath, [emulatorJs, '--host', '127.0.0.1', '--port', String(emulatorPort), '--data-dir', join(state, 'emulator-data')], {
-  cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: true,
-});
+const emulator = spawn(
+  process.execPath,
+  [emulatorJs, '--host', '127.0.0.1', '--port', String(emulatorPort), '--data-dir', join(state, 'emulator-data')],
+  {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  },
+);
 children.push(() => killGroup(emulator));
 const emulatorUrl = await new Promise((res, rej) => {
   let buf = '';
@@ -73,7 +106,10 @@ const emulatorUrl = await new Promise((res, rej) => {
   emulator.stdout.on('data', (d) => {
     buf += d;
     const m = /listening on (http:\/\/\S+)/.exec(buf);
-    if (m) { clearTimeout(timer); res(m[1]); }
+    if (m) {
+      clearTimeout(timer);
+      res(m[1]);
+    }
   });
 }).catch((err) => fail(err.message));
 // Keep draining its output so it never blocks on a full pipe.
@@ -94,7 +130,11 @@ if (!existsSync(workspace)) {
 function writeSettings(userDataDir) {
   const file = join(userDataDir, 'User', 'settings.json');
   let current = {};
-  try { current = JSON.parse(readFileSync(file, 'utf8')); } catch { /* first start, or hand-edited with comments */ }
+  try {
+    current = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    /* first start, or hand-edited with comments */
+  }
   mkdirSync(dirname(file), { recursive: true });
   // The emulator's port may differ from the last start; everything else the user changed stays.
   writeFileSync(file, JSON.stringify({ ...QUIET_SETTINGS, ...current, 'mint.baseUrl': emulatorUrl }, null, 2));
@@ -107,30 +147,46 @@ if (editor === 'code') {
   writeSettings(userDataDir);
   console.log('opening desktop VS Code with the extension loaded (close its window or press Ctrl-C to stop)');
   const code = spawn('code', ['--new-window', '--wait', '--user-data-dir', userDataDir, '--extensionDevelopmentPath', root, workspace], {
-    stdio: 'inherit', env: { ...process.env, MINT_BASE_URL: emulatorUrl },
+    stdio: 'inherit',
+    env: { ...process.env, MINT_BASE_URL: emulatorUrl },
   });
   code.once('exit', () => void stopAll(0));
 } else {
   let entry;
-  try { entry = ensureCodeServer(); } catch (err) { await fail(err.message); }
+  try {
+    entry = ensureCodeServer();
+  } catch (err) {
+    await fail(err.message);
+  }
   const userDataDir = join(state, 'code-server-user-data');
   writeSettings(userDataDir);
   const server = await startCodeServer({
-    entry, port: await freePort(Number(opt('--code-server-port', 8080))), userDataDir,
-    extensionsDir: join(state, 'code-server-extensions'), logFile: join(state, 'code-server.log'),
+    entry,
+    port: await freePort(Number(opt('--code-server-port', 8080))),
+    userDataDir,
+    extensionsDir: join(state, 'code-server-extensions'),
+    logFile: join(state, 'code-server.log'),
   }).catch((err) => fail(err.message));
   children.push(server.stop);
   const url = workbenchUrl({ host: server.host, folder: workspace, extensionDevelopmentPath: root });
-  console.log([
-    '',
-    'MinT for VS Code is running in code-server. Open this URL in a browser on this machine',
-    '(or forward the port: ssh -L 8080:127.0.0.1:PORT ...):',
-    '',
-    `  ${url}`,
-    '',
-    `The extension talks to the local emulator at ${emulatorUrl}. Ctrl-C stops both.`,
-    `(code-server log: ${join(state, 'code-server.log')})`,
-  ].join('\n').replace('PORT', server.host.split(':')[1]));
-  server.child.once('exit', () => { if (!stopping) void fail('code-server stopped'); });
+  console.log(
+    [
+      '',
+      'MinT for VS Code is running in code-server. Open this URL in a browser on this machine',
+      '(or forward the port: ssh -L 8080:127.0.0.1:PORT ...):',
+      '',
+      `  ${url}`,
+      '',
+      `The extension talks to the local emulator at ${emulatorUrl}. Ctrl-C stops both.`,
+      `(code-server log: ${join(state, 'code-server.log')})`,
+    ]
+      .join('\n')
+      .replace('PORT', server.host.split(':')[1]),
+  );
+  server.child.once('exit', () => {
+    if (!stopping) void fail('code-server stopped');
+  });
 }
-emulator.once('exit', (c) => { if (!stopping) void fail(`the emulator exited (${c})`); });
+emulator.once('exit', (c) => {
+  if (!stopping) void fail(`the emulator exited (${c})`);
+});

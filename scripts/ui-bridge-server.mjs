@@ -10,11 +10,18 @@ const BUTTONS = '.notification-list-item-buttons-container .monaco-button';
 const MAX_BODY = 1 << 20;
 
 class BridgeError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
 }
 
-function escapeRegExp(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
-function exactText(s) { return new RegExp(`^\\s*${escapeRegExp(s)}\\s*$`); }
+function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+function exactText(s) {
+  return new RegExp(`^\\s*${escapeRegExp(s)}\\s*$`);
+}
 function requireString(body, key) {
   if (typeof body[key] !== 'string' || body[key] === '') throw new BridgeError(400, `"${key}" must be a non-empty string`);
   return body[key];
@@ -28,25 +35,35 @@ function requireString(body, key) {
 export async function startUiBridge({ page: getPage, resultsDir, onDone = () => {}, log = () => {} }) {
   // One page operation at a time: typing into the palette must not interleave with a click.
   let queue = Promise.resolve();
-  const serial = (fn) => { const next = queue.then(fn, fn); queue = next.catch(() => {}); return next; };
+  const serial = (fn) => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => {});
+    return next;
+  };
 
   async function visibleNotifications(page) {
-    return page.evaluate(({ items, buttons }) => {
-      const shown = (el) => el.getClientRects().length > 0;
-      return [...document.querySelectorAll(items)].filter(shown).map((el) => {
-        const icon = el.querySelector('.notification-list-item-icon');
-        const cls = icon ? icon.className : '';
-        const severity = /codicon-error/.test(cls) ? 'error' : /codicon-warning/.test(cls) ? 'warning' : 'info';
-        return {
-          message: (el.querySelector('.notification-list-item-message')?.innerText ?? '').trim(),
-          severity,
-          source: (el.querySelector('.notification-list-item-source')?.innerText ?? '').trim(),
-          actions: [...el.querySelectorAll(buttons)].filter(shown).map((b) => b.innerText.trim()).filter(Boolean),
-          where: el.closest('.notifications-toasts') ? 'toast' : 'center',
-          progress: !!el.querySelector('.monaco-progress-container.active'),
-        };
-      });
-    }, { items: NOTIFICATION_ITEMS, buttons: BUTTONS });
+    return page.evaluate(
+      ({ items, buttons }) => {
+        const shown = (el) => el.getClientRects().length > 0;
+        return [...document.querySelectorAll(items)].filter(shown).map((el) => {
+          const icon = el.querySelector('.notification-list-item-icon');
+          const cls = icon ? icon.className : '';
+          const severity = /codicon-error/.test(cls) ? 'error' : /codicon-warning/.test(cls) ? 'warning' : 'info';
+          return {
+            message: (el.querySelector('.notification-list-item-message')?.innerText ?? '').trim(),
+            severity,
+            source: (el.querySelector('.notification-list-item-source')?.innerText ?? '').trim(),
+            actions: [...el.querySelectorAll(buttons)]
+              .filter(shown)
+              .map((b) => b.innerText.trim())
+              .filter(Boolean),
+            where: el.closest('.notifications-toasts') ? 'toast' : 'center',
+            progress: !!el.querySelector('.monaco-progress-container.active'),
+          };
+        });
+      },
+      { items: NOTIFICATION_ITEMS, buttons: BUTTONS },
+    );
   }
 
   async function framesMatching(page, frameContains) {
@@ -59,7 +76,9 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
           if (!text.includes(frameContains)) continue;
         }
         out.push(frame);
-      } catch { /* a frame that is navigating or gone */ }
+      } catch {
+        /* a frame that is navigating or gone */
+      }
     }
     return out;
   }
@@ -69,7 +88,10 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
       const loc = frame.locator(selector).first();
       if (await loc.count().catch(() => 0)) return loc;
     }
-    throw new BridgeError(404, `no webview element matches ${JSON.stringify(selector)}${frameContains ? ` in a webview containing ${JSON.stringify(frameContains)}` : ''}`);
+    throw new BridgeError(
+      404,
+      `no webview element matches ${JSON.stringify(selector)}${frameContains ? ` in a webview containing ${JSON.stringify(frameContains)}` : ''}`,
+    );
   }
 
   const routes = {
@@ -87,7 +109,10 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
       const label = requireString(body, 'label');
       let items = page.locator(NOTIFICATION_ITEMS);
       if (typeof body.message === 'string') items = items.filter({ hasText: body.message });
-      const button = items.locator(BUTTONS).filter({ hasText: exactText(label) }).first();
+      const button = items
+        .locator(BUTTONS)
+        .filter({ hasText: exactText(label) })
+        .first();
       if (!(await button.count())) {
         const seen = await visibleNotifications(page);
         throw new BridgeError(404, `no visible notification has a button ${JSON.stringify(label)}; visible: ${JSON.stringify(seen)}`);
@@ -96,19 +121,22 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
       return { clicked: label };
     },
 
-    'GET /statusbar': (page) => page.evaluate(() => [...document.querySelectorAll('.statusbar-item')]
-      .filter((el) => el.getClientRects().length > 0)
-      .map((el) => {
-        const label = el.querySelector('.statusbar-item-label');
-        return {
-          id: el.id,
-          text: (label?.innerText ?? el.innerText ?? '').trim(),
-          ariaLabel: label?.getAttribute('aria-label') ?? el.getAttribute('aria-label') ?? '',
-          // The workbench marks an item without a command as disabled (no pointer, no click).
-          hasCommand: !!label && !label.classList.contains('disabled'),
-          backgroundColor: getComputedStyle(el).backgroundColor,
-        };
-      })),
+    'GET /statusbar': (page) =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('.statusbar-item')]
+          .filter((el) => el.getClientRects().length > 0)
+          .map((el) => {
+            const label = el.querySelector('.statusbar-item-label');
+            return {
+              id: el.id,
+              text: (label?.innerText ?? el.innerText ?? '').trim(),
+              ariaLabel: label?.getAttribute('aria-label') ?? el.getAttribute('aria-label') ?? '',
+              // The workbench marks an item without a command as disabled (no pointer, no click).
+              hasCommand: !!label && !label.classList.contains('disabled'),
+              backgroundColor: getComputedStyle(el).backgroundColor,
+            };
+          }),
+      ),
 
     // Tooltips render only on hover, as a person sees them.
     'POST /statusbar/hover': async (page, body) => {
@@ -132,7 +160,9 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
     },
 
     'POST /screenshot': async (page, body) => {
-      const name = requireString(body, 'name').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+      const name = requireString(body, 'name')
+        .replace(/[^A-Za-z0-9._-]+/g, '_')
+        .slice(0, 120);
       const dir = join(resultsDir, 'screenshots');
       mkdirSync(dir, { recursive: true });
       const path = join(dir, `${name}.png`);
@@ -153,11 +183,17 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
       const deadline = Date.now() + timeoutMs;
       let labels;
       for (;;) {
-        labels = await page.evaluate(() => [...document.querySelectorAll('.quick-input-list .monaco-list-row')]
-          .map((row) => (row.querySelector('.label-name')?.innerText ?? '').trim()));
+        labels = await page.evaluate(() =>
+          [...document.querySelectorAll('.quick-input-list .monaco-list-row')].map((row) =>
+            (row.querySelector('.label-name')?.innerText ?? '').trim(),
+          ),
+        );
         const index = labels.indexOf(title);
         if (index >= 0) {
-          if (body.run === false) { await page.keyboard.press('Escape'); return { listed: title }; }
+          if (body.run === false) {
+            await page.keyboard.press('Escape');
+            return { listed: title };
+          }
           await page.locator('.quick-input-list .monaco-list-row').nth(index).click({ timeout: 5_000 });
           return { ran: title };
         }
@@ -165,11 +201,15 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
         await page.waitForTimeout(100);
       }
       await page.keyboard.press('Escape');
-      throw new BridgeError(404, `the command palette lists no command titled ${JSON.stringify(title)}; it offered ${JSON.stringify(labels)}`);
+      throw new BridgeError(
+        404,
+        `the command palette lists no command titled ${JSON.stringify(title)}; it offered ${JSON.stringify(labels)}`,
+      );
     },
 
     'POST /keys': async (page, body) => {
-      if (!Array.isArray(body.keys) || !body.keys.every((k) => typeof k === 'string')) throw new BridgeError(400, '"keys" must be an array of key names such as "Escape" or "Control+Shift+P"');
+      if (!Array.isArray(body.keys) || !body.keys.every((k) => typeof k === 'string'))
+        throw new BridgeError(400, '"keys" must be an array of key names such as "Escape" or "Control+Shift+P"');
       for (const k of body.keys) await page.keyboard.press(k);
       return { pressed: body.keys };
     },
@@ -196,7 +236,12 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
       const selector = requireString(body, 'selector');
       const texts = [];
       for (const frame of await framesMatching(page, body.frameContains)) {
-        texts.push(...await frame.locator(selector).evaluateAll((els) => els.map((el) => el.innerText ?? el.textContent ?? '')).catch(() => []));
+        texts.push(
+          ...(await frame
+            .locator(selector)
+            .evaluateAll((els) => els.map((el) => el.innerText ?? el.textContent ?? ''))
+            .catch(() => [])),
+        );
       }
       return texts;
     },
@@ -227,7 +272,10 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
   const server = createServer((req, res) => {
     const chunks = [];
     let size = 0;
-    req.on('data', (c) => { size += c.length; if (size <= MAX_BODY) chunks.push(c); });
+    req.on('data', (c) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
     req.on('end', async () => {
       const key = `${req.method} ${new URL(req.url, 'http://x').pathname}`;
       const reply = (status, value) => {
@@ -240,7 +288,11 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
         if (size > MAX_BODY) throw new BridgeError(413, 'request body over 1 MiB');
         let body = {};
         if (chunks.length) {
-          try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { throw new BridgeError(400, 'request body is not JSON'); }
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            throw new BridgeError(400, 'request body is not JSON');
+          }
         }
         const result = await serial(async () => route(await getPage(), body));
         reply(200, result);
@@ -250,7 +302,17 @@ export async function startUiBridge({ page: getPage, resultsDir, onDone = () => 
       }
     });
   });
-  await new Promise((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
   const url = `http://127.0.0.1:${server.address().port}`;
-  return { url, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) };
+  return {
+    url,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
+  };
 }

@@ -40,7 +40,9 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const clients = new ClientManager(log, keys, `MinT-VSCode/${version} (VS Code ${vscode.version}; Node ${process.version})`);
     const emulator = new EmulatorLauncher(context.extensionPath, log);
     const presenter = new ErrorPresenter({
-      log, statusBar, diagnostics,
+      log,
+      statusBar,
+      diagnostics,
       settings: () => ({ ...readSettings(), serverUrl: clients.server()?.url }),
     });
     const operations = new Operations(clients, presenter, statusBar, diagnostics, log);
@@ -48,17 +50,29 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const services: Services = { context, log, keys, clients, statusBar, diagnostics, presenter, operations, emulator, samples };
     const envKeys = new EnvKeyDetector(keys, context.workspaceState, log);
 
-    emulator.onExit = () => { clients.useEmulator(undefined); statusBar.setConnection('offline'); };
+    emulator.onExit = () => {
+      clients.useEmulator(undefined);
+      statusBar.setConnection('offline');
+    };
     // A new server or key makes the last known state stale until the next request says otherwise.
     context.subscriptions.push(clients.onDidChange(() => void initialState(services)));
     statusBar.setModel(readSettings().defaultModel);
     const playground = registerPlayground(services);
     const runs = registerRunsTree(services);
     context.subscriptions.push(
-      log, statusBar, diagnostics, keys, clients, emulator, envKeys, samples,
+      log,
+      statusBar,
+      diagnostics,
+      keys,
+      clients,
+      emulator,
+      envKeys,
+      samples,
       ...registerCommands(services, { detectEnvKey: () => envKeys.check(true), playground, runs }),
       new StartView(),
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('mint.defaultModel')) statusBar.setModel(readSettings().defaultModel); }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('mint.defaultModel')) statusBar.setModel(readSettings().defaultModel);
+      }),
     );
     // The key state is shown after activation returns: SecretStorage can be slow to answer.
     void initialState(services).then(() => envKeys.check());
@@ -71,15 +85,24 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     // VS Code shows nothing when activation throws; the user must learn MinT is not running.
     const msg = e instanceof Error ? e.message : String(e);
     log?.error('activation', `activation failed: ${msg}`);
-    void vscode.window.showErrorMessage(`MinT could not start: ${msg}. Reload the window; if it persists, reinstall the extension and report this message.`, 'Show Log')
-      .then((p) => { if (p) log?.show(); });
+    void vscode.window
+      .showErrorMessage(
+        `MinT could not start: ${msg}. Reload the window; if it persists, reinstall the extension and report this message.`,
+        'Show Log',
+      )
+      .then((p) => {
+        if (p) log?.show();
+      });
     throw e;
   }
 }
 
 async function initialState(s: Services): Promise<void> {
   const server = s.clients.server();
-  if (!server) { s.statusBar.setConnection('no server'); return; }
+  if (!server) {
+    s.statusBar.setConnection('no server');
+    return;
+  }
   s.statusBar.setConnection(server.origin === 'emulator' ? 'emulator' : 'not checked');
   try {
     const key = await s.keys.resolve();

@@ -52,7 +52,13 @@ export function checkpointArchive(run: TrainingRun, cp: Checkpoint): Buffer {
     emulator_model: 'bigram-over-qwen3-tokens',
     checkpoint_id: cp.checkpointId,
   };
-  const weights = { rank: a.rank, extra_row_tokens: a.extraRowTokens, extra_col_tokens: a.extraColTokens, A: Array.from(a.A), B: Array.from(a.B) };
+  const weights = {
+    rank: a.rank,
+    extra_row_tokens: a.extraRowTokens,
+    extra_col_tokens: a.extraColTokens,
+    A: Array.from(a.A),
+    B: Array.from(a.B),
+  };
   const dir = cp.checkpointId.slice(cp.checkpointId.indexOf('/') + 1);
   const tarball = tar(
     [

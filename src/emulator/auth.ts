@@ -18,7 +18,10 @@ const OPEN_PATHS = new Set(['/', '/api/v1/healthz']);
  * sampling and every listing are readable; deleting a checkpoint or a model is a write.
  */
 const WRITE_ROUTES: readonly [string, RegExp][] = [
-  ['POST', /^\/api\/v1\/(create_model|create_model_from_state|forward_backward|train_step|optim_step|reset_expert_bias|save_weights|save_state|save_weights_for_sampler|load_weights|load_state|checkpoints\/upload)$/],
+  [
+    'POST',
+    /^\/api\/v1\/(create_model|create_model_from_state|forward_backward|train_step|optim_step|reset_expert_bias|save_weights|save_state|save_weights_for_sampler|load_weights|load_state|checkpoints\/upload)$/,
+  ],
   ['DELETE', /^\/api\/v1\/models\/[^/]+$/],
   ['DELETE', /^\/api\/v1\/training_runs\/[^/]+\/checkpoints\/.+$/],
 ];
@@ -61,7 +64,9 @@ export function authorize(req: IncomingMessage, path: string, query: URLSearchPa
     throw new HttpError(401, { error: 'Missing API key: send your MinT API key in the X-API-Key header.' });
   }
   if (!keyMatches(given, apiKey)) {
-    throw new HttpError(401, { error: "Invalid API key: the X-API-Key header does not match this server's key. Check the key you configured." });
+    throw new HttpError(401, {
+      error: "Invalid API key: the X-API-Key header does not match this server's key. Check the key you configured.",
+    });
   }
   return 'write';
 }

@@ -98,7 +98,15 @@ export class FutureStore {
 
   create(
     kind: string,
-    opts: { id?: string | undefined; fault?: FutureFault | undefined; expectedMs?: number; payloadKey?: string; maxTokens?: number; queued?: boolean; meta?: FutureMeta } = {},
+    opts: {
+      id?: string | undefined;
+      fault?: FutureFault | undefined;
+      expectedMs?: number;
+      payloadKey?: string;
+      maxTokens?: number;
+      queued?: boolean;
+      meta?: FutureMeta;
+    } = {},
   ): string {
     const id = opts.id ?? randomUUID().replace(/-/g, '');
     const now = Date.now();
@@ -200,7 +208,7 @@ export class FutureStore {
     if (err instanceof FutureWorkError || err instanceof HttpError) return err.message;
     const kind = this.futures.get(id)?.kind ?? 'future';
     const summary = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    this.log(`internal error in ${kind} ${id}: ${err instanceof Error ? err.stack ?? summary : summary}`);
+    this.log(`internal error in ${kind} ${id}: ${err instanceof Error ? (err.stack ?? summary) : summary}`);
     return `Internal emulator error in ${kind} (${summary.replace(/\s+/g, ' ').slice(0, 300)}); this is an emulator bug, and its stack is in the emulator log.`;
   }
 
@@ -298,7 +306,12 @@ export class FutureStore {
     const share = rec.expectedMs > 0 ? Math.min(1, (now - rec.startedAt) / rec.expectedMs) : 0;
     if (share < PREFILL_SHARE || rec.maxTokens === undefined) return { ...view, status: 'prefill', stage: 'prefill' };
     const generated = Math.floor(((share - PREFILL_SHARE) / (1 - PREFILL_SHARE)) * rec.maxTokens);
-    return { ...view, status: 'decode', stage: 'decode', progress: { tokens_generated: Math.min(generated, rec.maxTokens), max_tokens: rec.maxTokens } };
+    return {
+      ...view,
+      status: 'decode',
+      stage: 'decode',
+      progress: { tokens_generated: Math.min(generated, rec.maxTokens), max_tokens: rec.maxTokens },
+    };
   }
 
   private legacyNumbers(rec: FutureRecord): { position: number; depth: number; etaS: number } {

@@ -87,9 +87,15 @@ function toPydantic(issue: Issue, root: unknown, where: 'body' | 'query', prefix
     case 'invalid_type': {
       const expected = String(issue.expected);
       if (expected === 'int' || expected === 'number') {
-        if (typeof v === 'number' && !Number.isInteger(v)) return [item('int_from_float', 'Input should be a valid integer, got a number with a fractional part')];
+        if (typeof v === 'number' && !Number.isInteger(v))
+          return [item('int_from_float', 'Input should be a valid integer, got a number with a fractional part')];
         if (typeof v === 'string') return [item('int_parsing', 'Input should be a valid integer, unable to parse string as an integer')];
-        return [item(expected === 'int' ? 'int_type' : 'float_type', expected === 'int' ? 'Input should be a valid integer' : 'Input should be a valid number')];
+        return [
+          item(
+            expected === 'int' ? 'int_type' : 'float_type',
+            expected === 'int' ? 'Input should be a valid integer' : 'Input should be a valid number',
+          ),
+        ];
       }
       if (expected === 'string') return [item('string_type', 'Input should be a valid string')];
       if (expected === 'boolean') return [item(typeof v === 'string' ? 'bool_parsing' : 'bool_type', 'Input should be a valid boolean')];
@@ -101,9 +107,16 @@ function toPydantic(issue: Issue, root: unknown, where: 'body' | 'query', prefix
       const min = Number(issue.minimum);
       if (issue.origin === 'array' || issue.origin === 'set') {
         const n = Array.isArray(v) ? v.length : 0;
-        return [item('too_short', `List should have at least ${min} item${min === 1 ? '' : 's'} after validation, not ${n}`, v, { field_type: 'List', min_length: min, actual_length: n })];
+        return [
+          item('too_short', `List should have at least ${min} item${min === 1 ? '' : 's'} after validation, not ${n}`, v, {
+            field_type: 'List',
+            min_length: min,
+            actual_length: n,
+          }),
+        ];
       }
-      if (issue.origin === 'string') return [item('string_too_short', `String should have at least ${min} character${min === 1 ? '' : 's'}`, v, { min_length: min })];
+      if (issue.origin === 'string')
+        return [item('string_too_short', `String should have at least ${min} character${min === 1 ? '' : 's'}`, v, { min_length: min })];
       return issue.inclusive
         ? [item('greater_than_equal', `Input should be greater than or equal to ${min}`, v, { ge: min })]
         : [item('greater_than', `Input should be greater than ${min}`, v, { gt: min })];
@@ -112,9 +125,16 @@ function toPydantic(issue: Issue, root: unknown, where: 'body' | 'query', prefix
       const max = Number(issue.maximum);
       if (issue.origin === 'array' || issue.origin === 'set') {
         const n = Array.isArray(v) ? v.length : 0;
-        return [item('too_long', `List should have at most ${max} item${max === 1 ? '' : 's'} after validation, not ${n}`, v, { field_type: 'List', max_length: max, actual_length: n })];
+        return [
+          item('too_long', `List should have at most ${max} item${max === 1 ? '' : 's'} after validation, not ${n}`, v, {
+            field_type: 'List',
+            max_length: max,
+            actual_length: n,
+          }),
+        ];
       }
-      if (issue.origin === 'string') return [item('string_too_long', `String should have at most ${max} character${max === 1 ? '' : 's'}`, v, { max_length: max })];
+      if (issue.origin === 'string')
+        return [item('string_too_long', `String should have at most ${max} character${max === 1 ? '' : 's'}`, v, { max_length: max })];
       return issue.inclusive
         ? [item('less_than_equal', `Input should be less than or equal to ${max}`, v, { le: max })]
         : [item('less_than', `Input should be less than ${max}`, v, { lt: max })];
@@ -124,7 +144,12 @@ function toPydantic(issue: Issue, root: unknown, where: 'body' | 'query', prefix
       return [item('literal_error', `Input should be ${expected}`, v, { expected })];
     }
     case 'unrecognized_keys':
-      return issue.keys.map((k) => ({ type: 'extra_forbidden', loc: [...loc, k], msg: 'Extra inputs are not permitted', input: (v as Record<string, unknown>)?.[k] }));
+      return issue.keys.map((k) => ({
+        type: 'extra_forbidden',
+        loc: [...loc, k],
+        msg: 'Extra inputs are not permitted',
+        input: (v as Record<string, unknown>)?.[k],
+      }));
     case 'invalid_union': {
       // pydantic names each union member; the first member's complaint is the useful one.
       const first = issue.errors[0];
@@ -145,7 +170,9 @@ export function validationError(error: z.ZodError, root: unknown, where: 'body' 
 
 /** FastAPI's reply to a body that is not JSON at all. */
 export function jsonDecodeError(err: Error): HttpError {
-  return new HttpError(422, { detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: err.message } }] });
+  return new HttpError(422, {
+    detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: err.message } }],
+  });
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' = 'body'): z.infer<S> {
@@ -181,5 +208,9 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
 export function serialise(reply: Reply): { payload: string | Buffer; length: number; contentType: string } {
   if (reply.bytes !== undefined) return { payload: reply.bytes, length: reply.bytes.length, contentType: 'application/octet-stream' };
   const text = reply.raw !== undefined ? reply.raw : reply.body === undefined ? '' : JSON.stringify(reply.body);
-  return { payload: text, length: Buffer.byteLength(text, 'utf8'), contentType: reply.raw !== undefined ? 'text/plain; charset=utf-8' : 'application/json' };
+  return {
+    payload: text,
+    length: Buffer.byteLength(text, 'utf8'),
+    contentType: reply.raw !== undefined ? 'text/plain; charset=utf-8' : 'application/json',
+  };
 }

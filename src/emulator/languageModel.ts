@@ -54,7 +54,8 @@ export class LanguageModel implements BaseShape {
     const t = tok.tokenizer;
     const imEnd = t.token_to_id('<|im_end|>');
     const eot = t.token_to_id('<|endoftext|>');
-    if (imEnd === undefined || eot === undefined) throw new Error('The tokenizer lacks <|im_end|> or <|endoftext|>; the emulator needs a Qwen3 tokenizer.');
+    if (imEnd === undefined || eot === undefined)
+      throw new Error('The tokenizer lacks <|im_end|> or <|endoftext|>; the emulator needs a Qwen3 tokenizer.');
     this.eosIds = [imEnd, eot];
     let maxId = 0;
     for (const id of t.get_vocab(true).values()) if (id > maxId) maxId = id;
@@ -63,7 +64,10 @@ export class LanguageModel implements BaseShape {
     // Each paragraph follows a newline token and ends in <|im_end|>, so a prompt ending the way
     // the Qwen3 chat template ends ("assistant\n", or "</think>\n\n") starts a paragraph, and
     // the model knows when to stop. The two newline tokens alternate so both lead somewhere.
-    const paragraphs = corpus.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
+    const paragraphs = corpus
+      .split(/\n\s*\n/)
+      .map((p) => p.trim())
+      .filter(Boolean);
     const newlines = [t.encode('\n', { add_special_tokens: false }).ids, t.encode('\n\n', { add_special_tokens: false }).ids];
     const seq: number[] = [];
     paragraphs.forEach((p, i) => seq.push(...newlines[i % 2]!, ...t.encode(p, { add_special_tokens: false }).ids, imEnd));
@@ -152,7 +156,14 @@ export class LanguageModel implements BaseShape {
         prob[j]! /= sum;
         logp[j] = z[j]! - logZ;
       }
-      dist = { prob, logp, tailProb: tailW / sum, tailLogprob: this.tailLogprob - logZ, colTokens: adapter.colTokens, colOf: (t) => adapter.colOf(t) };
+      dist = {
+        prob,
+        logp,
+        tailProb: tailW / sum,
+        tailLogprob: this.tailLogprob - logZ,
+        colTokens: adapter.colTokens,
+        colOf: (t) => adapter.colOf(t),
+      };
     }
     if (cache.size >= MAX_CACHED_ROWS) cache.clear();
     cache.set(row, dist);

@@ -39,7 +39,8 @@ export function adapterMisfit(s: AdapterState, base: BaseShape): string | undefi
     return `its tensors do not fit this model (A ${s.A.length} vs ${wantA}, B ${s.B.length} vs ${wantB}), so it was made by a different emulator model`;
   }
   const o = s.optimizer;
-  if (o && (o.mA.length !== wantA || o.vA.length !== wantA || o.mB.length !== wantB || o.vB.length !== wantB)) return 'its optimizer state does not match its weights';
+  if (o && (o.mA.length !== wantA || o.vA.length !== wantA || o.mB.length !== wantB || o.vB.length !== wantB))
+    return 'its optimizer state does not match its weights';
   return undefined;
 }
 
@@ -123,7 +124,9 @@ export class LoraAdapter {
     for (const t of s.extraRowTokens) ad.addRow(t);
     for (const t of s.extraColTokens) ad.addCol(t);
     if (s.A.length !== ad.a.length || s.B.length !== ad.b.length) {
-      throw new FutureWorkError(`Adapter state does not fit this model (A ${s.A.length} vs ${ad.a.length}, B ${s.B.length} vs ${ad.b.length}); the checkpoint was made by a different emulator model.`);
+      throw new FutureWorkError(
+        `Adapter state does not fit this model (A ${s.A.length} vs ${ad.a.length}, B ${s.B.length} vs ${ad.b.length}); the checkpoint was made by a different emulator model.`,
+      );
     }
     ad.a.w.set(s.A);
     ad.b.w.set(s.B);
@@ -148,7 +151,8 @@ export class LoraAdapter {
       A: cut(this.a, 'w'),
       B: cut(this.b, 'w'),
     };
-    if (withOptimizer) s.optimizer = { step: this.step, mA: cut(this.a, 'm'), vA: cut(this.a, 'v'), mB: cut(this.b, 'm'), vB: cut(this.b, 'v') };
+    if (withOptimizer)
+      s.optimizer = { step: this.step, mA: cut(this.a, 'm'), vA: cut(this.a, 'v'), mB: cut(this.b, 'm'), vB: cut(this.b, 'v') };
     return s;
   }
 
@@ -163,7 +167,7 @@ export class LoraAdapter {
 
   colOf(token: number): number {
     const i = token >= 0 && token < this.base.activeIndex.length ? this.base.activeIndex[token]! : -1;
-    return i >= 0 ? i : this.extraCols.get(token) ?? -1;
+    return i >= 0 ? i : (this.extraCols.get(token) ?? -1);
   }
 
   /** Gives a context token its own row; its A row is seeded from the token so runs reproduce. */
@@ -247,7 +251,11 @@ export class LoraAdapter {
           'Check the logprobs and advantages sent to forward_backward (an importance ratio exp(logprob - sampler logprob) overflowed).',
       );
     }
-    const before = [this.a, this.b].map((blk) => ({ w: blk.w.slice(0, blk.length), m: blk.m.slice(0, blk.length), v: blk.v.slice(0, blk.length) }));
+    const before = [this.a, this.b].map((blk) => ({
+      w: blk.w.slice(0, blk.length),
+      m: blk.m.slice(0, blk.length),
+      v: blk.v.slice(0, blk.length),
+    }));
     this.step++;
     const c1 = 1 - Math.pow(p.beta1, this.step);
     const c2 = 1 - Math.pow(p.beta2, this.step);

@@ -42,24 +42,60 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; verbose: boolean
       return n;
     };
     switch (flag) {
-      case '--host': options.host = value(); break;
-      case '--port': options.port = number(); break;
-      case '--api-key': options.apiKey = value(); break;
-      case '--read-only-key': options.readOnlyKey = value(); break;
-      case '--oai-auth': options.oaiRequiresKey = true; break;
-      case '--data-dir': options.dataDir = value(); break;
-      case '--faults': options.faults = true; break;
-      case '--long-poll-ms': options.longPollMs = number(); break;
-      case '--latency-ms': options.latencyMs = number(); break;
-      case '--prefix': options.prefix = value(); break;
-      case '--backpressure-limit': options.samplingBackpressureLimit = Math.max(1, Math.trunc(number())); break;
-      case '--mask-errors': options.maskErrors = true; break;
-      case '--save-weights-as-sampler': options.saveWeightsAsSampler = true; break;
-      case '--legacy-queue-headers': options.legacyQueueHeaders = true; break;
-      case '--verbose': verbose = true; break;
-      case '--quiet': quiet = true; break;
-      case '--help': case '-h': process.stdout.write(USAGE + '\n'); return process.exit(0);
-      default: throw new UsageError(`unknown option '${arg}'`);
+      case '--host':
+        options.host = value();
+        break;
+      case '--port':
+        options.port = number();
+        break;
+      case '--api-key':
+        options.apiKey = value();
+        break;
+      case '--read-only-key':
+        options.readOnlyKey = value();
+        break;
+      case '--oai-auth':
+        options.oaiRequiresKey = true;
+        break;
+      case '--data-dir':
+        options.dataDir = value();
+        break;
+      case '--faults':
+        options.faults = true;
+        break;
+      case '--long-poll-ms':
+        options.longPollMs = number();
+        break;
+      case '--latency-ms':
+        options.latencyMs = number();
+        break;
+      case '--prefix':
+        options.prefix = value();
+        break;
+      case '--backpressure-limit':
+        options.samplingBackpressureLimit = Math.max(1, Math.trunc(number()));
+        break;
+      case '--mask-errors':
+        options.maskErrors = true;
+        break;
+      case '--save-weights-as-sampler':
+        options.saveWeightsAsSampler = true;
+        break;
+      case '--legacy-queue-headers':
+        options.legacyQueueHeaders = true;
+        break;
+      case '--verbose':
+        verbose = true;
+        break;
+      case '--quiet':
+        quiet = true;
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n');
+        return process.exit(0);
+      default:
+        throw new UsageError(`unknown option '${arg}'`);
     }
   }
   return { options, verbose, quiet };
@@ -85,7 +121,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${listeningLine(new URL(emu.url).origin)}\n`);
   const loopback = /^(127\.|localhost$|::1$|\[::1\]$)/.test(options.host ?? '127.0.0.1');
   if (!quiet && !loopback && !options.apiKey) {
-    process.stderr.write(`warning: listening on ${options.host} without --api-key: anyone who can reach this address can use the emulator.\n`);
+    process.stderr.write(
+      `warning: listening on ${options.host} without --api-key: anyone who can reach this address can use the emulator.\n`,
+    );
   }
   if (!quiet && options.prefix) process.stdout.write(`API served under ${emu.url}\n`);
   const stop = () => {

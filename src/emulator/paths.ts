@@ -65,7 +65,8 @@ export function rewriteTinkerUris(value: unknown): unknown {
     for (const k of Object.keys(o)) {
       const v = o[k];
       if (typeof v === 'string') {
-        if (v.startsWith('tinker://')) Object.defineProperty(o, k, { value: `mint://${v.slice(9)}`, enumerable: true, writable: true, configurable: true });
+        if (v.startsWith('tinker://'))
+          Object.defineProperty(o, k, { value: `mint://${v.slice(9)}`, enumerable: true, writable: true, configurable: true });
       } else rewriteTinkerUris(v);
     }
   }

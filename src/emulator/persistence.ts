@@ -27,7 +27,15 @@ interface CheckpointFile {
   type: 'training' | 'sampler';
   time: string;
   sizeBytes: number;
-  adapter: { rank: number; seed: number; extraRowTokens: number[]; extraColTokens: number[]; A: string; B: string; optimizer?: { step: number; mA: string; vA: string; mB: string; vB: string } };
+  adapter: {
+    rank: number;
+    seed: number;
+    extraRowTokens: number[];
+    extraColTokens: number[];
+    A: string;
+    B: string;
+    optimizer?: { step: number; mA: string; vA: string; mB: string; vB: string };
+  };
 }
 
 const enc = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -144,7 +152,14 @@ function readCheckpoint(path: string): [string, Checkpoint] {
   if (!a || !Number.isInteger(a.rank) || a.rank < 1 || !isTokenList(a.extraRowTokens) || !isTokenList(a.extraColTokens)) {
     throw new Error('the adapter lacks its rank or its extra row/column token lists');
   }
-  const adapter: AdapterState = { rank: a.rank, seed: a.seed, extraRowTokens: a.extraRowTokens, extraColTokens: a.extraColTokens, A: dec(a.A), B: dec(a.B) };
+  const adapter: AdapterState = {
+    rank: a.rank,
+    seed: a.seed,
+    extraRowTokens: a.extraRowTokens,
+    extraColTokens: a.extraColTokens,
+    A: dec(a.A),
+    B: dec(a.B),
+  };
   const o = a.optimizer;
   if (o) adapter.optimizer = { step: o.step, mA: dec(o.mA), vA: dec(o.vA), mB: dec(o.mB), vB: dec(o.vB) };
   return [c.checkpointId, { checkpointId: c.checkpointId, type: c.type, time: new Date(c.time), sizeBytes: c.sizeBytes, adapter }];

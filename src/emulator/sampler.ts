@@ -71,7 +71,13 @@ function pick(model: LanguageModel, dist: RowDist, o: SamplingOptions, rng: Rng)
   return keepTail > 0 && tailWeight > 0 ? model.randomTailToken(dist, rng()) : cols[order[Math.max(0, kept - 1)]!]!;
 }
 
-export function generate(model: LanguageModel, adapter: LoraAdapter | undefined, prompt: number[], o: SamplingOptions, rng: Rng): SampledSequence {
+export function generate(
+  model: LanguageModel,
+  adapter: LoraAdapter | undefined,
+  prompt: number[],
+  o: SamplingOptions,
+  rng: Rng,
+): SampledSequence {
   const tokens: number[] = [];
   const logprobs: number[] = [];
   const stopIds = new Set([...model.eosIds, ...o.stopTokens]);
@@ -98,7 +104,12 @@ export function promptLogprobs(model: LanguageModel, adapter: LoraAdapter | unde
   return prompt.map((t, i) => (i === 0 ? null : model.logprobOf(model.distribution(model.rowOf(prompt[i - 1]!, adapter), adapter), t)));
 }
 
-export function topkPromptLogprobs(model: LanguageModel, adapter: LoraAdapter | undefined, prompt: number[], k: number): ([number, number][] | null)[] {
+export function topkPromptLogprobs(
+  model: LanguageModel,
+  adapter: LoraAdapter | undefined,
+  prompt: number[],
+  k: number,
+): ([number, number][] | null)[] {
   return prompt.map((_, i) => {
     if (i === 0) return null;
     const dist = model.distribution(model.rowOf(prompt[i - 1]!, adapter), adapter);

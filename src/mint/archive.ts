@@ -64,7 +64,10 @@ async function openLink(transport: Transport, url: string, ctx: CallContext): Pr
     res = await request(url, { method: 'GET', dispatcher: transport.dispatcher, signal: ctx.signal });
   } catch (err) {
     if (ctx.signal?.aborted) throw new CancelledError(undefined, { cause: ctx.signal.reason });
-    throw new APIConnectionError(`Could not download the checkpoint archive from its signed link: ${transport.redact(String((err as Error).message))}.`, { cause: err });
+    throw new APIConnectionError(
+      `Could not download the checkpoint archive from its signed link: ${transport.redact(String((err as Error).message))}.`,
+      { cause: err },
+    );
   }
   if (res.statusCode !== 200) {
     const text = transport.redact(await res.body.text().catch(() => ''));

@@ -50,4 +50,3 @@ export function sleep(ms: number, ctx: CallContext, alsoStop?: AbortSignal): Pro
     alsoStop?.addEventListener('abort', onStop, { once: true });
   });
 }
-

@@ -23,8 +23,7 @@ export function resolveConfig(
   explicit: { baseUrl?: string | undefined; apiKey?: string | undefined },
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedConfig {
-  const baseUrl =
-    nonEmpty(explicit.baseUrl) ?? nonEmpty(env.MINT_BASE_URL) ?? nonEmpty(env.TINKER_BASE_URL) ?? DEFAULT_BASE_URL;
+  const baseUrl = nonEmpty(explicit.baseUrl) ?? nonEmpty(env.MINT_BASE_URL) ?? nonEmpty(env.TINKER_BASE_URL) ?? DEFAULT_BASE_URL;
   const apiKey = nonEmpty(explicit.apiKey) ?? nonEmpty(env.MINT_API_KEY) ?? nonEmpty(env.TINKER_API_KEY);
   return { baseUrl: normalizeBaseUrl(baseUrl), apiKey };
 }

@@ -149,7 +149,10 @@ export class NotSupportedError extends NotFoundError {
     operation: string,
     options: { status: number; headers: ResponseHeaders; body?: unknown; request_id?: string | undefined; cause?: unknown },
   ) {
-    super(`${operation} is not supported by this server (it has no such route). Use a server that implements it, or skip this step.`, options);
+    super(
+      `${operation} is not supported by this server (it has no such route). Use a server that implements it, or skip this step.`,
+      options,
+    );
     this.operation = operation;
   }
 }
@@ -184,7 +187,10 @@ export class RequestFailedError extends TinkerError {
    * only support can see it, and they need the request id.
    */
   readonly masked: boolean;
-  constructor(message: string, options: { request_id: string; category?: string | undefined; cause?: unknown; server_error?: string | undefined }) {
+  constructor(
+    message: string,
+    options: { request_id: string; category?: string | undefined; cause?: unknown; server_error?: string | undefined },
+  ) {
     super(message, { cause: options.cause });
     this.request_id = options.request_id;
     this.raw_category = options.category;
@@ -208,7 +214,7 @@ export class CheckpointNotResumableError extends TinkerError {
   constructor(path: string) {
     super(
       `MinT saved "${path}" as a sampler checkpoint, which has no optimizer state and cannot resume training. ` +
-        'This server\'s save_weights writes sampler checkpoints and it has no save_state route: ' +
+        "This server's save_weights writes sampler checkpoints and it has no save_state route: " +
         'sample from this path, and to resume training use a MinT server with /api/v1/save_state.',
     );
     this.path = path;
@@ -299,6 +305,10 @@ export function isMissingRoute(err: unknown): err is NotFoundError {
 export function asNotSupported(operation: string, err: unknown): unknown {
   if (!isMissingRoute(err)) return err;
   return new NotSupportedError(operation, {
-    status: err.status, headers: err.headers, body: err.body, request_id: err.request_id, cause: err,
+    status: err.status,
+    headers: err.headers,
+    body: err.body,
+    request_id: err.request_id,
+    cause: err,
   });
 }

@@ -8,12 +8,7 @@
  * `mayHaveBeenApplied`, with words on how to check.
  */
 import type { Dispatcher } from 'undici';
-import {
-  APIConnectionError,
-  APIStatusError,
-  APITimeoutError,
-  makeStatusError,
-} from './errors';
+import { APIConnectionError, APIStatusError, APITimeoutError, makeStatusError } from './errors';
 
 /** Set by the dispatcher the moment undici starts writing the request to a connected socket. */
 export interface SendProbe {
@@ -104,8 +99,8 @@ function howToCheck(op: string): string {
     op === 'create_model'
       ? 'list your training runs (a new run may exist) before creating another'
       : op.startsWith('save') || op === 'load_weights'
-        ? 'list the run\'s checkpoints (or call getInfo) to see whether it took effect'
-        : 'compare the run\'s step or loss with your own count (getInfo, your logs), or resume from the last saved state';
+        ? "list the run's checkpoints (or call getInfo) to see whether it took effect"
+        : "compare the run's step or loss with your own count (getInfo, your logs), or resume from the last saved state";
   return (
     `MinT may have applied ${op}: the request was sent but no usable reply came back. ` +
     `It was not sent again, because MinT runs every training request it receives and a resend could apply it twice. ` +

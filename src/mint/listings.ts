@@ -46,8 +46,6 @@ export function normalizeCapabilities(caps: ServerCapabilities): ServerCapabilit
   if (!caps.supported_models.some((m) => isRaw(m.num_parameters))) return caps;
   return {
     ...caps,
-    supported_models: caps.supported_models.map((m) =>
-      isRaw(m.num_parameters) ? { ...m, num_parameters: m.num_parameters! / 1e9 } : m,
-    ),
+    supported_models: caps.supported_models.map((m) => (isRaw(m.num_parameters) ? { ...m, num_parameters: m.num_parameters! / 1e9 } : m)),
   };
 }

@@ -66,12 +66,15 @@ export class OpenAIClient {
     return key ? { authorization: `Bearer ${key}` } : undefined;
   }
 
-  private async call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, body: unknown, schema: S, opts?: CallOptions): Promise<z.infer<S>> {
+  private async call<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    schema: S,
+    opts?: CallOptions,
+  ): Promise<z.infer<S>> {
     try {
-      const { data } = await this.transport.request(
-        { method, path: BASE + path, body, headers: this.headers(), schema },
-        contextOf(opts),
-      );
+      const { data } = await this.transport.request({ method, path: BASE + path, body, headers: this.headers(), schema }, contextOf(opts));
       return data;
     } catch (err) {
       // Whether a MinT deployment serves /oai under its base URL is not documented; say so plainly.

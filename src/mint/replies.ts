@@ -38,7 +38,10 @@ const STATUS_ADVICE: Record<number, string> = {
 };
 
 export function adviceFor(status: number): string {
-  return STATUS_ADVICE[status] ?? (status >= 500 ? 'the server failed; try again later and quote the request id to support' : 'unexpected status');
+  return (
+    STATUS_ADVICE[status] ??
+    (status >= 500 ? 'the server failed; try again later and quote the request id to support' : 'unexpected status')
+  );
 }
 
 export function traceIdOf(h: ResponseHeaders): string | undefined {

@@ -147,7 +147,9 @@ export class RestClient {
     if ('stream' in opened) {
       // Not read: the whole archive would follow. Closing the body may report an abort; nobody needs it.
       opened.stream.on('error', () => undefined).destroy();
-      throw new TinkerError('This server sends checkpoint archives directly, not as a link: use downloadCheckpointArchive(path, file) instead.');
+      throw new TinkerError(
+        'This server sends checkpoint archives directly, not as a link: use downloadCheckpointArchive(path, file) instead.',
+      );
     }
     return opened;
   }
@@ -175,4 +177,3 @@ export class RestClient {
 function enc(s: string): string {
   return encodeURIComponent(s);
 }
-

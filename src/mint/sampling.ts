@@ -75,10 +75,7 @@ export class SamplingClient {
         topk_prompt_logprobs: req.topk_prompt_logprobs ?? 0,
         type: 'sample',
       };
-      const { data } = await this.transport.request(
-        { method: 'POST', path: 'api/v1/asample', body, schema: UntypedFutureSchema },
-        ctx,
-      );
+      const { data } = await this.transport.request({ method: 'POST', path: 'api/v1/asample', body, schema: UntypedFutureSchema }, ctx);
       return data.request_id;
     };
     const first = await submit();

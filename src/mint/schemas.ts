@@ -107,9 +107,7 @@ export const CreateModelResultSchema = z.object({ model_id: z.string().min(1) })
 
 export const GetInfoResponseSchema = z.looseObject({
   model_id: z.string().optional(),
-  model_data: z
-    .looseObject({ arch: z.string().nullish(), model_name: z.string().nullish(), tokenizer_id: z.string().nullish() })
-    .nullish(),
+  model_data: z.looseObject({ arch: z.string().nullish(), model_name: z.string().nullish(), tokenizer_id: z.string().nullish() }).nullish(),
   is_lora: z.boolean().nullish(),
   lora_rank: z.number().nullish(),
   model_name: z.string().nullish(),

@@ -26,12 +26,14 @@ export interface TokenizerLoadOptions {
   /** Where hub downloads are kept, e.g. `<globalStorage>/tokenizers`. */
   cacheDir?: string | undefined;
   /** Hub access; `false` keeps everything offline. */
-  hub?: false | {
-    endpoint?: string | undefined; // else env HF_ENDPOINT, else https://huggingface.co
-    token?: string | undefined; // for gated repos; sent only to the hub
-    dispatcher?: Dispatcher | undefined;
-    timeoutMs?: number | undefined;
-  };
+  hub?:
+    | false
+    | {
+        endpoint?: string | undefined; // else env HF_ENDPOINT, else https://huggingface.co
+        token?: string | undefined; // for gated repos; sent only to the hub
+        dispatcher?: Dispatcher | undefined;
+        timeoutMs?: number | undefined;
+      };
   signal?: AbortSignal | undefined;
 }
 
@@ -66,10 +68,7 @@ export function bundledFamilyFor(tokenizerId: string): string | undefined {
 export function normalizeTokenizerId(raw: string): string {
   const id = raw.trim().split(':')[0] ?? '';
   if (!/^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(id) || id.includes('..')) {
-    throw new TokenizerUnavailableError(
-      `"${raw}" is not a Hugging Face tokenizer id (expected "org/name", e.g. "Qwen/Qwen3-0.6B").`,
-      raw,
-    );
+    throw new TokenizerUnavailableError(`"${raw}" is not a Hugging Face tokenizer id (expected "org/name", e.g. "Qwen/Qwen3-0.6B").`, raw);
   }
   return id;
 }

@@ -66,10 +66,7 @@ export const Datum = {
    * float32), `shape` always set, and `weights` of ones added when missing, because MinT
    * rejects a datum without weights (422) and a TensorData without shape.
    */
-  from(input: {
-    model_input: ModelInput | readonly number[];
-    loss_fn_inputs: Record<string, readonly number[] | TensorData>;
-  }): Datum {
+  from(input: { model_input: ModelInput | readonly number[]; loss_fn_inputs: Record<string, readonly number[] | TensorData> }): Datum {
     const model_input = Array.isArray(input.model_input)
       ? ModelInput.fromInts(input.model_input as readonly number[])
       : (input.model_input as ModelInput);
@@ -182,7 +179,13 @@ export class TrainingClient {
   /** One POST of a training op; `mutating` ops are never resent once the server may have them. */
   private async post(path: string, body: object, ctx: CallContext, mutating: boolean): Promise<string> {
     const { data } = await this.transport.request(
-      { method: 'POST', path, body, schema: UntypedFutureSchema, exactlyOnce: mutating ? path.slice(path.lastIndexOf('/') + 1) : undefined },
+      {
+        method: 'POST',
+        path,
+        body,
+        schema: UntypedFutureSchema,
+        exactlyOnce: mutating ? path.slice(path.lastIndexOf('/') + 1) : undefined,
+      },
       ctx,
     );
     return data.request_id;
@@ -303,7 +306,10 @@ export class TrainingClient {
       }
       return this.post('api/v1/save_weights', body(seq_id, 'save_weights'), ctx, true);
     }, ctx);
-    const r = await awaitFuture(transport, rid, SaveWeightsResponseSchema, ctx, { requestType: 'SaveWeights', onQueueState: opts?.onQueueState });
+    const r = await awaitFuture(transport, rid, SaveWeightsResponseSchema, ctx, {
+      requestType: 'SaveWeights',
+      onQueueState: opts?.onQueueState,
+    });
     if (isSamplerCheckpoint(r.data.path)) throw new CheckpointNotResumableError(r.data.path);
     return { ...r.data, request_id: r.request_id };
   }
@@ -327,7 +333,10 @@ export class TrainingClient {
     return { path: r.data.path, request_id: r.request_id };
   }
 
-  async loadState(path: string, opts?: TrainingCallOptions & { optimizer?: boolean }): Promise<LoadWeightsResponse & { request_id: string }> {
+  async loadState(
+    path: string,
+    opts?: TrainingCallOptions & { optimizer?: boolean },
+  ): Promise<LoadWeightsResponse & { request_id: string }> {
     const r = await this.op(
       'api/v1/load_weights',
       'LoadWeights',

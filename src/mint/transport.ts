@@ -113,8 +113,7 @@ export class Transport {
   constructor(private readonly cfg: TransportConfig) {
     this.ownsDispatcher = !cfg.dispatcher;
     this.dispatcher =
-      cfg.dispatcher ??
-      new Agent({ connect: { timeout: cfg.connectTimeoutMs }, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 300_000 });
+      cfg.dispatcher ?? new Agent({ connect: { timeout: cfg.connectTimeoutMs }, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 300_000 });
     this.fixedHeaders = {
       accept: 'application/json',
       'user-agent': cfg.userAgent,
@@ -199,7 +198,9 @@ export class Transport {
     const logPath = this.basePath + spec.path;
     const started = performance.now();
     if (timeoutMs <= 0) {
-      const err = new APITimeoutError(`${spec.method} ${logPath} was not attempted: the caller's deadline had already passed. Raise timeoutMs or try again.`);
+      const err = new APITimeoutError(
+        `${spec.method} ${logPath} was not attempted: the caller's deadline had already passed. Raise timeoutMs or try again.`,
+      );
       this.emit({ method: spec.method, path: logPath, durationMs: 0, attempt, error: err.message });
       throw err;
     }
@@ -253,7 +254,9 @@ export class Transport {
         if (rid) ev.request_id = this.redact(rid);
         this.emit(ev);
       }
-      return stream ? { status: res.statusCode, headers: rh, text, durationMs, stream } : { status: res.statusCode, headers: rh, text, durationMs };
+      return stream
+        ? { status: res.statusCode, headers: rh, text, durationMs, stream }
+        : { status: res.statusCode, headers: rh, text, durationMs };
     } catch (err) {
       const durationMs = performance.now() - started;
       let out: Error;

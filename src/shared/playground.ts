@@ -35,11 +35,25 @@ export type Prompt = z.infer<typeof PromptSchema>;
  * inline in the webview and again in the host, so a message can never bypass the form's checks.
  */
 export const ParamsSchema = z.object({
-  max_tokens: z.number({ error: 'Max tokens is required.' }).int('Max tokens must be a whole number.').min(1, 'Max tokens must be at least 1.').max(131_072, 'Max tokens is at most 131072.'),
+  max_tokens: z
+    .number({ error: 'Max tokens is required.' })
+    .int('Max tokens must be a whole number.')
+    .min(1, 'Max tokens must be at least 1.')
+    .max(131_072, 'Max tokens is at most 131072.'),
   temperature: z.number().min(0, 'Temperature must be 0 or more.').max(5, 'Temperature above 5 only gives noise.').optional(),
   top_p: z.number().gt(0, 'Top-p must be above 0.').max(1, 'Top-p is at most 1.').optional(),
-  top_k: z.number().int('Top-k must be a whole number.').min(-1, 'Top-k is -1 (no limit) or a positive number.').refine((k) => k !== 0, 'Top-k is -1 (no limit) or a positive number.').optional(),
-  seed: z.number().int('Seed must be a whole number.').min(0, 'Seed must be 0 or more.').max(2 ** 53 - 1).optional(),
+  top_k: z
+    .number()
+    .int('Top-k must be a whole number.')
+    .min(-1, 'Top-k is -1 (no limit) or a positive number.')
+    .refine((k) => k !== 0, 'Top-k is -1 (no limit) or a positive number.')
+    .optional(),
+  seed: z
+    .number()
+    .int('Seed must be a whole number.')
+    .min(0, 'Seed must be 0 or more.')
+    .max(2 ** 53 - 1)
+    .optional(),
   stop: z.array(z.string().min(1, 'A stop string cannot be empty.')).max(16, 'At most 16 stop strings.').optional(),
   num_samples: z.number().int('Samples must be a whole number.').min(1, 'At least 1 sample.').max(16, 'At most 16 samples per request.'),
   prompt_logprobs: z.boolean(),
@@ -92,7 +106,13 @@ export const WebviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('draft'), draft: DraftSchema }),
   z.object({ type: z.literal('sample'), runId: RunIdSchema, target: TargetSchema, prompt: PromptSchema, params: ParamsSchema }),
-  z.object({ type: z.literal('compare'), runId: RunIdSchema, targets: z.array(TargetSchema).min(2, 'Pick at least two models to compare.').max(4, 'Compare at most four models.'), prompt: PromptSchema, params: ParamsSchema }),
+  z.object({
+    type: z.literal('compare'),
+    runId: RunIdSchema,
+    targets: z.array(TargetSchema).min(2, 'Pick at least two models to compare.').max(4, 'Compare at most four models.'),
+    prompt: PromptSchema,
+    params: ParamsSchema,
+  }),
   z.object({ type: z.literal('cancel'), runId: RunIdSchema }),
   z.object({ type: z.literal('copy'), text: z.string().max(1_000_000), what: z.enum(['request_id', 'text', 'code']) }),
   z.object({ type: z.literal('rerun'), historyId: RunIdSchema, runId: RunIdSchema }),
@@ -215,7 +235,12 @@ const SHARED_STATE = [
     history: z.array(HistorySummarySchema),
     connection: z.string().optional(),
   }),
-  z.object({ type: z.literal('models'), models: z.array(ModelInfoSchema), checkpoints: z.array(CheckpointInfoSchema), error: ErrorInfoSchema.optional() }),
+  z.object({
+    type: z.literal('models'),
+    models: z.array(ModelInfoSchema),
+    checkpoints: z.array(CheckpointInfoSchema),
+    error: ErrorInfoSchema.optional(),
+  }),
   z.object({ type: z.literal('run'), run: RunSchema }),
   z.object({ type: z.literal('outcome'), runId: RunIdSchema, index: z.number().int().min(0).max(3), outcome: OutcomeSchema }),
   z.object({ type: z.literal('queue'), runId: RunIdSchema, index: z.number().int().min(0).max(3), queue: QueueInfoSchema }),
@@ -225,7 +250,13 @@ const SHARED_STATE = [
 /** Replies, sent only to the page whose message they answer: another page did not ask. */
 const REPLIES = [
   z.object({ type: z.literal('code'), python: z.string(), typescript: z.string() }),
-  z.object({ type: z.literal('tokenCount'), target: z.string(), count: z.number().int().optional(), max_context_length: z.number().int().optional(), tokenizer: TokenizerStatusSchema }),
+  z.object({
+    type: z.literal('tokenCount'),
+    target: z.string(),
+    count: z.number().int().optional(),
+    max_context_length: z.number().int().optional(),
+    tokenizer: TokenizerStatusSchema,
+  }),
   z.object({ type: z.literal('notice'), level: z.enum(['info', 'warning', 'error']), message: z.string() }),
   z.object({ type: z.literal('rejected'), message: z.string(), runId: RunIdSchema.optional() }),
 ] as const;
@@ -240,7 +271,10 @@ export type HostToWebview = z.infer<typeof HostToWebviewSchema>;
 
 /** A run's title as the results header and the history list show it: the last user message, on one line. */
 export function promptTitle(r: Pick<Run, 'prompt'>): string {
-  const text = r.prompt.mode === 'chat' ? (r.prompt.messages.filter((m) => m.role === 'user').pop()?.content ?? r.prompt.messages[0]?.content ?? '') : r.prompt.text;
+  const text =
+    r.prompt.mode === 'chat'
+      ? (r.prompt.messages.filter((m) => m.role === 'user').pop()?.content ?? r.prompt.messages[0]?.content ?? '')
+      : r.prompt.text;
   return text.replace(/\s+/g, ' ').trim();
 }
 

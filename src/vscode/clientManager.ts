@@ -11,7 +11,10 @@ export function needsKey(server: ServerChoice): boolean {
 }
 
 export type ServerOrigin = 'emulator' | 'settings' | 'MINT_BASE_URL' | 'TINKER_BASE_URL';
-export interface ServerChoice { url: string; origin: ServerOrigin }
+export interface ServerChoice {
+  url: string;
+  origin: ServerOrigin;
+}
 
 export interface ActiveClient {
   client: ServiceClient;
@@ -36,9 +39,15 @@ export class ClientManager implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly log: Log, private readonly keys: ApiKeyStore, private readonly userAgent: string) {
+  constructor(
+    private readonly log: Log,
+    private readonly keys: ApiKeyStore,
+    private readonly userAgent: string,
+  ) {
     this.subscriptions.push(
-      vscode.workspace.onDidChangeConfiguration((e) => { if (affectsMint(e)) this.invalidate('settings changed'); }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (affectsMint(e)) this.invalidate('settings changed');
+      }),
       keys.onDidChange(() => this.invalidate('API key changed')),
     );
   }
@@ -64,7 +73,9 @@ export class ClientManager implements vscode.Disposable {
       const building = this.build();
       this.current = building;
       // A failed build (no key, bad URL) must not stick: the next call tries again.
-      building.catch(() => { if (this.current === building) this.current = undefined; });
+      building.catch(() => {
+        if (this.current === building) this.current = undefined;
+      });
     }
     return this.current;
   }
@@ -74,7 +85,10 @@ export class ClientManager implements vscode.Disposable {
     this.current = undefined;
     if (old) {
       this.log.info('server', `rebuilding the MinT client: ${reason}`);
-      old.then((c) => c.client.close(), () => undefined);
+      old.then(
+        (c) => c.client.close(),
+        () => undefined,
+      );
     }
     this.changed.fire();
   }
@@ -115,7 +129,10 @@ export class ClientManager implements vscode.Disposable {
     const [{ ServiceClient }, network] = await Promise.all([import('../mint'), import('./network')]);
     const settings = readSettings();
     // Our own emulator is on loopback: a corporate proxy must not be asked to reach it.
-    const net = server.origin === 'emulator' ? { dispatcher: undefined, describe: 'direct (local emulator)' } : network.buildDispatcher(network.readNetworkConfig());
+    const net =
+      server.origin === 'emulator'
+        ? { dispatcher: undefined, describe: 'direct (local emulator)' }
+        : network.buildDispatcher(network.readNetworkConfig());
     const client = new ServiceClient({
       baseUrl: server.url,
       apiKey: key?.key ?? '',
@@ -124,13 +141,19 @@ export class ClientManager implements vscode.Disposable {
       userAgent: this.userAgent,
       ...(net.dispatcher ? { dispatcher: net.dispatcher } : {}),
       onRequest: (e) => {
-        const line = `${e.method} ${e.path} -> ${e.status ?? 'no reply'} in ${Math.round(e.durationMs)} ms` +
-          (e.attempt > 1 ? ` (attempt ${e.attempt})` : '') + (e.request_id ? ` [request_id ${e.request_id}]` : '') + (e.error ? ` ${e.error}` : '');
+        const line =
+          `${e.method} ${e.path} -> ${e.status ?? 'no reply'} in ${Math.round(e.durationMs)} ms` +
+          (e.attempt > 1 ? ` (attempt ${e.attempt})` : '') +
+          (e.request_id ? ` [request_id ${e.request_id}]` : '') +
+          (e.error ? ` ${e.error}` : '');
         if (e.status === undefined || e.status >= 400) this.log.warn('client', line);
         else this.log.info('client', line);
       },
     });
-    this.log.info('server', `MinT client for ${server.url} (from ${server.origin}); key from ${key?.source ?? 'nowhere (local server)'}; network: ${net.describe}`);
+    this.log.info(
+      'server',
+      `MinT client for ${server.url} (from ${server.origin}); key from ${key?.source ?? 'nowhere (local server)'}; network: ${net.describe}`,
+    );
     return { client, server, keySource: key?.source };
   }
 }

@@ -9,7 +9,11 @@ export interface FailureDiagnostic {
   retry: (() => unknown) | undefined;
 }
 
-interface Entry { diagnostic: vscode.Diagnostic; requestId: string | undefined; retry: (() => unknown) | undefined }
+interface Entry {
+  diagnostic: vscode.Diagnostic;
+  requestId: string | undefined;
+  retry: (() => unknown) | undefined;
+}
 
 /**
  * The "MinT" diagnostic collection for requests that came from a document (a selection sent by
@@ -42,10 +46,16 @@ export class MintDiagnostics implements vscode.Disposable, vscode.CodeActionProv
   /** The request from this range succeeded: its old failure no longer applies. */
   clear(uri: vscode.Uri, range: vscode.Range): void {
     const list = this.entries.get(uri.toString());
-    if (list) this.store(uri, list.filter((e) => !e.diagnostic.range.isEqual(range)));
+    if (list)
+      this.store(
+        uri,
+        list.filter((e) => !e.diagnostic.range.isEqual(range)),
+      );
   }
 
-  clearDocument(uri: vscode.Uri): void { this.store(uri, []); }
+  clearDocument(uri: vscode.Uri): void {
+    this.store(uri, []);
+  }
 
   provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
     const list = this.entries.get(document.uri.toString()) ?? [];
@@ -96,7 +106,10 @@ export class MintDiagnostics implements vscode.Disposable, vscode.CodeActionProv
   private store(uri: vscode.Uri, list: Entry[]): void {
     if (list.length) this.entries.set(uri.toString(), list);
     else this.entries.delete(uri.toString());
-    this.collection.set(uri, list.map((e) => e.diagnostic));
+    this.collection.set(
+      uri,
+      list.map((e) => e.diagnostic),
+    );
   }
 }
 

@@ -18,14 +18,21 @@ export class EmulatorLauncher implements vscode.Disposable {
   private starting: Promise<string> | undefined;
   private currentUrl: string | undefined;
 
-  constructor(private readonly extensionPath: string, private readonly log: Log) {}
+  constructor(
+    private readonly extensionPath: string,
+    private readonly log: Log,
+  ) {}
 
-  get url(): string | undefined { return this.currentUrl; }
+  get url(): string | undefined {
+    return this.currentUrl;
+  }
 
   /** Starts the emulator (or returns the running one's URL). */
   start(): Promise<string> {
     if (this.currentUrl) return Promise.resolve(this.currentUrl);
-    this.starting ??= this.spawn().finally(() => { this.starting = undefined; });
+    this.starting ??= this.spawn().finally(() => {
+      this.starting = undefined;
+    });
     return this.starting;
   }
 

@@ -14,7 +14,11 @@ export class EnvKeyDetector implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private asking = false;
 
-  constructor(private readonly keys: ApiKeyStore, private readonly state: vscode.Memento, private readonly log: Log) {
+  constructor(
+    private readonly keys: ApiKeyStore,
+    private readonly state: vscode.Memento,
+    private readonly log: Log,
+  ) {
     this.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.check()));
     if (vscode.workspace.isTrusted) this.watch();
     else this.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => this.watch()));
@@ -23,7 +27,10 @@ export class EnvKeyDetector implements vscode.Disposable {
   /** Looks at each folder's .env; `explicit` (the command) also reports when there is nothing. */
   async check(explicit = false): Promise<void> {
     if (!vscode.workspace.isTrusted) {
-      if (explicit) void vscode.window.showWarningMessage('MinT reads .env files only in trusted workspaces. Trust this workspace first, or set the key with "MinT: Set API Key".');
+      if (explicit)
+        void vscode.window.showWarningMessage(
+          'MinT reads .env files only in trusted workspaces. Trust this workspace first, or set the key with "MinT: Set API Key".',
+        );
       return;
     }
     if (!explicit && this.state.get<boolean>(NEVER_KEY)) return;
@@ -38,11 +45,17 @@ export class EnvKeyDetector implements vscode.Disposable {
     if (explicit) void vscode.window.showInformationMessage('MinT: no .env file with MINT_API_KEY at the root of this workspace.');
   }
 
-  dispose(): void { for (const s of this.subscriptions) s.dispose(); }
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+  }
 
   private watch(): void {
     const w = vscode.workspace.createFileSystemWatcher('**/.env', false, false, true);
-    this.subscriptions.push(w, w.onDidCreate(() => void this.check()), w.onDidChange(() => void this.check()));
+    this.subscriptions.push(
+      w,
+      w.onDidCreate(() => void this.check()),
+      w.onDidChange(() => void this.check()),
+    );
   }
 
   private async offer(uri: vscode.Uri, value: string, explicit: boolean): Promise<void> {
@@ -57,7 +70,9 @@ export class EnvKeyDetector implements vscode.Disposable {
       const rel = vscode.workspace.asRelativePath(uri);
       const picked = await vscode.window.showInformationMessage(
         `MinT found MINT_API_KEY in ${rel}. Store it in VS Code's secret storage so MinT can use it?`,
-        'Store Key', 'Not Now', 'Never for This Workspace',
+        'Store Key',
+        'Not Now',
+        'Never for This Workspace',
       );
       if (picked === 'Store Key') {
         await this.keys.store(value);

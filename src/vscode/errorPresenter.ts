@@ -84,14 +84,20 @@ export class ErrorPresenter {
     const described = this.describe(err);
     const row = rowFor(err);
     const retry = described.actions.includes('Retry') || ctx.origin ? ctx.retry : undefined;
-    this.deps.log.error('presenter', `${described.className}: ${this.deps.log.redact(String((err as Error)?.message ?? err))}${described.requestId ? ` [request_id ${described.requestId}]` : ''}`);
+    this.deps.log.error(
+      'presenter',
+      `${described.className}: ${this.deps.log.redact(String((err as Error)?.message ?? err))}${described.requestId ? ` [request_id ${described.requestId}]` : ''}`,
+    );
     this.last = { described, retry, at: new Date() };
     if (row.connection) this.deps.statusBar.setConnection(row.connection);
     this.deps.statusBar.showLastError(described.className, described.message, described.statusText);
     if (ctx.origin) {
       this.deps.diagnostics.set(ctx.origin.uri, ctx.origin.range, {
-        className: described.className, message: described.message, severity: described.diagnosticSeverity,
-        requestId: described.requestId, retry: ctx.retry,
+        className: described.className,
+        message: described.message,
+        severity: described.diagnosticSeverity,
+        requestId: described.requestId,
+        retry: ctx.retry,
       });
     }
     if (row.countdown) {
@@ -102,7 +108,9 @@ export class ErrorPresenter {
     return described;
   }
 
-  get lastFailure(): { described: DescribedError; retry: (() => unknown) | undefined; at: Date } | undefined { return this.last; }
+  get lastFailure(): { described: DescribedError; retry: (() => unknown) | undefined; at: Date } | undefined {
+    return this.last;
+  }
 
   /** The last-error item's click: the full message with its request id and actions. */
   async showLastFailure(): Promise<void> {
@@ -111,7 +119,8 @@ export class ErrorPresenter {
       return;
     }
     const { described, retry } = this.last;
-    const text = `MinT ${described.className} at ${this.last.at.toLocaleTimeString()}: ${described.message}` +
+    const text =
+      `MinT ${described.className} at ${this.last.at.toLocaleTimeString()}: ${described.message}` +
       (described.requestId ? ` Request id: ${described.requestId}` : '');
     const actions = described.actions.filter((a) => a !== 'Retry' || retry);
     const picked = await vscode.window.showWarningMessage(text, ...actions);
@@ -133,8 +142,12 @@ export class ErrorPresenter {
     // The toast must say it is MinT's, but "MinT: MinT had a server error" says it twice.
     const text = /^MinT\b/.test(described.message) ? described.message : `MinT: ${described.message}`;
     const message = `${text}${described.requestId ? ` (request id: ${described.requestId})` : ''}`;
-    const show = described.severity === 'error' ? vscode.window.showErrorMessage
-      : described.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    const show =
+      described.severity === 'error'
+        ? vscode.window.showErrorMessage
+        : described.severity === 'warning'
+          ? vscode.window.showWarningMessage
+          : vscode.window.showInformationMessage;
     void Promise.resolve(show(message, ...actions)).then(async (picked) => {
       const repeats = (this.openToasts.get(described.className) ?? 1) - 1;
       this.openToasts.delete(described.className);
@@ -151,7 +164,6 @@ export class ErrorPresenter {
     if (action === 'Copy request_id' && !d.requestId) return;
     const { command, args } = ACTIONS[action];
     if (!command) return;
-    await vscode.commands.executeCommand(command, ...(action === 'Copy request_id' ? [d.requestId] : args ?? []));
+    await vscode.commands.executeCommand(command, ...(action === 'Copy request_id' ? [d.requestId] : (args ?? [])));
   }
 }
-

@@ -7,15 +7,30 @@
 import * as vscode from 'vscode';
 import { retryAfterMs } from '../mint/retryRules';
 import {
-  APIConnectionError, APIError, APIResponseValidationError, APIStatusError, APITimeoutError, AuthenticationError,
-  BadRequestError, ConflictError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError,
-  CheckpointNotResumableError, CheckpointPathError, NotSupportedError, RequestFailedError, UnprocessableEntityError,
+  APIConnectionError,
+  APIError,
+  APIResponseValidationError,
+  APIStatusError,
+  APITimeoutError,
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  InternalServerError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  CheckpointNotResumableError,
+  CheckpointPathError,
+  NotSupportedError,
+  RequestFailedError,
+  UnprocessableEntityError,
 } from '../mint/errors';
 import { BaseUrlRefusedError, EmulatorStartError, NoApiKeyError, NoServerError } from './setupErrors';
 import { KeyringError } from './secrets';
 import type { ConnectionState } from './statusBar';
 
-export type Action = 'Copy request_id' | 'Retry' | 'Set API Key' | 'Select Server' | 'Open Settings' | 'Show Log' | 'Start Local Emulator' | 'Show Models';
+export type Action =
+  'Copy request_id' | 'Retry' | 'Set API Key' | 'Select Server' | 'Open Settings' | 'Show Log' | 'Start Local Emulator' | 'Show Models';
 export type Severity = 'error' | 'warning' | 'info';
 
 /**
@@ -69,6 +84,8 @@ export interface Facts {
 const { Error: E, Warning: W, Information: I } = vscode.DiagnosticSeverity;
 
 /** THE table: every failure a user can meet, and what they see for it. */
+// One row a line or two, so the whole table reads on a screen or two: keep prettier out of it.
+// prettier-ignore
 export const TABLE: Row[] = [
   { cls: NoApiKeyError, severity: 'warning', status: 'no API key', connection: 'no key', diagnostic: W,
     message: (c) => `No MinT API key is set for ${c.host}. Set your API key, or start the local emulator to try MinT without one.`,
@@ -194,7 +211,11 @@ function lowerFirst(s: string): string {
 
 export function hostOf(url: string | undefined): string {
   if (!url) return 'the MinT server';
-  try { return new URL(url).host; } catch { return url; }
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
 
 /** How long the server asked to wait, by the same rules the client waits by (retryRules.ts). */

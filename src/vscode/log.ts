@@ -32,15 +32,29 @@ export class Log implements vscode.Disposable {
     return out.replace(KEY_HEADER, '$1$2$3[redacted]').replace(KEY_SHAPED, '$1-[redacted]');
   }
 
-  trace(c: Component, msg: string): void { this.channel.trace(this.line(c, msg)); }
-  debug(c: Component, msg: string): void { this.channel.debug(this.line(c, msg)); }
-  info(c: Component, msg: string): void { this.channel.info(this.line(c, msg)); }
-  warn(c: Component, msg: string): void { this.channel.warn(this.line(c, msg)); }
-  error(c: Component, msg: string): void { this.channel.error(this.line(c, msg)); }
+  trace(c: Component, msg: string): void {
+    this.channel.trace(this.line(c, msg));
+  }
+  debug(c: Component, msg: string): void {
+    this.channel.debug(this.line(c, msg));
+  }
+  info(c: Component, msg: string): void {
+    this.channel.info(this.line(c, msg));
+  }
+  warn(c: Component, msg: string): void {
+    this.channel.warn(this.line(c, msg));
+  }
+  error(c: Component, msg: string): void {
+    this.channel.error(this.line(c, msg));
+  }
 
-  show(): void { this.channel.show(true); }
+  show(): void {
+    this.channel.show(true);
+  }
 
-  dispose(): void { this.channel.dispose(); }
+  dispose(): void {
+    this.channel.dispose();
+  }
 
   private line(c: Component, msg: string): string {
     return `[${c}] ${this.redact(msg)}`;

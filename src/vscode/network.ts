@@ -25,11 +25,16 @@ export function readNetworkConfig(): NetworkConfig {
   const env = process.env;
   const proxy = http.get<string>('proxy')?.trim() || undefined;
   const envProxy = { http: env.HTTP_PROXY || env.http_proxy || undefined, https: env.HTTPS_PROXY || env.https_proxy || undefined };
-  const noProxy = [
-    ...(http.get<string[]>('noProxy') ?? []),
-    ...(env.NO_PROXY ?? env.no_proxy ?? '').split(','),
-  ].map((s) => s.trim()).filter(Boolean);
-  return { proxy, envProxy, strictSSL: http.get<boolean>('proxyStrictSSL', true), noProxy, extraCaFile: env.NODE_EXTRA_CA_CERTS || undefined };
+  const noProxy = [...(http.get<string[]>('noProxy') ?? []), ...(env.NO_PROXY ?? env.no_proxy ?? '').split(',')]
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    proxy,
+    envProxy,
+    strictSSL: http.get<boolean>('proxyStrictSSL', true),
+    noProxy,
+    extraCaFile: env.NODE_EXTRA_CA_CERTS || undefined,
+  };
 }
 
 /** Undefined when nothing is configured: the client then uses undici's default agent. */
@@ -59,8 +64,13 @@ export function buildDispatcher(cfg: NetworkConfig): { dispatcher: Dispatcher | 
       requestTls: tls,
       proxyTls: tls,
     });
-    const via = cfg.proxy ? `proxy ${redactProxyAuth(cfg.proxy)} (http.proxy)` : `proxy from the environment: http ${httpProxy ? redactProxyAuth(httpProxy) : 'none'}, https ${httpsProxy ? redactProxyAuth(httpsProxy) : 'none'}`;
-    return { dispatcher, describe: [via, cfg.noProxy.length ? `no proxy for ${cfg.noProxy.join(',')}` : '', ...notes].filter(Boolean).join('; ') };
+    const via = cfg.proxy
+      ? `proxy ${redactProxyAuth(cfg.proxy)} (http.proxy)`
+      : `proxy from the environment: http ${httpProxy ? redactProxyAuth(httpProxy) : 'none'}, https ${httpsProxy ? redactProxyAuth(httpsProxy) : 'none'}`;
+    return {
+      dispatcher,
+      describe: [via, cfg.noProxy.length ? `no proxy for ${cfg.noProxy.join(',')}` : '', ...notes].filter(Boolean).join('; '),
+    };
   }
   if (tls.ca || tls.rejectUnauthorized === false) {
     return { dispatcher: new Agent({ connect: tls }), describe: ['direct', ...notes].join('; ') };
@@ -72,7 +82,10 @@ export function buildDispatcher(cfg: NetworkConfig): { dispatcher: Dispatcher | 
 function redactProxyAuth(proxy: string): string {
   try {
     const u = new URL(proxy);
-    if (u.username || u.password) { u.username = '***'; u.password = ''; }
+    if (u.username || u.password) {
+      u.username = '***';
+      u.password = '';
+    }
     return u.toString().replace(/\/$/, '');
   } catch {
     return '(unparseable proxy URL)';

@@ -32,10 +32,7 @@ export interface OperationOptions {
 }
 
 /** How an operation ended: its value, a failure already shown to the user, or the user's cancel. */
-export type OperationResult<T> =
-  | { kind: 'ok'; value: T }
-  | { kind: 'failed'; error: DescribedError }
-  | { kind: 'cancelled' };
+export type OperationResult<T> = { kind: 'ok'; value: T } | { kind: 'failed'; error: DescribedError } | { kind: 'cancelled' };
 
 /**
  * Runs one user-visible MinT operation: counts it in flight, hands failures to the presenter,
@@ -55,16 +52,26 @@ export class Operations {
     private readonly log: Log,
   ) {}
 
-  get lastRequestId(): string | undefined { return this.lastId; }
+  get lastRequestId(): string | undefined {
+    return this.lastId;
+  }
 
   /** Resolves to the operation's result, or undefined when it failed (already shown) or was cancelled. */
-  async run<T>(label: string, fn: (c: ActiveClient, t: OperationTracker) => Promise<T>, opts: OperationOptions = {}): Promise<T | undefined> {
+  async run<T>(
+    label: string,
+    fn: (c: ActiveClient, t: OperationTracker) => Promise<T>,
+    opts: OperationOptions = {},
+  ): Promise<T | undefined> {
     const outcome = await this.attempt(label, fn, opts);
     return outcome.kind === 'ok' ? outcome.value : undefined;
   }
 
   /** As `run`, but says how it ended, for callers that act on a failure (e.g. Check Connection). */
-  async attempt<T>(label: string, fn: (c: ActiveClient, t: OperationTracker) => Promise<T>, opts: OperationOptions = {}): Promise<OperationResult<T>> {
+  async attempt<T>(
+    label: string,
+    fn: (c: ActiveClient, t: OperationTracker) => Promise<T>,
+    opts: OperationOptions = {},
+  ): Promise<OperationResult<T>> {
     const rerun = opts.retry ?? ((): Promise<T | undefined> => this.run(label, fn, opts));
     const progress = this.statusBar.beginRequest();
     const controller = new AbortController();
@@ -73,7 +80,9 @@ export class Operations {
     if (opts.signal?.aborted) onAbort();
     const tracker: OperationTracker = {
       signal: controller.signal,
-      requestId: (id) => { if (id) this.lastId = id; },
+      requestId: (id) => {
+        if (id) this.lastId = id;
+      },
       onQueueState: (e) => {
         if (e.request_id) this.lastId = e.request_id;
         progress.setQueue(queueBadgeOf(e));

@@ -30,7 +30,8 @@ export function queueBadgeOf(e: QueueStateEvent): QueueBadge {
 /** "queued #3 of 9 · ETA 12s", "prefill", "decoding 40/128": only what the server said. */
 export function queueText(q: QueueBadge): string | undefined {
   const stage = q.stage === 'decode' ? 'decoding' : q.stage;
-  let head = q.tokensGenerated !== undefined && q.maxTokens !== undefined ? `${stage ?? 'generating'} ${q.tokensGenerated}/${q.maxTokens}` : stage;
+  let head =
+    q.tokensGenerated !== undefined && q.maxTokens !== undefined ? `${stage ?? 'generating'} ${q.tokensGenerated}/${q.maxTokens}` : stage;
   if (q.position !== undefined) head = `${head ?? 'queue'} #${q.position}${q.depth !== undefined ? ` of ${q.depth}` : ''}`;
   const parts = head ? [head] : [];
   if (q.etaSeconds !== undefined) parts.push(`ETA ${Math.max(0, Math.ceil(q.etaSeconds))}s`);

@@ -3,7 +3,10 @@ import * as vscode from 'vscode';
 const SECRET_ID = 'mint.apiKey';
 
 export type KeySource = 'secret storage' | 'MINT_API_KEY' | 'TINKER_API_KEY';
-export interface ResolvedKey { key: string; source: KeySource }
+export interface ResolvedKey {
+  key: string;
+  source: KeySource;
+}
 
 /** Raised when the OS keyring behind SecretStorage fails; its message says how to fix that. */
 export class KeyringError extends Error {
@@ -28,7 +31,9 @@ export class ApiKeyStore {
   readonly onDidChange = this.changed.event;
 
   constructor(private readonly storage: vscode.SecretStorage) {
-    storage.onDidChange((e) => { if (e.key === SECRET_ID) this.changed.fire(); });
+    storage.onDidChange((e) => {
+      if (e.key === SECRET_ID) this.changed.fire();
+    });
   }
 
   async resolve(): Promise<ResolvedKey | undefined> {
@@ -61,7 +66,9 @@ export class ApiKeyStore {
     }
   }
 
-  dispose(): void { this.changed.dispose(); }
+  dispose(): void {
+    this.changed.dispose();
+  }
 }
 
 function fromEnv(): ResolvedKey | undefined {

@@ -7,7 +7,10 @@
  * Only the unauthenticated health route is asked, and without the key: the user's key goes to
  * the server they chose and nowhere else.
  */
-export interface ProbeTarget { label: string; url: string }
+export interface ProbeTarget {
+  label: string;
+  url: string;
+}
 
 export interface ProbeResult extends ProbeTarget {
   ok: boolean;
@@ -30,20 +33,22 @@ export async function probeServers(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<ProbeResult[]> {
-  return Promise.all(targets.map(async (t): Promise<ProbeResult> => {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    let client: ProbeClient | undefined;
-    try {
-      client = await makeClient(t.url);
-      const health = await client.healthCheck({ signal: signal ?? new AbortController().signal, timeoutMs });
-      return health.ok ? { ...t, ok: true, ms: elapsed() } : { ...t, ok: false, ms: elapsed(), problem: `health "${health.status}"` };
-    } catch (err) {
-      return { ...t, ok: false, ms: elapsed(), problem: shortReason(err) };
-    } finally {
-      await client?.close().catch(() => undefined);
-    }
-  }));
+  return Promise.all(
+    targets.map(async (t): Promise<ProbeResult> => {
+      const started = performance.now();
+      const elapsed = () => Math.round(performance.now() - started);
+      let client: ProbeClient | undefined;
+      try {
+        client = await makeClient(t.url);
+        const health = await client.healthCheck({ signal: signal ?? new AbortController().signal, timeoutMs });
+        return health.ok ? { ...t, ok: true, ms: elapsed() } : { ...t, ok: false, ms: elapsed(), problem: `health "${health.status}"` };
+      } catch (err) {
+        return { ...t, ok: false, ms: elapsed(), problem: shortReason(err) };
+      } finally {
+        await client?.close().catch(() => undefined);
+      }
+    }),
+  );
 }
 
 /** One sentence for a notification: who answers first, then who does not. */

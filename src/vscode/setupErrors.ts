@@ -19,7 +19,10 @@ export class NoServerError extends Error {
 
 export class BaseUrlRefusedError extends Error {
   override name = 'BaseUrlRefusedError';
-  constructor(readonly url: string, reason: string) {
+  constructor(
+    readonly url: string,
+    reason: string,
+  ) {
     super(reason);
   }
 }

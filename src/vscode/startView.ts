@@ -10,5 +10,7 @@ export class StartView implements vscode.Disposable {
     getChildren: () => [],
   });
 
-  dispose(): void { this.registration.dispose(); }
+  dispose(): void {
+    this.registration.dispose();
+  }
 }

@@ -41,7 +41,10 @@ export class MintStatusBar implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'mint.ready', state === 'connected' || state === 'emulator');
   }
 
-  setModel(model: string): void { this.model = model; this.render(); }
+  setModel(model: string): void {
+    this.model = model;
+    this.render();
+  }
 
   /** Counts a request as in flight until the returned function is called (exactly once). */
   beginRequest(): { setQueue(q: QueueBadge): void; end(): void } {
@@ -50,7 +53,12 @@ export class MintStatusBar implements vscode.Disposable {
     this.render();
     let ended = false;
     return {
-      setQueue: (q) => { if (!ended) { this.queues.set(id, q); this.render(); } },
+      setQueue: (q) => {
+        if (!ended) {
+          this.queues.set(id, q);
+          this.render();
+        }
+      },
       end: () => {
         if (ended) return;
         ended = true;
@@ -73,7 +81,9 @@ export class MintStatusBar implements vscode.Disposable {
     this.lastError.show();
   }
 
-  clearLastError(): void { this.lastError.hide(); }
+  clearLastError(): void {
+    this.lastError.hide();
+  }
 
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
@@ -96,15 +106,19 @@ export class MintStatusBar implements vscode.Disposable {
     const waitS = Math.ceil((this.waitUntil - Date.now()) / 1000);
     if (waitS > 0) parts.push(`rate limited · retry in ${waitS}s`);
     this.main.text = `${ICONS[this.state]} ${parts.join(' · ')}`;
-    this.main.tooltip = waitS > 0
-      ? 'MinT asked to wait before more requests; the countdown shows when to try again.'
-      : `MinT connection: ${this.state}. Click to check the connection.`;
-    this.main.backgroundColor = this.state === 'auth failed' || this.state === 'offline'
-      ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.main.tooltip =
+      waitS > 0
+        ? 'MinT asked to wait before more requests; the countdown shows when to try again.'
+        : `MinT connection: ${this.state}. Click to check the connection.`;
+    this.main.backgroundColor =
+      this.state === 'auth failed' || this.state === 'offline' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     // The countdown ticks only while something is counting down.
     const ticking = waitS > 0;
     if (ticking && !this.timer) this.timer = setInterval(() => this.render(), 1000);
-    if (!ticking && this.timer) { clearInterval(this.timer); this.timer = undefined; }
+    if (!ticking && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 }
 

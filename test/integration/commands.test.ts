@@ -5,10 +5,27 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ui } from './bridge';
-import { EXTENSION_ID, TEST_KEY, clearNotifications, configure, extensionApi, readMintLog, sleep, startTestEmulator, type TestEmulator } from './mintHarness';
+import {
+  EXTENSION_ID,
+  TEST_KEY,
+  clearNotifications,
+  configure,
+  extensionApi,
+  readMintLog,
+  sleep,
+  startTestEmulator,
+  type TestEmulator,
+} from './mintHarness';
 import type { MintExtensionApi } from '../../src/extension';
 
-const DEFAULTS = { baseUrl: undefined, maxRetries: undefined, timeoutSeconds: undefined, defaultModel: undefined, notificationLevel: undefined, sampleMaxTokens: undefined };
+const DEFAULTS = {
+  baseUrl: undefined,
+  maxRetries: undefined,
+  timeoutSeconds: undefined,
+  defaultModel: undefined,
+  notificationLevel: undefined,
+  sampleMaxTokens: undefined,
+};
 
 describe('commands: each MinT command from the palette', function () {
   this.timeout(60_000);
@@ -40,10 +57,21 @@ describe('commands: each MinT command from the palette', function () {
     const results = process.env.MINT_TEST_RESULTS;
     if (results) {
       mkdirSync(results, { recursive: true });
-      writeFileSync(join(results, 'activation.json'), JSON.stringify({
-        measured: 'inside code-server\'s extension host: activate() wall time, and the bundle\'s module evaluation from its first statement to activate() (parsing is before any statement runs: bench/activation.ts measures it in plain Node)',
-        activateMs, moduleEvalMs, totalMs: activateMs + moduleEvalMs, goalMs: 50,
-      }, null, 2));
+      writeFileSync(
+        join(results, 'activation.json'),
+        JSON.stringify(
+          {
+            measured:
+              "inside code-server's extension host: activate() wall time, and the bundle's module evaluation from its first statement to activate() (parsing is before any statement runs: bench/activation.ts measures it in plain Node)",
+            activateMs,
+            moduleEvalMs,
+            totalMs: activateMs + moduleEvalMs,
+            goalMs: 50,
+          },
+          null,
+          2,
+        ),
+      );
     }
     // The goal is 50 ms; the bound here leaves room for a loaded 2-core machine, the figure goes to the bench.
     assert.ok(activateMs + moduleEvalMs < 250, `activation took ${(activateMs + moduleEvalMs).toFixed(1)} ms`);
@@ -66,21 +94,53 @@ describe('commands: each MinT command from the palette', function () {
   it('MinT: Check Connection reports the server, its models and where the key came from', async () => {
     await ui.runFromPalette('MinT: Check Connection');
     const n = await ui.waitForNotification('MinT: connected to');
-    const offered = ((await (await fetch(`${emu.url}/api/v1/get_server_capabilities`, { headers: { 'x-api-key': TEST_KEY } })).json()) as { supported_models: unknown[] }).supported_models.length;
-    assert.ok(n.message.includes(emu.url) && n.message.includes(`${offered} models available`) && n.message.includes('key from secret storage'), n.message);
-    await ui.waitFor(async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: connected')), 5_000, 'the status bar to say connected');
+    const offered = (
+      (await (await fetch(`${emu.url}/api/v1/get_server_capabilities`, { headers: { 'x-api-key': TEST_KEY } })).json()) as {
+        supported_models: unknown[];
+      }
+    ).supported_models.length;
+    assert.ok(
+      n.message.includes(emu.url) && n.message.includes(`${offered} models available`) && n.message.includes('key from secret storage'),
+      n.message,
+    );
+    await ui.waitFor(
+      async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: connected')),
+      5_000,
+      'the status bar to say connected',
+    );
     const seen = (await emu.requests(20)).filter((r) => r.path === '/api/v1/get_server_capabilities');
-    assert.ok(seen.length > 0 && seen.every((r) => !JSON.stringify(r.headers).includes(TEST_KEY)), 'the request did not arrive, or the emulator log kept the key');
+    assert.ok(
+      seen.length > 0 && seen.every((r) => !JSON.stringify(r.headers).includes(TEST_KEY)),
+      'the request did not arrive, or the emulator log kept the key',
+    );
   });
 
-  it('MinT: Show Models lists the server\'s models; picking one makes it the default', async () => {
+  it("MinT: Show Models lists the server's models; picking one makes it the default", async () => {
     await ui.runFromPalette('MinT: Show Models');
-    const rows = await ui.waitFor(async () => { const r = await ui.query('.quick-input-list .monaco-list-row'); return r.length >= 4 ? r : undefined; }, 10_000, 'the model list');
-    assert.ok(rows.some((r) => r.includes('Qwen/Qwen3-0.6B') && r.includes('context 32768')), rows.join(' | '));
+    const rows = await ui.waitFor(
+      async () => {
+        const r = await ui.query('.quick-input-list .monaco-list-row');
+        return r.length >= 4 ? r : undefined;
+      },
+      10_000,
+      'the model list',
+    );
+    assert.ok(
+      rows.some((r) => r.includes('Qwen/Qwen3-0.6B') && r.includes('context 32768')),
+      rows.join(' | '),
+    );
     await ui.type('Qwen3-4B-Instruct');
     await ui.pressKeys('Enter');
-    await ui.waitFor(() => vscode.workspace.getConfiguration('mint').get('defaultModel') === 'Qwen/Qwen3-4B-Instruct-2507', 5_000, 'mint.defaultModel to change');
-    await ui.waitFor(async () => (await ui.statusBar()).some((i) => i.text.includes('Qwen/Qwen3-4B-Instruct-2507')), 5_000, 'the model in the status bar');
+    await ui.waitFor(
+      () => vscode.workspace.getConfiguration('mint').get('defaultModel') === 'Qwen/Qwen3-4B-Instruct-2507',
+      5_000,
+      'mint.defaultModel to change',
+    );
+    await ui.waitFor(
+      async () => (await ui.statusBar()).some((i) => i.text.includes('Qwen/Qwen3-4B-Instruct-2507')),
+      5_000,
+      'the model in the status bar',
+    );
   });
 
   it('MinT: Sample Selection samples the selection with the current model and opens the result beside', async () => {
@@ -90,11 +150,16 @@ describe('commands: each MinT command from the palette', function () {
     const line = doc.lineAt(2);
     editor.selection = new vscode.Selection(line.range.start, line.range.end);
     await ui.runFromPalette('MinT: Sample Selection');
-    const out = await ui.waitFor(() => vscode.window.visibleTextEditors.find((e) => e.document.getText().startsWith('<!-- MinT sample')), 15_000, 'the sample to open beside');
+    const out = await ui.waitFor(
+      () => vscode.window.visibleTextEditors.find((e) => e.document.getText().startsWith('<!-- MinT sample')),
+      15_000,
+      'the sample to open beside',
+    );
     const text = out.document.getText();
     assert.ok(text.includes('model Qwen/Qwen3-4B-Instruct-2507') && text.includes(line.text), text);
     assert.notEqual(out.viewColumn, vscode.ViewColumn.One, 'the result did not open beside');
-    const req = (await emu.requests(10)).reverse().find((r) => r.path === '/oai/api/v1/completions') as { body?: { model?: string; prompt?: string } } | undefined;
+    const req = (await emu.requests(10)).reverse().find((r) => r.path === '/oai/api/v1/completions') as
+      { body?: { model?: string; prompt?: string } } | undefined;
     assert.equal(req?.body?.model, 'Qwen/Qwen3-4B-Instruct-2507');
     assert.equal(req?.body?.prompt, line.text);
 
@@ -123,11 +188,20 @@ describe('commands: each MinT command from the palette', function () {
     await ui.runFromPalette('MinT: Retry Last Failed Request');
     await ui.waitForNotification('MinT: connected to');
     const caps = (await emu.requests(20)).filter((r) => r.path === '/api/v1/get_server_capabilities').slice(-2);
-    assert.deepEqual(caps.map((r) => r.status), [503, 200]);
+    assert.deepEqual(
+      caps.map((r) => r.status),
+      [503, 200],
+    );
   });
 
-  it('the last-error status item opens the failure\'s details with Copy request_id', async () => {
-    await emu.fault({ route: '/api/v1/get_server_capabilities', times: 1, status: 500, body: { detail: 'db down' }, headers: { 'X-Trace-Id': 'trace-last-error' } });
+  it("the last-error status item opens the failure's details with Copy request_id", async () => {
+    await emu.fault({
+      route: '/api/v1/get_server_capabilities',
+      times: 1,
+      status: 500,
+      body: { detail: 'db down' },
+      headers: { 'X-Trace-Id': 'trace-last-error' },
+    });
     await vscode.commands.executeCommand('mint.checkConnection');
     await ui.waitForNotification('server error (HTTP 500)');
     await clearNotifications();
@@ -137,7 +211,10 @@ describe('commands: each MinT command from the palette', function () {
     assert.ok(details.actions.includes('Copy request_id'));
     await vscode.env.clipboard.writeText('');
     await ui.clickNotificationAction('Copy request_id', 'MinT InternalServerError at');
-    assert.equal(await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the clipboard'), 'trace-last-error');
+    assert.equal(
+      await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the clipboard'),
+      'trace-last-error',
+    );
   });
 
   it('the status bar counts a request in flight and shows its queue position and ETA when a server sends them', async () => {
@@ -148,18 +225,37 @@ describe('commands: each MinT command from the palette', function () {
     try {
       const run = api.services.operations.run('queued sample', async ({ client }, t) => {
         const sampler = await client.createSamplingClient({ base_model: 'Qwen/Qwen3-0.6B' }, { signal: t.signal });
-        return sampler.sample({ prompt: { chunks: [{ type: 'encoded_text', tokens: [9707, 11] }] }, sampling_params: { max_tokens: 2 }, num_samples: 1 }, { signal: t.signal, onQueueState: t.onQueueState });
+        return sampler.sample(
+          { prompt: { chunks: [{ type: 'encoded_text', tokens: [9707, 11] }] }, sampling_params: { max_tokens: 2 }, num_samples: 1 },
+          { signal: t.signal, onQueueState: t.onQueueState },
+        );
       });
       let texts: string[] = [];
-      const item = await ui.waitFor(async () => {
-        const items = await ui.statusBar();
-        texts = items.map((i) => i.text);
-        return items.find((i) => /#\d+( of \d+)? · ETA \d+s/.test(i.text));
-      }, 10_000, 'the queue position and ETA in the status bar').catch((e: Error) => { throw new Error(`${e.message}; status bar: ${JSON.stringify(texts)}`); });
-      assert.match(item.text, /^MinT: [a-z ]+ ·.*·\s+1 · [a-z]+ #\d+( of \d+)? · ETA \d+s$/s, `no in-flight count before the queue position: ${item.text}`);
+      const item = await ui
+        .waitFor(
+          async () => {
+            const items = await ui.statusBar();
+            texts = items.map((i) => i.text);
+            return items.find((i) => /#\d+( of \d+)? · ETA \d+s/.test(i.text));
+          },
+          10_000,
+          'the queue position and ETA in the status bar',
+        )
+        .catch((e: Error) => {
+          throw new Error(`${e.message}; status bar: ${JSON.stringify(texts)}`);
+        });
+      assert.match(
+        item.text,
+        /^MinT: [a-z ]+ ·.*·\s+1 · [a-z]+ #\d+( of \d+)? · ETA \d+s$/s,
+        `no in-flight count before the queue position: ${item.text}`,
+      );
       const result = await run;
       assert.ok(result?.request_id, 'the queued sample did not finish');
-      await ui.waitFor(async () => (await ui.statusBar()).every((i) => !/ETA \d+s/.test(i.text)), 5_000, 'the queue line to go once the sample is done');
+      await ui.waitFor(
+        async () => (await ui.statusBar()).every((i) => !/ETA \d+s/.test(i.text)),
+        5_000,
+        'the queue line to go once the sample is done',
+      );
     } finally {
       await emu.config({ latencyMs: 0, longPollMs: 20_000, legacyQueueHeaders: false });
     }
@@ -171,36 +267,56 @@ describe('commands: each MinT command from the palette', function () {
     await configure({ baseUrl: 'http://127.0.0.1:9' });
     await vscode.commands.executeCommand('mint.checkConnection');
     await vscode.commands.executeCommand('workbench.view.extension.mint');
-    const welcome = await ui.waitFor(async () => {
-      const t = await sidebar();
-      return t.includes('Start Local Emulator') && t.includes('Set API Key') ? t : undefined;
-    }, 10_000, 'the MinT view with its welcome buttons');
+    const welcome = await ui.waitFor(
+      async () => {
+        const t = await sidebar();
+        return t.includes('Start Local Emulator') && t.includes('Set API Key') ? t : undefined;
+      },
+      10_000,
+      'the MinT view with its welcome buttons',
+    );
     assert.ok(welcome.includes('Check Connection'));
     await clearNotifications();
     await configure({ baseUrl: emu.url });
     await vscode.commands.executeCommand('mint.checkConnection');
-    await ui.waitFor(async () => {
-      const t = await sidebar();
-      return !t.includes('Start Local Emulator') && /playground/i.test(t) ? t : undefined;
-    }, 10_000, 'Get Started to give way once connected');
+    await ui.waitFor(
+      async () => {
+        const t = await sidebar();
+        return !t.includes('Start Local Emulator') && /playground/i.test(t) ? t : undefined;
+      },
+      10_000,
+      'Get Started to give way once connected',
+    );
     await clearNotifications();
     await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#mint.gettingStarted`, false);
-    const page = await ui.waitFor(async () => {
-      const t = (await ui.query('.part.editor')).join('\n');
-      return t.includes('Get started with MinT') ? t : undefined;
-    }, 10_000, 'the walkthrough page');
-    for (const step of ['Connect: your API key or the local emulator', 'Check the connection', 'Sample your first text']) assert.ok(page.includes(step), `the walkthrough lacks "${step}"`);
+    const page = await ui.waitFor(
+      async () => {
+        const t = (await ui.query('.part.editor')).join('\n');
+        return t.includes('Get started with MinT') ? t : undefined;
+      },
+      10_000,
+      'the walkthrough page',
+    );
+    for (const step of ['Connect: your API key or the local emulator', 'Check the connection', 'Sample your first text'])
+      assert.ok(page.includes(step), `the walkthrough lacks "${step}"`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('MinT: Show Log opens the MinT output with request lines', async () => {
     await ui.runFromPalette('MinT: Show Log');
-    const text = await ui.waitFor(async () => {
-      // Monaco renders spaces as no-break spaces.
-      const panel = (await ui.query('.part.panel')).join('\n').replace(/\u00a0/g, ' ');
-      return panel.includes('[client]') ? panel : undefined;
-    }, 10_000, 'the MinT log in the panel');
-    assert.ok(/\[client\] (GET|POST) \S+ -> \d{3} in \d+ ms/.test(text), `no request line with method, path, status and duration in the visible log: ${text.slice(-800)}`);
+    const text = await ui.waitFor(
+      async () => {
+        // Monaco renders spaces as no-break spaces.
+        const panel = (await ui.query('.part.panel')).join('\n').replace(/\u00a0/g, ' ');
+        return panel.includes('[client]') ? panel : undefined;
+      },
+      10_000,
+      'the MinT log in the panel',
+    );
+    assert.ok(
+      /\[client\] (GET|POST) \S+ -> \d{3} in \d+ ms/.test(text),
+      `no request line with method, path, status and duration in the visible log: ${text.slice(-800)}`,
+    );
     assert.ok(!text.includes(TEST_KEY));
     await vscode.commands.executeCommand('workbench.action.closePanel');
   });
@@ -214,7 +330,11 @@ describe('commands: each MinT command from the palette', function () {
     await vscode.commands.executeCommand('mint.checkConnection');
     const n = await ui.waitForNotification('No MinT API key is set for mint.macaron.im');
     assert.deepEqual(n.actions, ['Set API Key', 'Start Local Emulator', 'Select Server']);
-    await ui.waitFor(async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: no key')), 5_000, 'the status bar to say no key');
+    await ui.waitFor(
+      async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: no key')),
+      5_000,
+      'the status bar to say no key',
+    );
   });
 
   it('a plain http:// server that is not loopback is refused before the key is sent', async () => {
@@ -233,8 +353,18 @@ describe('commands: each MinT command from the palette', function () {
     await configure({ baseUrl: emu.url });
     const folder = vscode.workspace.workspaceFolders![0]!;
     const settingsUri = vscode.Uri.joinPath(folder.uri, '.vscode', 'settings.json');
-    const changed = new Promise<void>((r) => { const sub = vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('mint.baseUrl')) { sub.dispose(); r(); } }); });
-    await vscode.workspace.fs.writeFile(settingsUri, new TextEncoder().encode(JSON.stringify({ 'mint.baseUrl': 'https://attacker.example/collect' })));
+    const changed = new Promise<void>((r) => {
+      const sub = vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('mint.baseUrl')) {
+          sub.dispose();
+          r();
+        }
+      });
+    });
+    await vscode.workspace.fs.writeFile(
+      settingsUri,
+      new TextEncoder().encode(JSON.stringify({ 'mint.baseUrl': 'https://attacker.example/collect' })),
+    );
     try {
       await Promise.race([changed, sleep(3_000)]);
       assert.equal(api.services.clients.server()?.url, emu.url, 'a workspace setting redirected MinT');
@@ -249,16 +379,36 @@ describe('commands: each MinT command from the palette', function () {
 
   it('MinT: Select Server takes a custom URL and checks it', async () => {
     await ui.runFromPalette('MinT: Select Server');
-    await ui.waitFor(async () => (await ui.query('.quick-input-list .monaco-list-row')).some((r) => r.includes('MinT China')), 5_000, 'the server list');
+    await ui.waitFor(
+      async () => (await ui.query('.quick-input-list .monaco-list-row')).some((r) => r.includes('MinT China')),
+      5_000,
+      'the server list',
+    );
     const rows = await ui.query('.quick-input-list .monaco-list-row');
-    for (const s of ['MinT (global)', 'https://mint.macaron.im/train', 'MinT China', 'https://mintcn.macaron.xin/train', 'MinT training API', 'https://mint-training-api.macaron.xin', 'Local emulator', 'Custom URL']) {
-      assert.ok(rows.some((r) => r.includes(s)), `the server list lacks ${s}: ${rows.join(' | ')}`);
+    for (const s of [
+      'MinT (global)',
+      'https://mint.macaron.im/train',
+      'MinT China',
+      'https://mintcn.macaron.xin/train',
+      'MinT training API',
+      'https://mint-training-api.macaron.xin',
+      'Local emulator',
+      'Custom URL',
+    ]) {
+      assert.ok(
+        rows.some((r) => r.includes(s)),
+        `the server list lacks ${s}: ${rows.join(' | ')}`,
+      );
     }
     await ui.type('Custom URL');
     await ui.pressKeys('Enter');
     try {
       // The quick pick's filter is an input too: wait for the URL box itself (its title) before typing.
-      await ui.waitFor(async () => (await ui.query('.quick-input-widget .quick-input-title')).some((t) => t.includes('MinT server URL')), 5_000, 'the URL input box');
+      await ui.waitFor(
+        async () => (await ui.query('.quick-input-widget .quick-input-title')).some((t) => t.includes('MinT server URL')),
+        5_000,
+        'the URL input box',
+      );
       await ui.pressKeys('Control+a');
       await ui.type(emu.url);
       await ui.pressKeys('Enter');
@@ -272,7 +422,7 @@ describe('commands: each MinT command from the palette', function () {
     assert.equal(inspected?.workspaceValue, undefined, 'the server must never be written to the workspace');
   });
 
-  it('MinT: Check Connection on a server that does not answer says which of MinT\'s other servers do, without sending them the key', async () => {
+  it("MinT: Check Connection on a server that does not answer says which of MinT's other servers do, without sending them the key", async () => {
     await api.services.keys.store(TEST_KEY);
     await configure({ baseUrl: 'http://127.0.0.1:9' });
     await clearNotifications();
@@ -280,7 +430,8 @@ describe('commands: each MinT command from the palette', function () {
     await ui.waitForNotification('Could not reach MinT at 127.0.0.1:9');
     // This machine reaches no public host, so every preset is reported as not answering, with its reason.
     const n = await ui.waitForNotification('MinT: http://127.0.0.1:9 did not answer.', 20_000);
-    for (const label of ['MinT (global)', 'MinT China', 'MinT training API']) assert.ok(n.message.includes(`${label}:`), `${label} missing: ${n.message}`);
+    for (const label of ['MinT (global)', 'MinT China', 'MinT training API'])
+      assert.ok(n.message.includes(`${label}:`), `${label} missing: ${n.message}`);
     assert.ok(n.message.includes('http.proxy'), n.message);
     assert.deepEqual(n.actions, ['Open Settings']);
     const log = await readMintLog(api);
@@ -314,7 +465,11 @@ describe('commands: each MinT command from the palette', function () {
     await vscode.commands.executeCommand('mint.checkConnection');
     const ok = await ui.waitForNotification('MinT: connected to');
     assert.ok(ok.message.includes(url) && ok.message.includes('local emulator'), ok.message);
-    await ui.waitFor(async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: emulator')), 5_000, 'the status bar to say emulator');
+    await ui.waitFor(
+      async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: emulator')),
+      5_000,
+      'the status bar to say emulator',
+    );
     const health = await fetch(`${url}/api/v1/healthz`);
     assert.equal(health.status, 200);
 

@@ -26,7 +26,10 @@ describe('.env: offering MINT_API_KEY from the workspace', function () {
 
   it('asks before storing; "Not Now" stores nothing; "Store Key" stores it in secret storage', async () => {
     const api = await extensionApi();
-    await vscode.workspace.fs.writeFile(envUri, new TextEncoder().encode(`# from the MinT quickstart\nMINT_BASE_URL=https://mint.macaron.im/train\nMINT_API_KEY="${envKey}"\n`));
+    await vscode.workspace.fs.writeFile(
+      envUri,
+      new TextEncoder().encode(`# from the MinT quickstart\nMINT_BASE_URL=https://mint.macaron.im/train\nMINT_API_KEY="${envKey}"\n`),
+    );
     const offer = await ui.waitForNotification('MinT found MINT_API_KEY in .env', 15_000);
     assert.deepEqual(offer.actions, ['Store Key', 'Not Now', 'Never for This Workspace']);
     assert.ok(!offer.message.includes(envKey), 'the offer shows the key');

@@ -6,8 +6,16 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { ui, type Notification } from './bridge';
 import {
-  TEST_KEY, clearNotifications, configure, diagnosticsOf, extensionApi, readMintLog, startTestEmulator, sleep,
-  type FaultRule, type TestEmulator,
+  TEST_KEY,
+  clearNotifications,
+  configure,
+  diagnosticsOf,
+  extensionApi,
+  readMintLog,
+  startTestEmulator,
+  sleep,
+  type FaultRule,
+  type TestEmulator,
 } from './mintHarness';
 import type { MintExtensionApi } from '../../src/extension';
 import { retryAfterMs } from '../../src/mint/retryRules';
@@ -35,30 +43,141 @@ const trace = (cls: string) => `trace-${cls.toLowerCase()}-${Math.random().toStr
 function cases(): Case[] {
   const ids = Object.fromEntries(['400', '401', '403', '404', 'route', '409', '422', '429', '500', '418', 'bad'].map((k) => [k, trace(k)]));
   return [
-    { cls: 'BadRequestError', rule: { status: 400, body: { detail: `prompt is too long (key ${TEST_KEY} echoed by a careless proxy)` }, headers: { 'X-Trace-Id': ids['400']! } },
-      severity: 'error', says: ['rejected the request as invalid: prompt is too long', 'send it again'], actions: ['Copy request_id', 'Show Log'], status: 'bad request', diagnostic: E, requestId: ids['400'] },
-    { cls: 'AuthenticationError', rule: { status: 401, body: { error: 'Invalid API key' }, headers: { 'X-Trace-Id': ids['401']! } },
-      severity: 'error', says: ['did not accept your API key', 'Check your API key'], actions: ['Set API Key', 'Copy request_id', 'Show Log'], status: 'auth failed', diagnostic: E, requestId: ids['401'], connection: 'auth failed' },
-    { cls: 'PermissionDeniedError', rule: { status: 403, body: { detail: 'Model not allowed for this key' }, headers: { 'X-Trace-Id': ids['403']! } },
-      severity: 'error', says: ['may not do this: Model not allowed for this key', 'use another key'], actions: ['Copy request_id', 'Set API Key', 'Show Log'], status: 'permission denied', diagnostic: E, requestId: ids['403'] },
-    { cls: 'NotFoundError', rule: { status: 404, body: { detail: 'Unknown model: Qwen/Nope' }, headers: { 'X-Trace-Id': ids['404']! } },
-      severity: 'error', says: ['could not find it: Unknown model: Qwen/Nope', 'Check the model name'], actions: ['Copy request_id', 'Show Models', 'Show Log'], status: 'not found', diagnostic: E, requestId: ids['404'] },
-    { cls: 'NotSupportedError', rule: { status: 404, body: { detail: 'Not Found' }, headers: { 'X-Trace-Id': ids.route! } },
-      severity: 'warning', says: ['does not support the OpenAI-compatible endpoint (/oai/api/v1/completions): the server has no such route', 'use a server that implements it'], actions: ['Copy request_id', 'Select Server', 'Show Log'], status: 'not supported', diagnostic: W, requestId: ids.route },
-    { cls: 'ConflictError', rule: { status: 409, body: { detail: 'sampling session exists with a different config' }, headers: { 'X-Trace-Id': ids['409']! } },
-      severity: 'warning', says: ['conflict: sampling session exists', 'use another name or retry'], actions: ['Copy request_id', 'Retry', 'Show Log'], status: 'conflict', diagnostic: W, requestId: ids['409'] },
-    { cls: 'UnprocessableEntityError', rule: { status: 422, body: { detail: [{ loc: ['body', 'max_tokens'], msg: 'Field required', type: 'missing' }] }, headers: { 'X-Trace-Id': ids['422']! } },
-      severity: 'error', says: ['could not process the request: body.max_tokens: Field required', 'Check the required fields'], actions: ['Copy request_id', 'Show Log'], status: 'invalid request', diagnostic: E, requestId: ids['422'] },
-    { cls: 'InternalServerError', rule: { status: 500, body: { detail: 'engine crashed' }, headers: { 'X-Trace-Id': ids['500']! } },
-      severity: 'error', says: ['server error (HTTP 500)', 'give MinT support the request id'], actions: ['Copy request_id', 'Retry', 'Show Log'], status: 'server error', diagnostic: E, requestId: ids['500'] },
-    { cls: 'APIStatusError', rule: { status: 418, body: { detail: "I'm a teapot" }, headers: { 'X-Trace-Id': ids['418']! } },
-      severity: 'error', says: ["answered HTTP 418: I'm a teapot", 'check mint.baseUrl or a proxy'], actions: ['Copy request_id', 'Retry', 'Open Settings', 'Show Log'], status: 'HTTP error', diagnostic: E, requestId: ids['418'] },
-    { cls: 'APIResponseValidationError', rule: { status: 200, bodyText: '<html>captive portal</html>', contentType: 'text/html', headers: { 'X-Trace-Id': ids.bad! } },
-      severity: 'error', says: ['cannot read (HTTP 200)', 'check mint.baseUrl'], actions: ['Copy request_id', 'Retry', 'Select Server', 'Show Log'], status: 'unreadable reply', diagnostic: E, requestId: ids.bad },
-    { cls: 'APIConnectionError', rule: { drop: 'before-headers' },
-      severity: 'error', says: ['Could not reach MinT at 127.0.0.1', 'Check your network and proxy settings'], actions: ['Retry', 'Select Server', 'Show Log'], status: 'offline', diagnostic: E, requestId: undefined, connection: 'offline' },
-    { cls: 'APITimeoutError', rule: { delayMs: 4_000 }, settings: { timeoutSeconds: 1 },
-      severity: 'warning', says: ['did not answer within 1 s', 'raise mint.timeoutSeconds'], actions: ['Retry', 'Open Settings', 'Show Log'], status: 'timed out', diagnostic: W, requestId: undefined, connection: 'offline' },
+    {
+      cls: 'BadRequestError',
+      rule: {
+        status: 400,
+        body: { detail: `prompt is too long (key ${TEST_KEY} echoed by a careless proxy)` },
+        headers: { 'X-Trace-Id': ids['400']! },
+      },
+      severity: 'error',
+      says: ['rejected the request as invalid: prompt is too long', 'send it again'],
+      actions: ['Copy request_id', 'Show Log'],
+      status: 'bad request',
+      diagnostic: E,
+      requestId: ids['400'],
+    },
+    {
+      cls: 'AuthenticationError',
+      rule: { status: 401, body: { error: 'Invalid API key' }, headers: { 'X-Trace-Id': ids['401']! } },
+      severity: 'error',
+      says: ['did not accept your API key', 'Check your API key'],
+      actions: ['Set API Key', 'Copy request_id', 'Show Log'],
+      status: 'auth failed',
+      diagnostic: E,
+      requestId: ids['401'],
+      connection: 'auth failed',
+    },
+    {
+      cls: 'PermissionDeniedError',
+      rule: { status: 403, body: { detail: 'Model not allowed for this key' }, headers: { 'X-Trace-Id': ids['403']! } },
+      severity: 'error',
+      says: ['may not do this: Model not allowed for this key', 'use another key'],
+      actions: ['Copy request_id', 'Set API Key', 'Show Log'],
+      status: 'permission denied',
+      diagnostic: E,
+      requestId: ids['403'],
+    },
+    {
+      cls: 'NotFoundError',
+      rule: { status: 404, body: { detail: 'Unknown model: Qwen/Nope' }, headers: { 'X-Trace-Id': ids['404']! } },
+      severity: 'error',
+      says: ['could not find it: Unknown model: Qwen/Nope', 'Check the model name'],
+      actions: ['Copy request_id', 'Show Models', 'Show Log'],
+      status: 'not found',
+      diagnostic: E,
+      requestId: ids['404'],
+    },
+    {
+      cls: 'NotSupportedError',
+      rule: { status: 404, body: { detail: 'Not Found' }, headers: { 'X-Trace-Id': ids.route! } },
+      severity: 'warning',
+      says: [
+        'does not support the OpenAI-compatible endpoint (/oai/api/v1/completions): the server has no such route',
+        'use a server that implements it',
+      ],
+      actions: ['Copy request_id', 'Select Server', 'Show Log'],
+      status: 'not supported',
+      diagnostic: W,
+      requestId: ids.route,
+    },
+    {
+      cls: 'ConflictError',
+      rule: { status: 409, body: { detail: 'sampling session exists with a different config' }, headers: { 'X-Trace-Id': ids['409']! } },
+      severity: 'warning',
+      says: ['conflict: sampling session exists', 'use another name or retry'],
+      actions: ['Copy request_id', 'Retry', 'Show Log'],
+      status: 'conflict',
+      diagnostic: W,
+      requestId: ids['409'],
+    },
+    {
+      cls: 'UnprocessableEntityError',
+      rule: {
+        status: 422,
+        body: { detail: [{ loc: ['body', 'max_tokens'], msg: 'Field required', type: 'missing' }] },
+        headers: { 'X-Trace-Id': ids['422']! },
+      },
+      severity: 'error',
+      says: ['could not process the request: body.max_tokens: Field required', 'Check the required fields'],
+      actions: ['Copy request_id', 'Show Log'],
+      status: 'invalid request',
+      diagnostic: E,
+      requestId: ids['422'],
+    },
+    {
+      cls: 'InternalServerError',
+      rule: { status: 500, body: { detail: 'engine crashed' }, headers: { 'X-Trace-Id': ids['500']! } },
+      severity: 'error',
+      says: ['server error (HTTP 500)', 'give MinT support the request id'],
+      actions: ['Copy request_id', 'Retry', 'Show Log'],
+      status: 'server error',
+      diagnostic: E,
+      requestId: ids['500'],
+    },
+    {
+      cls: 'APIStatusError',
+      rule: { status: 418, body: { detail: "I'm a teapot" }, headers: { 'X-Trace-Id': ids['418']! } },
+      severity: 'error',
+      says: ["answered HTTP 418: I'm a teapot", 'check mint.baseUrl or a proxy'],
+      actions: ['Copy request_id', 'Retry', 'Open Settings', 'Show Log'],
+      status: 'HTTP error',
+      diagnostic: E,
+      requestId: ids['418'],
+    },
+    {
+      cls: 'APIResponseValidationError',
+      rule: { status: 200, bodyText: '<html>captive portal</html>', contentType: 'text/html', headers: { 'X-Trace-Id': ids.bad! } },
+      severity: 'error',
+      says: ['cannot read (HTTP 200)', 'check mint.baseUrl'],
+      actions: ['Copy request_id', 'Retry', 'Select Server', 'Show Log'],
+      status: 'unreadable reply',
+      diagnostic: E,
+      requestId: ids.bad,
+    },
+    {
+      cls: 'APIConnectionError',
+      rule: { drop: 'before-headers' },
+      severity: 'error',
+      says: ['Could not reach MinT at 127.0.0.1', 'Check your network and proxy settings'],
+      actions: ['Retry', 'Select Server', 'Show Log'],
+      status: 'offline',
+      diagnostic: E,
+      requestId: undefined,
+      connection: 'offline',
+    },
+    {
+      cls: 'APITimeoutError',
+      rule: { delayMs: 4_000 },
+      settings: { timeoutSeconds: 1 },
+      severity: 'warning',
+      says: ['did not answer within 1 s', 'raise mint.timeoutSeconds'],
+      actions: ['Retry', 'Open Settings', 'Show Log'],
+      status: 'timed out',
+      diagnostic: W,
+      requestId: undefined,
+      connection: 'offline',
+    },
   ];
 }
 
@@ -74,7 +193,14 @@ describe('errors: what the user sees for each failure class', function () {
     emu = await startTestEmulator();
     api = await extensionApi();
     await api.services.keys.store(TEST_KEY);
-    await configure({ baseUrl: emu.url, maxRetries: 0, timeoutSeconds: 10, defaultModel: 'Qwen/Qwen3-0.6B', notificationLevel: 'errors', sampleMaxTokens: 8 });
+    await configure({
+      baseUrl: emu.url,
+      maxRetries: 0,
+      timeoutSeconds: 10,
+      defaultModel: 'Qwen/Qwen3-0.6B',
+      notificationLevel: 'errors',
+      sampleMaxTokens: 8,
+    });
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder, 'the suite needs the fixture workspace open');
     doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'prompts.md'));
@@ -83,7 +209,14 @@ describe('errors: what the user sees for each failure class', function () {
   after(async () => {
     await emu?.clearFaults();
     await clearNotifications();
-    await configure({ baseUrl: undefined, maxRetries: undefined, timeoutSeconds: undefined, defaultModel: undefined, notificationLevel: undefined, sampleMaxTokens: undefined });
+    await configure({
+      baseUrl: undefined,
+      maxRetries: undefined,
+      timeoutSeconds: undefined,
+      defaultModel: undefined,
+      notificationLevel: undefined,
+      sampleMaxTokens: undefined,
+    });
     await emu?.close();
   });
 
@@ -126,29 +259,53 @@ describe('errors: what the user sees for each failure class', function () {
         assert.ok(!d.message.includes(TEST_KEY), 'the API key is in a diagnostic');
         seenMessages.push(d.message);
 
-        const items = await ui.waitFor(async () => {
-          const all = await ui.statusBar();
-          return all.some((i) => i.text.includes(`MinT: ${c.status}`)) ? all : undefined;
-        }, 5_000, `a status bar item "MinT: ${c.status}"`);
-        if (c.connection) assert.ok(items.some((i) => i.text.includes(`MinT: ${c.connection}`)), `the connection item does not say ${c.connection}: ${items.map((i) => i.text).join(' | ')}`);
+        const items = await ui.waitFor(
+          async () => {
+            const all = await ui.statusBar();
+            return all.some((i) => i.text.includes(`MinT: ${c.status}`)) ? all : undefined;
+          },
+          5_000,
+          `a status bar item "MinT: ${c.status}"`,
+        );
+        if (c.connection)
+          assert.ok(
+            items.some((i) => i.text.includes(`MinT: ${c.connection}`)),
+            `the connection item does not say ${c.connection}: ${items.map((i) => i.text).join(' | ')}`,
+          );
 
         if (c.requestId) {
           await vscode.env.clipboard.writeText('');
           await ui.clickNotificationAction('Copy request_id', c.says[0]);
-          const copied = await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the clipboard to receive the request id');
+          const copied = await ui.waitFor(
+            async () => (await vscode.env.clipboard.readText()) || undefined,
+            5_000,
+            'the clipboard to receive the request id',
+          );
           assert.equal(copied, c.requestId);
         }
       } finally {
-        if (c.settings) await configure(Object.fromEntries(Object.keys(c.settings).map((k) => [k, k === 'timeoutSeconds' ? 10 : undefined])));
+        if (c.settings)
+          await configure(Object.fromEntries(Object.keys(c.settings).map((k) => [k, k === 'timeoutSeconds' ? 10 : undefined])));
       }
     });
   }
 
   it('RateLimitError: a countdown in the status bar, no toast; a diagnostic of information severity', async () => {
     const id = trace('429');
-    await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, status: 429, body: { detail: 'Sampling backpressure: server overloaded' }, headers: { 'Retry-After': '30', 'X-Trace-Id': id } });
+    await emu.fault({
+      route: '/oai/api/v1/completions',
+      method: 'POST',
+      times: 1,
+      status: 429,
+      body: { detail: 'Sampling backpressure: server overloaded' },
+      headers: { 'Retry-After': '30', 'X-Trace-Id': id },
+    });
     const range = await sampleLine(1);
-    const item = await ui.waitFor(async () => (await ui.statusBar()).find((i) => /rate limited · retry in \d+s/.test(i.text)), 5_000, 'the rate-limit countdown');
+    const item = await ui.waitFor(
+      async () => (await ui.statusBar()).find((i) => /rate limited · retry in \d+s/.test(i.text)),
+      5_000,
+      'the rate-limit countdown',
+    );
     const first = Number(/retry in (\d+)s/.exec(item.text)![1]);
     assert.ok(first > 20 && first <= 30, `countdown starts from Retry-After (30 s), shows ${first}`);
     await sleep(2_100);
@@ -180,11 +337,15 @@ describe('errors: what the user sees for each failure class', function () {
       const clientWaitS = (retryAfterMs(lowered) ?? 5_000) / 1000;
       await sampleLine(1);
       // The previous form's countdown may still be on screen: wait for this one's.
-      await ui.waitFor(async () => {
-        const item = (await ui.statusBar()).find((i) => /rate limited · retry in \d+s/.test(i.text));
-        const shown = item ? Number(/retry in (\d+)s/.exec(item.text)![1]) : NaN;
-        return Math.abs(shown - clientWaitS) <= 2 ? shown : undefined;
-      }, 5_000, `${form}: a countdown of the client's wait (${clientWaitS.toFixed(1)} s)`);
+      await ui.waitFor(
+        async () => {
+          const item = (await ui.statusBar()).find((i) => /rate limited · retry in \d+s/.test(i.text));
+          const shown = item ? Number(/retry in (\d+)s/.exec(item.text)![1]) : NaN;
+          return Math.abs(shown - clientWaitS) <= 2 ? shown : undefined;
+        },
+        5_000,
+        `${form}: a countdown of the client's wait (${clientWaitS.toFixed(1)} s)`,
+      );
     }
   });
 
@@ -193,12 +354,21 @@ describe('errors: what the user sees for each failure class', function () {
     await emu.fault({ route: '/api/v1/forward_backward', method: 'POST', times: 1, drop: 'after-handling' });
     await emu.clearRequests();
     const range = doc.lineAt(2).range;
-    await api.services.operations.run('train one step', async ({ client }, t) => {
-      const trainer = await client.createLoraTrainingClient({ base_model: 'Qwen/Qwen3-0.6B', rank: 4 }, { signal: t.signal });
-      const datum = { model_input: { chunks: [{ type: 'encoded_text' as const, tokens: [9707, 11] }] },
-        loss_fn_inputs: { target_tokens: { data: [11, 1879], dtype: 'int64' as const, shape: [2] }, weights: { data: [1, 1], dtype: 'float32' as const, shape: [2] } } };
-      return trainer.forwardBackward([datum], 'cross_entropy', undefined, { signal: t.signal });
-    }, { origin: { uri: doc.uri, range } });
+    await api.services.operations.run(
+      'train one step',
+      async ({ client }, t) => {
+        const trainer = await client.createLoraTrainingClient({ base_model: 'Qwen/Qwen3-0.6B', rank: 4 }, { signal: t.signal });
+        const datum = {
+          model_input: { chunks: [{ type: 'encoded_text' as const, tokens: [9707, 11] }] },
+          loss_fn_inputs: {
+            target_tokens: { data: [11, 1879], dtype: 'int64' as const, shape: [2] },
+            weights: { data: [1, 1], dtype: 'float32' as const, shape: [2] },
+          },
+        };
+        return trainer.forwardBackward([datum], 'cross_entropy', undefined, { signal: t.signal });
+      },
+      { origin: { uri: doc.uri, range } },
+    );
     const toast = await ui.waitForNotification('MinT may already have applied forward_backward');
     assert.ok(toast.message.includes('It was not sent again') && toast.message.includes('Check the run'), toast.message);
     assert.equal(toast.severity, 'warning');
@@ -210,10 +380,17 @@ describe('errors: what the user sees for each failure class', function () {
 
   /** A native sample through the shared Operations runner: the path the playground takes. */
   async function sampleTokens(range: vscode.Range): Promise<void> {
-    await api.services.operations.run('sample tokens', async ({ client }, t) => {
-      const sampler = await client.createSamplingClient({ base_model: 'Qwen/Qwen3-0.6B' }, { signal: t.signal });
-      return sampler.sample({ prompt: { chunks: [{ type: 'encoded_text', tokens: [9707, 11, 1879] }] }, sampling_params: { max_tokens: 4 }, num_samples: 1 }, { signal: t.signal });
-    }, { origin: { uri: doc.uri, range } });
+    await api.services.operations.run(
+      'sample tokens',
+      async ({ client }, t) => {
+        const sampler = await client.createSamplingClient({ base_model: 'Qwen/Qwen3-0.6B' }, { signal: t.signal });
+        return sampler.sample(
+          { prompt: { chunks: [{ type: 'encoded_text', tokens: [9707, 11, 1879] }] }, sampling_params: { max_tokens: 4 }, num_samples: 1 },
+          { signal: t.signal },
+        );
+      },
+      { origin: { uri: doc.uri, range } },
+    );
   }
 
   it('RequestFailedError: a future that fails shows its cause and request id, with Copy request_id and Retry', async () => {
@@ -255,7 +432,10 @@ describe('errors: what the user sees for each failure class', function () {
       assert.ok((await ui.statusBar()).some((i) => i.text.includes('MinT: request failed (cause hidden)')));
       await vscode.env.clipboard.writeText('');
       await ui.clickNotificationAction('Copy request_id', 'MinT hides the cause');
-      assert.equal(await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the id on the clipboard'), id);
+      assert.equal(
+        await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the id on the clipboard'),
+        id,
+      );
     } finally {
       await emu.config({ maskErrors: false });
     }
@@ -263,7 +443,14 @@ describe('errors: what the user sees for each failure class', function () {
 
   it('repeated failures of one class coalesce into one toast; a screenshot shows it with Copy request_id', async () => {
     const id = trace('503');
-    await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 3, status: 503, body: { detail: 'overloaded' }, headers: { 'X-Trace-Id': id } });
+    await emu.fault({
+      route: '/oai/api/v1/completions',
+      method: 'POST',
+      times: 3,
+      status: 503,
+      body: { detail: 'overloaded' },
+      headers: { 'X-Trace-Id': id },
+    });
     for (let i = 0; i < 3; i++) await sampleLine(0);
     const toast = await ui.waitForNotification('server error (HTTP 503)');
     await sleep(300);
@@ -272,18 +459,36 @@ describe('errors: what the user sees for each failure class', function () {
     assert.ok(toast.actions.includes('Copy request_id'));
     const shot = await ui.screenshot('mint-error-notification');
     assert.match(shot, /mint-error-notification\.png$/);
-    assert.equal((await emu.requests(10)).filter((r) => r.path === '/oai/api/v1/completions' && r.status === 503).length, 3, 'not every attempt reached the server');
+    assert.equal(
+      (await emu.requests(10)).filter((r) => r.path === '/oai/api/v1/completions' && r.status === 503).length,
+      3,
+      'not every attempt reached the server',
+    );
   });
 
   it('mint.notificationLevel "none" keeps failures out of toasts but still in the status bar and Problems', async () => {
     await configure({ notificationLevel: 'none' });
     try {
-      await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, status: 404, body: { detail: 'Unknown model: quiet' } });
+      await emu.fault({
+        route: '/oai/api/v1/completions',
+        method: 'POST',
+        times: 1,
+        status: 404,
+        body: { detail: 'Unknown model: quiet' },
+      });
       await sampleLine(1);
-      await ui.waitFor(async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: not found')), 5_000, 'the status bar to show the failure');
+      await ui.waitFor(
+        async () => (await ui.statusBar()).some((i) => i.text.includes('MinT: not found')),
+        5_000,
+        'the status bar to show the failure',
+      );
       assert.ok(diagnosticsOf(doc.uri).some((d) => d.code === 'NotFoundError' && d.message.includes('Unknown model: quiet')));
       await sleep(400);
-      assert.deepEqual((await ui.notifications()).filter((n) => n.message.includes('Unknown model: quiet')), [], 'a toast despite notificationLevel "none"');
+      assert.deepEqual(
+        (await ui.notifications()).filter((n) => n.message.includes('Unknown model: quiet')),
+        [],
+        'a toast despite notificationLevel "none"',
+      );
     } finally {
       await configure({ notificationLevel: 'errors' });
     }
@@ -294,14 +499,20 @@ describe('errors: what the user sees for each failure class', function () {
     const before = diagnosticsOf(doc.uri).length;
     const controller = new AbortController();
     const range = doc.lineAt(1).range;
-    const run = api.services.operations.run('cancelled sample', ({ client }, t) =>
-      client.createOpenAIClient().completions({ model: 'Qwen/Qwen3-0.6B', prompt: 'x', max_tokens: 4 }, { signal: t.signal }),
-    { origin: { uri: doc.uri, range }, signal: controller.signal });
+    const run = api.services.operations.run(
+      'cancelled sample',
+      ({ client }, t) =>
+        client.createOpenAIClient().completions({ model: 'Qwen/Qwen3-0.6B', prompt: 'x', max_tokens: 4 }, { signal: t.signal }),
+      { origin: { uri: doc.uri, range }, signal: controller.signal },
+    );
     await sleep(300);
     controller.abort();
     assert.equal(await run, undefined);
     await sleep(500);
-    assert.deepEqual((await ui.notifications()).filter((n) => n.message.startsWith('MinT')), []);
+    assert.deepEqual(
+      (await ui.notifications()).filter((n) => n.message.startsWith('MinT')),
+      [],
+    );
     assert.ok(diagnosticsOf(doc.uri).length <= before, 'a cancellation left a diagnostic');
   });
 
@@ -310,31 +521,59 @@ describe('errors: what the user sees for each failure class', function () {
     await sampleLine(0);
     assert.equal(diagnosticsOf(doc.uri).filter((d) => d.range.start.line === 0).length, 1);
     await sampleLine(0);
-    assert.equal(diagnosticsOf(doc.uri).filter((d) => d.range.start.line === 0).length, 0, 'a success did not clear the diagnostic of its range');
+    assert.equal(
+      diagnosticsOf(doc.uri).filter((d) => d.range.start.line === 0).length,
+      0,
+      'a success did not clear the diagnostic of its range',
+    );
 
     await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, status: 500, body: { detail: 'x' } });
     await sampleLine(0);
     assert.equal(diagnosticsOf(doc.uri).filter((d) => d.range.start.line === 0).length, 1);
     const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
     await editor.edit((e) => e.insert(doc.lineAt(0).range.end, '!'));
-    assert.equal(diagnosticsOf(doc.uri).filter((d) => d.range.start.line === 0).length, 0, 'an edit of the range did not clear its diagnostic');
+    assert.equal(
+      diagnosticsOf(doc.uri).filter((d) => d.range.start.line === 0).length,
+      0,
+      'an edit of the range did not clear its diagnostic',
+    );
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });
 
   it('the Quick Fixes of a diagnostic copy its request id and retry it', async () => {
     const id = trace('qf');
-    await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, status: 502, body: { detail: 'bad gateway' }, headers: { 'X-Trace-Id': id } });
+    await emu.fault({
+      route: '/oai/api/v1/completions',
+      method: 'POST',
+      times: 1,
+      status: 502,
+      body: { detail: 'bad gateway' },
+      headers: { 'X-Trace-Id': id },
+    });
     const range = await sampleLine(2);
-    const fixes = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, range, vscode.CodeActionKind.QuickFix.value);
+    const fixes = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
     const mine = fixes.filter((f) => f.title === `Copy request_id ${id}` || f.title === 'Retry the MinT request');
     mine.sort((a, b) => a.title.localeCompare(b.title));
-    assert.deepEqual(mine.map((f) => f.title), [`Copy request_id ${id}`, 'Retry the MinT request'], `Quick Fixes offered: ${fixes.map((f) => f.title).join(' | ')}`);
+    assert.deepEqual(
+      mine.map((f) => f.title),
+      [`Copy request_id ${id}`, 'Retry the MinT request'],
+      `Quick Fixes offered: ${fixes.map((f) => f.title).join(' | ')}`,
+    );
     await vscode.env.clipboard.writeText('');
     await vscode.commands.executeCommand(mine[0]!.command!.command, ...(mine[0]!.command!.arguments ?? []));
     assert.equal(await vscode.env.clipboard.readText(), id);
     const before = (await emu.requests(100)).filter((r) => r.path === '/oai/api/v1/completions').length;
     await vscode.commands.executeCommand(mine[1]!.command!.command, ...(mine[1]!.command!.arguments ?? []));
-    await ui.waitFor(() => diagnosticsOf(doc.uri).every((d) => !d.range.isEqual(range)), 10_000, 'the retried request to clear its diagnostic');
+    await ui.waitFor(
+      () => diagnosticsOf(doc.uri).every((d) => !d.range.isEqual(range)),
+      10_000,
+      'the retried request to clear its diagnostic',
+    );
     const after = (await emu.requests(100)).filter((r) => r.path === '/oai/api/v1/completions').length;
     assert.equal(after, before + 1, 'the Retry Quick Fix sent no request');
   });
@@ -344,9 +583,16 @@ describe('errors: what the user sees for each failure class', function () {
     for (const m of seenMessages) assert.ok(!m.includes(TEST_KEY), `the key leaked into: ${m}`);
     const log = await readMintLog(api);
     assert.match(log, /POST oai\/api\/v1\/completions|POST \/?oai\/api\/v1\/completions/, 'the log has no request lines');
-    assert.match(log, /prompt is too long \(key \[(redacted|REDACTED)\] echoed/, 'the 400 reply that echoed the key is not logged, redacted');
+    assert.match(
+      log,
+      /prompt is too long \(key \[(redacted|REDACTED)\] echoed/,
+      'the 400 reply that echoed the key is not logged, redacted',
+    );
     assert.ok(!log.includes(TEST_KEY), 'the API key is in the MinT log');
     const requests = await emu.requests(20);
-    assert.ok(requests.some((r) => r.path === '/oai/api/v1/completions'), 'the requests did not reach the emulator');
+    assert.ok(
+      requests.some((r) => r.path === '/oai/api/v1/completions'),
+      'the requests did not reach the emulator',
+    );
   });
 });

@@ -30,7 +30,8 @@ export function run(): Promise<void> {
   });
   Mocha.reporters.Base.consoleLog = (...args: unknown[]) => console.log(REPORT_MARK + format(...args));
   const files = findCompiledTests(__dirname);
-  if (files.length === 0) return Promise.reject(new Error(`no *.test.js under ${__dirname}: build with "node scripts/build.mjs --only test-integration"`));
+  if (files.length === 0)
+    return Promise.reject(new Error(`no *.test.js under ${__dirname}: build with "node scripts/build.mjs --only test-integration"`));
   for (const f of files) mocha.addFile(f);
   return new Promise((resolve, reject) => {
     try {

@@ -21,7 +21,10 @@ export type { FaultRuleInput as FaultRule } from '../support/emulatorControl';
 
 /** dist/emulator.js in a child process, driven through the shared control client. */
 export class TestEmulator extends EmulatorControl {
-  constructor(url: string, private readonly child: ChildProcess) {
+  constructor(
+    url: string,
+    private readonly child: ChildProcess,
+  ) {
     super(url);
   }
 
@@ -36,18 +39,29 @@ export class TestEmulator extends EmulatorControl {
 
 /** Starts dist/emulator.js with --faults and an API key, and resolves once it listens. */
 export async function startTestEmulator(apiKey = TEST_KEY): Promise<TestEmulator> {
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist/emulator.js'), '--host', '127.0.0.1', '--port', '0', '--faults', '--quiet', '--api-key', apiKey], {
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(ROOT, 'dist/emulator.js'), '--host', '127.0.0.1', '--port', '0', '--faults', '--quiet', '--api-key', apiKey],
+    {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('the emulator did not print its URL within 30 s')); }, 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('the emulator did not print its URL within 30 s'));
+    }, 30_000);
     createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);
       const m = LISTENING_LINE.exec(line);
-      if (m) resolve(m[1]!); else reject(new Error(`unexpected first line from the emulator: ${line}`));
+      if (m) resolve(m[1]!);
+      else reject(new Error(`unexpected first line from the emulator: ${line}`));
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the emulator exited with ${code} before listening`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the emulator exited with ${code} before listening`));
+    });
   });
   return new TestEmulator(url, child);
 }

@@ -7,7 +7,12 @@ import * as vscode from 'vscode';
 import { ui } from './bridge';
 import { TEST_KEY, clearNotifications, configure, extensionApi, startTestEmulator, type TestEmulator } from './mintHarness';
 
-interface SeenProxy { server: Server; url: string; seen: string[]; close(): Promise<void> }
+interface SeenProxy {
+  server: Server;
+  url: string;
+  seen: string[];
+  close(): Promise<void>;
+}
 
 /** A minimal proxy: CONNECT tunnels and absolute-URI forwarding, loopback only, bounded in time. */
 async function startProxy(): Promise<SeenProxy> {
@@ -15,11 +20,17 @@ async function startProxy(): Promise<SeenProxy> {
   const server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     const target = new URL(req.url ?? '');
-    const upstream = httpRequest({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      res.writeHead(502);
+      res.end();
     });
-    upstream.on('error', () => { res.writeHead(502); res.end(); });
     req.pipe(upstream);
   });
   server.on('connect', (req, socket, head) => {
@@ -38,8 +49,14 @@ async function startProxy(): Promise<SeenProxy> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
-    server, seen, url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    server,
+    seen,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -74,7 +91,10 @@ describe('network: proxies from VS Code settings', function () {
     await vscode.commands.executeCommand('mint.checkConnection');
     await ui.waitForNotification('MinT: connected to');
     const port = new URL(emu.url).port;
-    assert.ok(proxy.seen.some((s) => s.includes(`127.0.0.1:${port}`)), `the proxy saw no MinT request: ${JSON.stringify(proxy.seen)}`);
+    assert.ok(
+      proxy.seen.some((s) => s.includes(`127.0.0.1:${port}`)),
+      `the proxy saw no MinT request: ${JSON.stringify(proxy.seen)}`,
+    );
 
     await http.update('noProxy', ['127.0.0.1'], vscode.ConfigurationTarget.Global);
     const count = proxy.seen.length;
@@ -107,7 +127,10 @@ describe('network: proxies from VS Code settings', function () {
       await ui.waitForNotification('MinT: connected to');
       assert.equal(proxy.seen.length, after, 'NO_PROXY was ignored');
     } finally {
-      for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
       await configure({ timeoutSeconds: undefined });
     }
   });

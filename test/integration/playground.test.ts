@@ -29,7 +29,10 @@ const count = async (sel: string) => (await q(sel)).length;
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
 async function sentPrompts(emu: Emulator): Promise<number[][]> {
-  const log = (await new EmulatorControl(emu.url).requests(1000)) as Array<{ path: string; body: { prompt?: { chunks: Array<{ tokens: number[] }> } } }>;
+  const log = (await new EmulatorControl(emu.url).requests(1000)) as Array<{
+    path: string;
+    body: { prompt?: { chunks: Array<{ tokens: number[] }> } };
+  }>;
   return log.filter((r) => r.path.endsWith('/api/v1/asample')).map((r) => r.body.prompt!.chunks[0]!.tokens);
 }
 
@@ -65,7 +68,8 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
       const ids = tok.encode(' The sky is green. The sky is green. The sky is green.');
       const d = Datum.from({ model_input: ids.slice(0, -1), loss_fn_inputs: { target_tokens: ids.slice(1) } });
       for (const name of ['pg-early', 'pg-late']) {
-        for (let i = 0; i < 3; i++) await Promise.all([trainer.forwardBackward([d], 'cross_entropy'), trainer.optimStep({ learning_rate: 0.05 })]);
+        for (let i = 0; i < 3; i++)
+          await Promise.all([trainer.forwardBackward([d], 'cross_entropy'), trainer.optimStep({ learning_rate: 0.05 })]);
         checkpoints.push((await trainer.saveWeightsForSampler(name)).path);
       }
     } finally {
@@ -89,11 +93,21 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     await ui.waitFor(() => count('[data-action="sample"]'), 20_000, 'the playground webview to render');
     // The checkpoints were saved moments ago; Refresh list is what a user clicks to see new ones.
     await click('[data-action="refresh-models"]');
-    await ui.waitFor(() => session.snapshot().checkpoints.length >= 2 && session.snapshot().models.length > 0, 20_000, 'models and checkpoints to load');
+    await ui.waitFor(
+      () => session.snapshot().checkpoints.length >= 2 && session.snapshot().models.length > 0,
+      20_000,
+      'models and checkpoints to load',
+    );
     assert.deepEqual(new Set(session.snapshot().checkpoints.map((c) => c.path)), new Set(checkpoints));
     const options = await q('vscode-option');
-    assert.ok(options.some((o) => o.includes(BASE) && o.includes('32,768 ctx')), `model options: ${options.join(' | ')}`);
-    assert.ok(options.some((o) => o.includes('pg-late')), 'the checkpoint is offered');
+    assert.ok(
+      options.some((o) => o.includes(BASE) && o.includes('32,768 ctx')),
+      `model options: ${options.join(' | ')}`,
+    );
+    assert.ok(
+      options.some((o) => o.includes('pg-late')),
+      'the checkpoint is offered',
+    );
   });
 
   it('samples in chat mode: the chat template goes out as tokens, tokens and logprobs come back', async () => {
@@ -108,11 +122,19 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     const run = session.snapshot().recent[0]!;
     const o = run.outcomes[0]!;
     assert.equal(o.via, 'native');
-    const expected = tok.encode('<|im_start|>system\nYou answer in one word.<|im_end|>\n<|im_start|>user\nName a colour.<|im_end|>\n<|im_start|>assistant\n', { addSpecialTokens: false });
+    const expected = tok.encode(
+      '<|im_start|>system\nYou answer in one word.<|im_end|>\n<|im_start|>user\nName a colour.<|im_end|>\n<|im_start|>assistant\n',
+      { addSpecialTokens: false },
+    );
     assert.deepEqual((await sentPrompts(emu)).at(-1), expected);
     const spans = await count('.run:first-child .card .tk');
     assert.equal(spans, o.samples![0]!.tokens!.ids.length);
-    assert.ok((await count('.run:first-child .card .tk.b0, .run:first-child .card .tk.b1, .run:first-child .card .tk.b2, .run:first-child .card .tk.b3, .run:first-child .card .tk.b4, .run:first-child .card .tk.b5')) === spans, 'every token is coloured by its logprob');
+    assert.ok(
+      (await count(
+        '.run:first-child .card .tk.b0, .run:first-child .card .tk.b1, .run:first-child .card .tk.b2, .run:first-child .card .tk.b3, .run:first-child .card .tk.b4, .run:first-child .card .tk.b5',
+      )) === spans,
+      'every token is coloured by its logprob',
+    );
     assert.deepEqual(await q('.run:first-child [data-request-id]'), [o.request_id]);
     assert.ok((await q('.run:first-child [data-tps]'))[0]!.includes('tok/s'));
   });
@@ -122,7 +144,11 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     await ui.waitFor(() => count('vscode-textarea[data-prompt="raw"]'), 5_000, 'the raw prompt box');
     await fill('vscode-textarea[data-prompt="raw"] textarea', 'Once upon a time');
     await click('[data-action="sample"]');
-    await ui.waitFor(async () => session.snapshot().recent[0]?.prompt.mode === 'raw' && (await count('.run:first-child .column[data-status="done"]')), 30_000, 'the raw sample');
+    await ui.waitFor(
+      async () => session.snapshot().recent[0]?.prompt.mode === 'raw' && (await count('.run:first-child .column[data-status="done"]')),
+      30_000,
+      'the raw sample',
+    );
     assert.deepEqual((await sentPrompts(emu)).at(-1), tok.encode('Once upon a time'));
   });
 
@@ -140,16 +166,24 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     assert.ok(shot.endsWith('.png'));
   });
 
-  it('shows MinT\'s stage while a request waits, never an invented position or ETA, then the result', async () => {
+  it("shows MinT's stage while a request waits, never an invented position or ETA, then the result", async () => {
     // Each sample takes 3 s and a poll is held 0.5 s, so the pending replies (408, Retry-After: 1,
     // X-Queue-Status/Stage prefill then decode, progress) arrive as MinT sends them since mid-2026.
     await ctl.config({ latencyMs: 3_000, longPollMs: 500 });
     try {
       await click('[data-action="sample"]');
-      const line = await ui.waitFor(async () => (await q('.run:first-child .queue')).find((t) => /^(Reading the prompt|Generating)\b/.test(t)), 20_000, 'a queue line with MinT\'s stage');
+      const line = await ui.waitFor(
+        async () => (await q('.run:first-child .queue')).find((t) => /^(Reading the prompt|Generating)\b/.test(t)),
+        20_000,
+        "a queue line with MinT's stage",
+      );
       assert.doesNotMatch(line, /position|ETA/, `the queue line invents numbers MinT did not send: ${line}`);
       // The spinner icon renders as its own line inside the item's text.
-      const bar = await ui.waitFor(async () => (await ui.statusBar()).find((i) => /MinT: [\s\S]*(prefill|decoding)/.test(i.text)), 20_000, 'the status bar to show the stage');
+      const bar = await ui.waitFor(
+        async () => (await ui.statusBar()).find((i) => /MinT: [\s\S]*(prefill|decoding)/.test(i.text)),
+        20_000,
+        'the status bar to show the stage',
+      );
       assert.doesNotMatch(bar.text, /#\d|ETA/, bar.text);
       await ui.waitFor(async () => (await count('.run:first-child .column[data-status="done"]')) === 2, 60_000, 'the run to finish');
     } finally {
@@ -196,13 +230,24 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     assert.ok(before.length >= 6, `history has ${before.length} runs`);
     await vscode.commands.executeCommand('workbench.action.webview.reloadWebviewAction');
     // The page starts empty; everything on it after `ready` came from the host's replay.
-    await ui.waitFor(async () => (await q('[data-history-count]'))[0]?.includes(`(${before.length})`), 20_000, 'the replayed history count');
+    await ui.waitFor(
+      async () => (await q('[data-history-count]'))[0]?.includes(`(${before.length})`),
+      20_000,
+      'the replayed history count',
+    );
     assert.ok((await count('.run')) >= 1, 'recent runs replayed');
     assert.ok((await count('.history-row')) > 0, 'history rows rendered');
     // What a reloaded window does: a fresh store reading the same file.
-    const fresh = new HistoryStore(dirname(session.history.path), (s) => s, () => undefined);
+    const fresh = new HistoryStore(
+      dirname(session.history.path),
+      (s) => s,
+      () => undefined,
+    );
     await fresh.load();
-    assert.deepEqual(fresh.list().map((h) => h.id), before);
+    assert.deepEqual(
+      fresh.list().map((h) => h.id),
+      before,
+    );
     assert.ok(!readFileSync(session.history.path, 'utf8').includes(KEY), 'the key is in the history file');
 
     const dir = mkdtempSync(join(tmpdir(), 'mint-export-'));
@@ -275,7 +320,7 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     await ui.waitFor(() => count('vscode-textarea[data-prompt="raw"]'), 5_000, 'the raw prompt box');
     await fill('vscode-textarea[data-prompt="raw"] textarea', 'Asked by the sidebar');
     await click('[data-action="code"]');
-    await ui.waitFor(async () => (await q(visibleCode)).some((t) => t.includes('Asked by the sidebar')), 10_000, 'the sidebar\'s code view');
+    await ui.waitFor(async () => (await q(visibleCode)).some((t) => t.includes('Asked by the sidebar')), 10_000, "the sidebar's code view");
     // Only the sidebar shows a code view now; that text is how the bridge tells the two pages apart.
     const sidebar = { frameContains: 'Python (import mint)' };
     await vscode.commands.executeCommand('mint.openPlaygroundInEditor');
@@ -284,7 +329,11 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
       assert.equal(await count(visibleCode), 1, 'the new panel shows no code view of its own');
       await ui.webviewFill('vscode-textarea[data-prompt="raw"] textarea', 'Asked by the sidebar again', sidebar);
       await ui.webviewClick('[data-action="code"]', sidebar);
-      await ui.waitFor(async () => (await q(visibleCode)).some((t) => t.includes('Asked by the sidebar again')), 10_000, 'the sidebar\'s new code view');
+      await ui.waitFor(
+        async () => (await q(visibleCode)).some((t) => t.includes('Asked by the sidebar again')),
+        10_000,
+        "the sidebar's new code view",
+      );
       // Both pages get a broadcast at once; give a misrouted reply time to arrive before looking.
       await new Promise((r) => setTimeout(r, 1_500));
       const shown = await q(visibleCode);

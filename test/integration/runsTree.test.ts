@@ -8,7 +8,16 @@ import { Datum, ServiceClient } from '../../src/mint/index';
 import { shortRunId } from '../../src/vscode/trees/format';
 import type { MintExtensionApi } from '../../src/extension';
 import { ui } from './bridge';
-import { TEST_KEY, clearNotifications, configure, extensionApi, readMintLog, sleep, startTestEmulator, type TestEmulator } from './mintHarness';
+import {
+  TEST_KEY,
+  clearNotifications,
+  configure,
+  extensionApi,
+  readMintLog,
+  sleep,
+  startTestEmulator,
+  type TestEmulator,
+} from './mintHarness';
 
 const BASE = 'Qwen/Qwen3-0.6B';
 const ROWS = '.part.sidebar .monaco-list-row';
@@ -117,8 +126,14 @@ describe('runs tree: training runs and checkpoints in the MinT sidebar (real VS 
     const session = await api.playground();
     assert.deepEqual(session.currentDraft?.targets[0], { model_path: samplerPath });
     // What the person sees: the first model picker shows the checkpoint, by run and name.
-    await ui.waitFor(async () => (await ui.webviewQuery('vscode-single-select[data-target="0"] .select-face .text', PLAYGROUND)).some((t) => t.includes('rt-sampler')),
-      20_000, 'the playground model picker to show rt-sampler');
+    await ui.waitFor(
+      async () =>
+        (await ui.webviewQuery('vscode-single-select[data-target="0"] .select-face .text', PLAYGROUND)).some((t) =>
+          t.includes('rt-sampler'),
+        ),
+      20_000,
+      'the playground model picker to show rt-sampler',
+    );
 
     await vscode.commands.executeCommand('mint.runs.focus');
     await select('rt-state');
@@ -131,7 +146,11 @@ describe('runs tree: training runs and checkpoints in the MinT sidebar (real VS 
   it('Delete Checkpoint asks in a modal dialog naming the path, then deletes it and the tree drops it', async () => {
     await select('rt-state');
     const deleting = vscode.commands.executeCommand('mint.runs.deleteCheckpoint');
-    const dialog = await ui.waitFor(async () => (await ui.query('.monaco-dialog-box')).find((t) => t.includes(statePath)), 10_000, 'the modal confirmation');
+    const dialog = await ui.waitFor(
+      async () => (await ui.query('.monaco-dialog-box')).find((t) => t.includes(statePath)),
+      10_000,
+      'the modal confirmation',
+    );
     assert.ok(dialog.includes('cannot be undone'), dialog);
     await ui.click('.monaco-dialog-box .monaco-button', 'Delete');
     await deleting;
@@ -155,10 +174,17 @@ describe('runs tree: training runs and checkpoints in the MinT sidebar (real VS 
       await clearNotifications();
       const before = (await emu.requests(200)).filter((r) => r.path === '/api/v1/training_runs').length;
       api.services.clients.invalidate('runs tree test');
-      await ui.waitFor(async () => (await emu.requests(200)).filter((r) => r.path === '/api/v1/training_runs').length > before, 10_000, 'the background reload');
+      await ui.waitFor(
+        async () => (await emu.requests(200)).filter((r) => r.path === '/api/v1/training_runs').length > before,
+        10_000,
+        'the background reload',
+      );
       await ui.waitFor(rowWith('does not support listing training runs'), 10_000, 'the not-supported item again');
       await sleep(800);
-      assert.deepEqual((await ui.notifications()).map((n) => n.message), []);
+      assert.deepEqual(
+        (await ui.notifications()).map((n) => n.message),
+        [],
+      );
       assert.ok((await readMintLog(api)).includes('training runs view: listing training runs'), 'the background failure is logged');
     } finally {
       await emu.clearFaults();
@@ -175,7 +201,10 @@ describe('runs tree: training runs and checkpoints in the MinT sidebar (real VS 
     }
     // No toast check here: the playground, open in the same sidebar, reports its own failed reload.
     const log = await readMintLog(api);
-    assert.ok(log.includes('training runs view: listing training runs from offset 0 failed (APIConnectionError)'), 'the background failure is logged by the tree');
+    assert.ok(
+      log.includes('training runs view: listing training runs from offset 0 failed (APIConnectionError)'),
+      'the background failure is logged by the tree',
+    );
     assert.ok(!log.includes(TEST_KEY), 'the key is in the log');
 
     await configure({ baseUrl: emu.url });
@@ -193,11 +222,16 @@ describe('runs tree: training runs and checkpoints in the MinT sidebar (real VS 
     await vscode.commands.executeCommand('workbench.actions.treeView.mint.runs.collapseAll');
     // 22 runs and the pane holds fewer rows: go to the end as a person scrolls there. The refresh
     // loads asynchronously, so focus and End again until the list has arrived (once raced in CI).
-    const more = await ui.waitFor(async () => {
-      await vscode.commands.executeCommand('mint.runs.focus');
-      await ui.pressKeys('End');
-      return rowWith('Load more')();
-    }, 15_000, 'the "Load more…" row', 500);
+    const more = await ui.waitFor(
+      async () => {
+        await vscode.commands.executeCommand('mint.runs.focus');
+        await ui.pressKeys('End');
+        return rowWith('Load more')();
+      },
+      15_000,
+      'the "Load more…" row',
+      500,
+    );
     assert.ok(more.includes('20 of 22 shown'), more);
     // The oldest run is on the second page: not listed yet, though the list is at its end.
     assert.equal(await rowWith(shortRunId(emptyRunId))(), undefined);
@@ -206,14 +240,22 @@ describe('runs tree: training runs and checkpoints in the MinT sidebar (real VS 
     await ui.click(ROWS, 'Load more');
     await ui.waitFor(async () => (await pages()) > before, 10_000, 'the second page request');
     const oldest = rowWith(shortRunId(emptyRunId));
-    await ui.waitFor(async () => {
-      // The clicked row is gone with the new page, and focus with it: back to the list's end.
-      await vscode.commands.executeCommand('mint.runs.focus');
-      await ui.pressKeys('End');
-      return oldest();
-    }, 10_000, 'the oldest run at the end of the list', 500);
+    await ui.waitFor(
+      async () => {
+        // The clicked row is gone with the new page, and focus with it: back to the list's end.
+        await vscode.commands.executeCommand('mint.runs.focus');
+        await ui.pressKeys('End');
+        return oldest();
+      },
+      10_000,
+      'the oldest run at the end of the list',
+      500,
+    );
     assert.ok(await noRowWith('Load more')(), '"Load more…" stays although all 22 runs are listed');
     const paged = (await emu.requests(500)).filter((r) => r.path === '/api/v1/training_runs').slice(-2);
-    assert.ok(paged.every((r) => r.status === 200), JSON.stringify(paged));
+    assert.ok(
+      paged.every((r) => r.status === 200),
+      JSON.stringify(paged),
+    );
   });
 });

@@ -64,14 +64,23 @@ describe('smoke: VS Code, the extension and the UI bridge', function () {
   it('presses keys and types into the workbench as a person does', async () => {
     await ui.pressKeys('F1');
     await ui.type('Notifications: Show Notif');
-    const rows = await ui.waitFor(async () => {
-      const r = await ui.query('.quick-input-widget .quick-input-list .monaco-list-row .label-name');
-      return r.includes('Notifications: Show Notifications') ? r : undefined;
-    }, 5_000, 'the palette to filter on the typed text');
+    const rows = await ui.waitFor(
+      async () => {
+        const r = await ui.query('.quick-input-widget .quick-input-list .monaco-list-row .label-name');
+        return r.includes('Notifications: Show Notifications') ? r : undefined;
+      },
+      5_000,
+      'the palette to filter on the typed text',
+    );
     assert.ok(rows.length >= 1);
     await ui.pressKeys('Escape');
-    await ui.waitFor(async () => (await ui.query('.quick-input-widget .quick-input-list .monaco-list-row')).length === 0
-      || (await ui.query('.quick-input-widget[style*="display: none"]')).length === 1, 5_000, 'the palette to close');
+    await ui.waitFor(
+      async () =>
+        (await ui.query('.quick-input-widget .quick-input-list .monaco-list-row')).length === 0 ||
+        (await ui.query('.quick-input-widget[style*="display: none"]')).length === 1,
+      5_000,
+      'the palette to close',
+    );
   });
 
   it('shows a notification with its buttons, and a click on a button resolves it', async () => {
@@ -83,7 +92,11 @@ describe('smoke: VS Code, the extension and the UI bridge', function () {
     assert.deepEqual(toast.actions, ['Alpha', 'Beta']);
     await ui.clickNotificationAction('Beta', tag);
     assert.equal(await choice, 'Beta');
-    await ui.waitFor(async () => !(await ui.notifications()).some((n) => n.message.includes(tag)), 5_000, 'the toast to close after the click');
+    await ui.waitFor(
+      async () => !(await ui.notifications()).some((n) => n.message.includes(tag)),
+      5_000,
+      'the toast to close after the click',
+    );
     await assert.rejects(ui.clickNotificationAction(`Missing ${tag}`), /no visible notification has a button/);
   });
 
@@ -111,9 +124,15 @@ describe('smoke: VS Code, the extension and the UI bridge', function () {
       assert.equal(shown.text, `Smoke ${tag}`, 'the codicon should render as an icon, not as text');
       assert.equal(shown.hasCommand, false, JSON.stringify(shown));
       assert.equal(await ui.statusBarTooltip(`Smoke ${tag}`), `Tooltip ${tag}`);
-      const clicked = new Promise<void>((resolve) => { command = vscode.commands.registerCommand(`smoke.click.${tag}`, () => resolve()); });
+      const clicked = new Promise<void>((resolve) => {
+        command = vscode.commands.registerCommand(`smoke.click.${tag}`, () => resolve());
+      });
       item.command = `smoke.click.${tag}`;
-      await ui.waitFor(async () => (await ui.statusBar()).find((s) => s.text.includes(tag) && s.hasCommand), 5_000, 'the item to become clickable');
+      await ui.waitFor(
+        async () => (await ui.statusBar()).find((s) => s.text.includes(tag) && s.hasCommand),
+        5_000,
+        'the item to become clickable',
+      );
       await ui.clickStatusBarItem(`Smoke ${tag}`);
       await clicked;
     } finally {
@@ -148,10 +167,14 @@ describe('smoke: VS Code, the extension and the UI bridge', function () {
         <script nonce="${nonce}">const vscode = acquireVsCodeApi();
         document.getElementById('send').addEventListener('click', () =>
           vscode.postMessage({ name: document.getElementById('name').value }));</script></body></html>`;
-      const texts = await ui.waitFor(async () => {
-        const t = await ui.webviewQuery('#title', { frameContains: tag });
-        return t.length ? t : undefined;
-      }, 15_000, 'the webview to render');
+      const texts = await ui.waitFor(
+        async () => {
+          const t = await ui.webviewQuery('#title', { frameContains: tag });
+          return t.length ? t : undefined;
+        },
+        15_000,
+        'the webview to render',
+      );
       assert.deepEqual(texts, [`Webview ${tag}`]);
       await ui.webviewFill('#name', `typed ${tag}`, { frameContains: tag });
       await ui.webviewClick('#send', { frameContains: tag });

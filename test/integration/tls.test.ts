@@ -15,10 +15,40 @@ import { TEST_KEY, clearNotifications, configure, extensionApi, startTestEmulato
 
 function makeCertificates(dir: string): { ca: string; key: string; cert: string } {
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 20_000 });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=MinT Test Company CA');
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=MinT Test Company CA',
+  );
   run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext');
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+  );
   return { ca: join(dir, 'ca.pem'), key: join(dir, 'server.key'), cert: join(dir, 'server.pem') };
 }
 
@@ -41,7 +71,10 @@ describe('TLS: extra CA certificates from NODE_EXTRA_CA_CERTS', function () {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
       });
-      up.on('error', () => { res.writeHead(502); res.end(); });
+      up.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
       req.pipe(up);
     });
     await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
@@ -52,7 +85,8 @@ describe('TLS: extra CA certificates from NODE_EXTRA_CA_CERTS', function () {
   });
 
   after(async () => {
-    if (savedCa === undefined) delete process.env.NODE_EXTRA_CA_CERTS; else process.env.NODE_EXTRA_CA_CERTS = savedCa;
+    if (savedCa === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+    else process.env.NODE_EXTRA_CA_CERTS = savedCa;
     await configure({ baseUrl: undefined, maxRetries: undefined, timeoutSeconds: undefined });
     await clearNotifications();
     await new Promise<void>((r) => {

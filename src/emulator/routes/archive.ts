@@ -24,7 +24,10 @@ function signedLink(ctx: Ctx, runId: string, checkpointId: string): { location: 
   downloadTokens.set(token, { runId, checkpointId, expires });
   setTimeout(() => downloadTokens.delete(token), DOWNLOAD_TTL_MS).unref();
   const host = ctx.headers.host ?? '127.0.0.1';
-  return { location: `http://${host}${ctx.basePath}/api/v1/training_runs/${encodeURIComponent(runId)}/checkpoints/${checkpointId}/archive?direct=1&download_token=${token}`, expires };
+  return {
+    location: `http://${host}${ctx.basePath}/api/v1/training_runs/${encodeURIComponent(runId)}/checkpoints/${checkpointId}/archive?direct=1&download_token=${token}`,
+    expires,
+  };
 }
 
 /**
@@ -49,7 +52,10 @@ export function registerArchive(r: Router): void {
     }
     return {
       status: 200,
-      headers: { 'Content-Type': 'application/gzip', 'Content-Disposition': `attachment; filename="${run.id}_${cid.replace('/', '_')}.tar.gz"` },
+      headers: {
+        'Content-Type': 'application/gzip',
+        'Content-Disposition': `attachment; filename="${run.id}_${cid.replace('/', '_')}.tar.gz"`,
+      },
       bytes: checkpointArchive(run, cp),
     };
   });

@@ -20,7 +20,10 @@ export function registerMint(r: Router): void {
       expectedMs: core.config.latencyMs,
       meta: { sessionId: s.sessionId ?? undefined, samplingSessionId: s.id, seqId: body.seq_id, baseModel: s.baseModel },
     });
-    core.futures.settleLater(id, core.config.latencyMs, () => ({ logprobs: promptLogprobs(core.model, s.adapter, tokens), type: 'compute_logprobs' }));
+    core.futures.settleLater(id, core.config.latencyMs, () => ({
+      logprobs: promptLogprobs(core.model, s.adapter, tokens),
+      type: 'compute_logprobs',
+    }));
     return json({ request_id: id });
   });
 

@@ -36,7 +36,12 @@ function describeTokenizer(lm: LanguageModel): Record<string, unknown> {
   const tok = lm.tok.tokenizer;
   const special = (key: string) => {
     const v = cfg[key];
-    const text = typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : null;
+    const text =
+      typeof v === 'string'
+        ? v
+        : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string'
+          ? (v as { content: string }).content
+          : null;
     return { [key]: text, [`${key}_id`]: text === null ? null : (tok.token_to_id(text) ?? null) };
   };
   const decoder: unknown = tok.get_added_tokens_decoder();
@@ -67,7 +72,9 @@ export function registerModels(r: Router): void {
     const run = m.run;
     return json({
       ...modelSummary(m),
-      lora_config: run.isLora ? { rank: run.rank, seed: run.seed, train_mlp: run.trainMlp, train_attn: run.trainAttn, train_unembed: run.trainUnembed } : null,
+      lora_config: run.isLora
+        ? { rank: run.rank, seed: run.seed, train_mlp: run.trainMlp, train_attn: run.trainAttn, train_unembed: run.trainUnembed }
+        : null,
       user_metadata: run.userMetadata ?? {},
       learning_rate: 1e-4,
       user_id: null,

@@ -116,7 +116,11 @@ function forcedTool(body: OaiChatRequest): string | undefined {
   return (choice as { function: { name: string } }).function.name;
 }
 
-const usage = (c: { promptTokens: number; completionTokens: number }) => ({ prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, total_tokens: c.promptTokens + c.completionTokens });
+const usage = (c: { promptTokens: number; completionTokens: number }) => ({
+  prompt_tokens: c.promptTokens,
+  completion_tokens: c.completionTokens,
+  total_tokens: c.promptTokens + c.completionTokens,
+});
 
 export function registerOpenAI(r: Router): void {
   r.add('GET', `${BASE}/models`, () => json({ object: 'list', data: CATALOG.map((m) => modelObject(m.model_name)) }));
@@ -151,7 +155,11 @@ export function registerOpenAI(r: Router): void {
     checkRequest(body);
     const tools = body.tools?.length && body.tool_choice !== 'none' ? body.tools : undefined;
     // Qwen3's template reads content as a string even beside tool_calls.
-    const promptText = renderChat(ctx.core.model, body.messages.map((m) => ({ ...m, content: m.content ?? '' })), tools);
+    const promptText = renderChat(
+      ctx.core.model,
+      body.messages.map((m) => ({ ...m, content: m.content ?? '' })),
+      tools,
+    );
     const forced = forcedTool(body);
     let message: { role: 'assistant'; content: string | null; tool_calls: unknown[] | null };
     let finish: string;

@@ -72,7 +72,16 @@ export function intQuery(query: URLSearchParams, name: string, fallback: number)
   const raw = query.get(name);
   if (raw === null) return fallback;
   if (!/^\s*[+-]?\d+\s*$/.test(raw)) {
-    throw new HttpError(422, { detail: [{ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw }] });
+    throw new HttpError(422, {
+      detail: [
+        {
+          type: 'int_parsing',
+          loc: ['query', name],
+          msg: 'Input should be a valid integer, unable to parse string as an integer',
+          input: raw,
+        },
+      ],
+    });
   }
   return Math.max(0, Number(raw));
 }
@@ -92,7 +101,8 @@ export function modelSeqOf(m: LiveModel): number {
 /** MinT lists only training sessions that are alive: a stopped or deleted model is gone. */
 export function liveRuns(core: EmulatorCore): LiveModel[] {
   return [...core.world.models.values()].sort(
-    (a, b) => b.run.createdAt.getTime() - a.run.createdAt.getTime() || modelSeqOf(b) - modelSeqOf(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    (a, b) =>
+      b.run.createdAt.getTime() - a.run.createdAt.getTime() || modelSeqOf(b) - modelSeqOf(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
 }
 
@@ -132,7 +142,9 @@ export function registerRest(r: Router): void {
 
   // No cursor: MinT's response model has only `sessions`.
   r.add('GET', '/api/v1/sessions', (ctx) => {
-    const ids = [...ctx.core.world.sessions.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : 1)).map((s) => s.id);
+    const ids = [...ctx.core.world.sessions.values()]
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : 1))
+      .map((s) => s.id);
     return json({ sessions: page(ids, ctx.query).items });
   });
 

@@ -24,15 +24,25 @@ export interface SamplerTarget {
 
 export function requireBaseModel(name: string): void {
   // MinT's words (its supported-models gate), then the list a user needs to fix it.
-  if (!findModel(name)) throw detail(400, `Unsupported base_model: '${name}'. Not present in MODEL_CONFIGS and not gateway-routed. This server supports: ${supportedNames()}.`);
+  if (!findModel(name))
+    throw detail(
+      400,
+      `Unsupported base_model: '${name}'. Not present in MODEL_CONFIGS and not gateway-routed. This server supports: ${supportedNames()}.`,
+    );
 }
 
 /** What to sample from, given a base model name or a sampler checkpoint path. */
-export function resolveSamplerTarget(core: EmulatorCore, sel: { baseModel?: string | null | undefined; modelPath?: string | null | undefined }): SamplerTarget {
+export function resolveSamplerTarget(
+  core: EmulatorCore,
+  sel: { baseModel?: string | null | undefined; modelPath?: string | null | undefined },
+): SamplerTarget {
   if (sel.modelPath) {
     const p = parseCheckpointPath(sel.modelPath);
     if (!p) {
-      throw detail(400, `Invalid model_path '${sel.modelPath}': expected mint://<training_run_id>/sampler_weights/<name> (tinker:// is accepted too).`);
+      throw detail(
+        400,
+        `Invalid model_path '${sel.modelPath}': expected mint://<training_run_id>/sampler_weights/<name> (tinker:// is accepted too).`,
+      );
     }
     if (p.kind === 'weights') {
       throw detail(
@@ -43,7 +53,11 @@ export function resolveSamplerTarget(core: EmulatorCore, sel: { baseModel?: stri
     }
     const run = core.world.runs.get(p.runId);
     const cp = run?.checkpoints.get(p.checkpointId);
-    if (!run || !cp) throw detail(404, `Checkpoint not found: ${sel.modelPath}. List the run's checkpoints with GET /api/v1/training_runs/${p.runId}/checkpoints.`);
+    if (!run || !cp)
+      throw detail(
+        404,
+        `Checkpoint not found: ${sel.modelPath}. List the run's checkpoints with GET /api/v1/training_runs/${p.runId}/checkpoints.`,
+      );
     let adapter = frozenAdapters.get(cp);
     if (!adapter) frozenAdapters.set(cp, (adapter = LoraAdapter.fromState(cp.adapter, core.model, false)));
     return { baseModel: run.baseModel, adapter, modelPath: sel.modelPath };
@@ -62,7 +76,8 @@ export function promptTokens(model: LanguageModel, input: ModelInput): number[] 
       throw detail(400, `The emulator's model reads text tokens only: '${chunk.type}' chunks are not supported. Send encoded_text chunks.`);
     }
     for (const t of (chunk as EncodedTextChunk).tokens) {
-      if (t < 0 || t >= model.vocabSize) throw detail(400, `Token id ${t} is outside the vocabulary (0..${model.vocabSize - 1}); tokenize with the model's tokenizer.`);
+      if (t < 0 || t >= model.vocabSize)
+        throw detail(400, `Token id ${t} is outside the vocabulary (0..${model.vocabSize - 1}); tokenize with the model's tokenizer.`);
       tokens.push(t);
     }
   }
@@ -119,7 +134,15 @@ export function registerSampling(r: Router): void {
       throw detail(409, `Sampling session ${id} already exists with a different model; use a new sampling_session_seq_id.`);
     }
     if (!existing) {
-      world.samplers.set(id, { id, sessionId: body.session_id, baseModel: target.baseModel, modelPath: target.modelPath, adapter: target.adapter, createdAt: new Date(), configKey });
+      world.samplers.set(id, {
+        id,
+        sessionId: body.session_id,
+        baseModel: target.baseModel,
+        modelPath: target.modelPath,
+        adapter: target.adapter,
+        createdAt: new Date(),
+        configKey,
+      });
       world.sessions.get(body.session_id)?.samplerIds.push(id);
     }
     return json({ sampling_session_id: id, type: 'create_sampling_session' });
@@ -151,7 +174,10 @@ export function registerSampling(r: Router): void {
       const prior = core.futures.get(requestId);
       if (prior) {
         if (prior.payloadKey === payloadKey) return json({ request_id: requestId });
-        throw detail(409, `seq_id ${body.seq_id} was already used in sampling session ${sessionId} for a different request; use the next seq_id.`);
+        throw detail(
+          409,
+          `seq_id ${body.seq_id} was already used in sampling session ${sessionId} for a different request; use the next seq_id.`,
+        );
       }
     }
 
@@ -184,7 +210,8 @@ export function registerSampling(r: Router): void {
       }
       const result: Record<string, unknown> = { type: 'sample', sequences };
       if (wantPrompt) result['prompt_logprobs'] = promptLogprobs(model, target.adapter, prompt);
-      if (body.topk_prompt_logprobs > 0) result['topk_prompt_logprobs'] = topkPromptLogprobs(model, target.adapter, prompt, body.topk_prompt_logprobs);
+      if (body.topk_prompt_logprobs > 0)
+        result['topk_prompt_logprobs'] = topkPromptLogprobs(model, target.adapter, prompt, body.topk_prompt_logprobs);
       return result;
     });
     return json({ request_id: id });

@@ -38,7 +38,10 @@ export function registerTraining(r: Router): void {
   r.add('POST', '/api/v1/optim_step', (ctx) => {
     const body = parseWith(OptimStepRequest, ctx.body);
     const m = liveModel(ctx.core, body.model_id);
-    const id = submitTrainingOp(ctx.core, m, 'optim_step', body.seq_id, ctx.futureFault, () => ({ type: 'optim_step', metrics: optimStep(m, body.adam_params) }));
+    const id = submitTrainingOp(ctx.core, m, 'optim_step', body.seq_id, ctx.futureFault, () => ({
+      type: 'optim_step',
+      metrics: optimStep(m, body.adam_params),
+    }));
     return json({ request_id: id });
   });
 

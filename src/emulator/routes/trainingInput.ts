@@ -16,7 +16,8 @@ const WEIGHT_KEYS = ['weights', 'loss_mask', 'mask'] as const;
  */
 export function requireWeights(input: LossInput): void {
   input.data.forEach((d, i) => {
-    if (!WEIGHT_KEYS.some((k) => d.loss_fn_inputs[k] !== undefined)) throw new HttpError(422, { detail: `Item ${i} missing loss_mask/mask/weights` });
+    if (!WEIGHT_KEYS.some((k) => d.loss_fn_inputs[k] !== undefined))
+      throw new HttpError(422, { detail: `Item ${i} missing loss_mask/mask/weights` });
   });
 }
 
@@ -25,8 +26,13 @@ const values = (t: TensorData): number[] => (Array.isArray(t.data) ? t.data : [t
 function tensor(name: string, t: TensorData, index: number, length: number): number[] {
   const data = values(t);
   const size = t.shape.reduce((a, b) => a * b, 1);
-  if (size !== data.length) throw detail(400, `Item ${index}: ${name} has ${data.length} values but shape [${t.shape.join(', ')}] says ${size}.`);
-  if (data.length !== length) throw detail(400, `Item ${index}: ${name} has ${data.length} values but model_input has ${length} tokens; they must align position by position.`);
+  if (size !== data.length)
+    throw detail(400, `Item ${index}: ${name} has ${data.length} values but shape [${t.shape.join(', ')}] says ${size}.`);
+  if (data.length !== length)
+    throw detail(
+      400,
+      `Item ${index}: ${name} has ${data.length} values but model_input has ${length} tokens; they must align position by position.`,
+    );
   return data;
 }
 
@@ -40,7 +46,10 @@ export interface PreparedBatch {
 function checkTrainingLength(baseModel: string, length: number): void {
   const limit = findModel(baseModel)?.max_context_length;
   if (limit !== undefined && length > limit) {
-    throw detail(400, `Input sequence length ${length} exceeds max_model_len ${limit} for model ${baseModel}. Shorten the example or split it.`);
+    throw detail(
+      400,
+      `Input sequence length ${length} exceeds max_model_len ${limit} for model ${baseModel}. Shorten the example or split it.`,
+    );
   }
 }
 
@@ -60,7 +69,8 @@ export function prepare(core: EmulatorCore, baseModel: string, input: LossInput)
       weights: weightKey ? tensor(weightKey, d.loss_fn_inputs[weightKey]!, i, tokens.length) : tokens.map(() => 1),
     };
     for (const t of out.targets) {
-      if (!Number.isInteger(t) || t < 0 || t >= model.vocabSize) throw detail(400, `Item ${i}: target token ${t} is outside the vocabulary (0..${model.vocabSize - 1}).`);
+      if (!Number.isInteger(t) || t < 0 || t >= model.vocabSize)
+        throw detail(400, `Item ${i}: target token ${t} is outside the vocabulary (0..${model.vocabSize - 1}).`);
     }
     const lp = d.loss_fn_inputs['logprobs'];
     const adv = d.loss_fn_inputs['advantages'];
@@ -83,12 +93,17 @@ function lossOf(batch: PreparedBatch): { fn: LossFn; config: LossConfig } {
   if (fn !== 'cross_entropy') {
     batch.data.forEach((d, i) => {
       if (!d.samplerLogprobs || !d.advantages) {
-        throw new FutureWorkError(`Item ${i}: loss_fn '${fn}' needs logprobs (from the sampler) and advantages in loss_fn_inputs; send both, aligned with model_input.`);
+        throw new FutureWorkError(
+          `Item ${i}: loss_fn '${fn}' needs logprobs (from the sampler) and advantages in loss_fn_inputs; send both, aligned with model_input.`,
+        );
       }
     });
   }
   const c = batch.input.loss_fn_config ?? {};
-  return { fn, config: { clipLow: num(c['clip_low_threshold'], 0.8), clipHigh: num(c['clip_high_threshold'], 1.2), beta: num(c['beta'], 0.05) } };
+  return {
+    fn,
+    config: { clipLow: num(c['clip_low_threshold'], 0.8), clipHigh: num(c['clip_high_threshold'], 1.2), beta: num(c['beta'], 0.05) },
+  };
 }
 
 const f32 = (data: number[]) => ({ data, dtype: 'float32', shape: [data.length] });

@@ -23,7 +23,9 @@ export function liveModel(core: EmulatorCore, modelId: string): LiveModel {
   throw detail(
     404,
     `Model '${modelId}' not found` +
-      (why ? `: ${why}` : '. Create a training client (create_model) first; models do not survive an emulator restart, but their checkpoints do with --data-dir.'),
+      (why
+        ? `: ${why}`
+        : '. Create a training client (create_model) first; models do not survive an emulator restart, but their checkpoints do with --data-dir.'),
   );
 }
 
@@ -31,8 +33,10 @@ type Lora = z.infer<typeof LoraConfig>;
 
 function checkLora(lora: Lora | null | undefined): void {
   if (!lora) return;
-  if (lora.rank > MAX_LORA_RANK) throw detail(400, `LoRA rank ${lora.rank} is above this server's maximum of ${MAX_LORA_RANK}; pick a rank from 1 to ${MAX_LORA_RANK}.`);
-  if (!lora.train_mlp && !lora.train_attn && !lora.train_unembed) throw detail(400, 'At least one of train_mlp, train_attn and train_unembed must be true.');
+  if (lora.rank > MAX_LORA_RANK)
+    throw detail(400, `LoRA rank ${lora.rank} is above this server's maximum of ${MAX_LORA_RANK}; pick a rank from 1 to ${MAX_LORA_RANK}.`);
+  if (!lora.train_mlp && !lora.train_attn && !lora.train_unembed)
+    throw detail(400, 'At least one of train_mlp, train_attn and train_unembed must be true.');
 }
 
 /** A future that fails at once with `error`, as MinT reports conflicts found by the background task. */
@@ -68,12 +72,16 @@ function createModel(core: EmulatorCore, spec: NewModel): LiveModel {
     trainMlp: spec.lora?.train_mlp ?? true,
     trainAttn: spec.lora?.train_attn ?? true,
     trainUnembed: spec.lora?.train_unembed ?? true,
-    userMetadata: spec.userMetadata ? Object.fromEntries(Object.entries(spec.userMetadata).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])) : undefined,
+    userMetadata: spec.userMetadata
+      ? Object.fromEntries(Object.entries(spec.userMetadata).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))
+      : undefined,
     createdAt: now,
     lastRequestTime: now,
     checkpoints: previous?.checkpoints ?? new Map(),
   };
-  const adapter = spec.state ? LoraAdapter.fromState(spec.state.adapter, core.model, spec.state.optimizer) : new LoraAdapter(rank, core.model, seed);
+  const adapter = spec.state
+    ? LoraAdapter.fromState(spec.state.adapter, core.model, spec.state.optimizer)
+    : new LoraAdapter(rank, core.model, seed);
   const model: LiveModel = { id, sessionId: spec.sessionId, run, adapter, queue: [], running: undefined };
   core.world.runs.set(id, run);
   core.world.models.set(id, model);
@@ -92,10 +100,22 @@ export function registerTrainingModels(r: Router): void {
     checkLora(body.lora_config);
     const id = `${body.session_id}_${body.model_seq_id}`;
     // MinT creates the model in the background: a repeated create_model is accepted, then its future fails.
-    if (core.world.models.has(id)) return json({ request_id: failingFuture(core, 'create_model', ctx.futureFault, `Model '${id}' already exists`) });
-    createModel(core, { sessionId: body.session_id, modelSeqId: body.model_seq_id, baseModel: body.base_model, lora: body.lora_config, userMetadata: body.user_metadata });
+    if (core.world.models.has(id))
+      return json({ request_id: failingFuture(core, 'create_model', ctx.futureFault, `Model '${id}' already exists`) });
+    createModel(core, {
+      sessionId: body.session_id,
+      modelSeqId: body.model_seq_id,
+      baseModel: body.base_model,
+      lora: body.lora_config,
+      userMetadata: body.user_metadata,
+    });
     const requestId = core.futures.create('create_model', { fault: ctx.futureFault, expectedMs: core.config.latencyMs });
-    core.futures.settleLater(requestId, core.config.latencyMs, () => ({ model_id: id, type: 'create_model', request_id: requestId, backend: 'emulator' }));
+    core.futures.settleLater(requestId, core.config.latencyMs, () => ({
+      model_id: id,
+      type: 'create_model',
+      request_id: requestId,
+      backend: 'emulator',
+    }));
     return json({ request_id: requestId });
   });
 
@@ -109,14 +129,20 @@ export function registerTrainingModels(r: Router): void {
     const cp = core.world.runs.get(p.runId)?.checkpoints.get(p.checkpointId);
     if (!cp) throw detail(404, `Checkpoint not found: ${body.state_path}`);
     // MinT refuses this before queueing: a sampler checkpoint holds no optimizer state to restore.
-    if (body.load_optimizer && cp.type !== 'training') throw detail(400, "Optimizer restore requested, but checkpoint_type is not 'training'");
+    if (body.load_optimizer && cp.type !== 'training')
+      throw detail(400, "Optimizer restore requested, but checkpoint_type is not 'training'");
     const id = `${body.session_id}_${body.model_seq_id}`;
     const fail = (error: string) => json({ request_id: failingFuture(core, 'create_model_from_state', ctx.futureFault, error) });
     if (core.world.models.has(id)) return fail(`Model '${id}' already exists`);
     const source = core.world.runs.get(p.runId)!;
-    if (source.baseModel !== body.base_model) return fail(`Checkpoint ${body.state_path} was trained on ${source.baseModel}, not ${body.base_model}; create the model with base_model ${source.baseModel}.`);
+    if (source.baseModel !== body.base_model)
+      return fail(
+        `Checkpoint ${body.state_path} was trained on ${source.baseModel}, not ${body.base_model}; create the model with base_model ${source.baseModel}.`,
+      );
     if (body.lora_config && body.lora_config.rank !== cp.adapter.rank) {
-      return fail(`Checkpoint ${body.state_path} has LoRA rank ${cp.adapter.rank}, but lora_config asks for rank ${body.lora_config.rank}; leave lora_config out or use rank ${cp.adapter.rank}.`);
+      return fail(
+        `Checkpoint ${body.state_path} has LoRA rank ${cp.adapter.rank}, but lora_config asks for rank ${body.lora_config.rank}; leave lora_config out or use rank ${cp.adapter.rank}.`,
+      );
     }
     const m = createModel(core, {
       sessionId: body.session_id,
@@ -131,7 +157,10 @@ export function registerTrainingModels(r: Router): void {
       request_id: requestId,
       model_id: m.id,
       type: 'create_model_from_state',
-      load_metadata: { path: formatCheckpointPath(ctx.scheme, p.runId, p.checkpointId), optimizer_loaded: body.load_optimizer && cp.adapter.optimizer !== undefined },
+      load_metadata: {
+        path: formatCheckpointPath(ctx.scheme, p.runId, p.checkpointId),
+        optimizer_loaded: body.load_optimizer && cp.adapter.optimizer !== undefined,
+      },
     }));
     return json({ request_id: requestId });
   });

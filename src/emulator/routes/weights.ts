@@ -13,7 +13,9 @@ import { liveModel } from './trainingModels';
 /** MinT refuses only '.', '..' and slashes; the length cap keeps --data-dir file names legal. */
 function checkName(name: string): void {
   if (name === '.' || name === '..' || /[/\\]/.test(name) || name.length > 128) {
-    throw new FutureWorkError(`Invalid checkpoint name: '${name}'. Use a name of up to 128 characters without '/' or '\\' (and not '.' or '..').`);
+    throw new FutureWorkError(
+      `Invalid checkpoint name: '${name}'. Use a name of up to 128 characters without '/' or '\\' (and not '.' or '..').`,
+    );
   }
 }
 
@@ -77,14 +79,29 @@ export function registerWeights(r: Router): void {
     const core = ctx.core;
     const m = liveModel(core, body.model_id);
     if (body.path == null && body.sampling_session_seq_id == null) {
-      throw detail(400, 'Give path (a checkpoint name) to save a sampler checkpoint, or sampling_session_seq_id for an unnamed one you sample directly.');
+      throw detail(
+        400,
+        'Give path (a checkpoint name) to save a sampler checkpoint, or sampling_session_seq_id for an unnamed one you sample directly.',
+      );
     }
     if (body.path != null) {
       const name = checkpointName(body.path);
       const id = submitTrainingOp(core, m, 'save_weights_for_sampler', body.seq_id, ctx.futureFault, () => {
         saveCheckpoint(core, m, 'sampler_weights', name);
-        const { path, checkpoint_record_id, filesystem_path, persistent_filesystem_path, mirror_status, storage_tier, mirror_error } = savedResult(core, ctx.scheme, m, 'sampler_weights', name);
-        return { path, sampling_session_id: null, owner_id: 'anonymous', type: 'save_weights_for_sampler', checkpoint_record_id, filesystem_path, persistent_filesystem_path, mirror_status, storage_tier, mirror_error };
+        const { path, checkpoint_record_id, filesystem_path, persistent_filesystem_path, mirror_status, storage_tier, mirror_error } =
+          savedResult(core, ctx.scheme, m, 'sampler_weights', name);
+        return {
+          path,
+          sampling_session_id: null,
+          owner_id: 'anonymous',
+          type: 'save_weights_for_sampler',
+          checkpoint_record_id,
+          filesystem_path,
+          persistent_filesystem_path,
+          mirror_status,
+          storage_tier,
+          mirror_error,
+        };
       });
       return json({ request_id: id });
     }
@@ -113,16 +130,28 @@ export function registerWeights(r: Router): void {
       const core = ctx.core;
       const m = liveModel(core, body.model_id);
       const p = parseCheckpointPath(body.path);
-      if (!p) throw detail(400, `Invalid path '${body.path}': expected mint://<training_run_id>/weights/<name> (or sampler_weights/<name>).`);
+      if (!p)
+        throw detail(400, `Invalid path '${body.path}': expected mint://<training_run_id>/weights/<name> (or sampler_weights/<name>).`);
       const run = core.world.runs.get(p.runId);
       const cp = run?.checkpoints.get(p.checkpointId);
-      if (!run || !cp) throw detail(404, `Checkpoint not found: ${body.path}. List checkpoints with GET /api/v1/training_runs/${p.runId}/checkpoints.`);
-      if (run.baseModel !== m.run.baseModel) throw detail(400, `Checkpoint ${body.path} was trained on ${run.baseModel}, but model ${m.id} is ${m.run.baseModel}; load it into a model with the same base.`);
-      if (cp.adapter.rank !== m.adapter.rank) throw detail(400, `Checkpoint ${body.path} has LoRA rank ${cp.adapter.rank}, but model ${m.id} has rank ${m.adapter.rank}; create the model with rank ${cp.adapter.rank}.`);
+      if (!run || !cp)
+        throw detail(404, `Checkpoint not found: ${body.path}. List checkpoints with GET /api/v1/training_runs/${p.runId}/checkpoints.`);
+      if (run.baseModel !== m.run.baseModel)
+        throw detail(
+          400,
+          `Checkpoint ${body.path} was trained on ${run.baseModel}, but model ${m.id} is ${m.run.baseModel}; load it into a model with the same base.`,
+        );
+      if (cp.adapter.rank !== m.adapter.rank)
+        throw detail(
+          400,
+          `Checkpoint ${body.path} has LoRA rank ${cp.adapter.rank}, but model ${m.id} has rank ${m.adapter.rank}; create the model with rank ${cp.adapter.rank}.`,
+        );
       const id = submitTrainingOp(core, m, 'load_weights', body.seq_id, ctx.futureFault, () => {
         // MinT's checkpoint contract: only a training checkpoint carries an optimizer to restore.
         if (body.optimizer && cp.type !== 'training') {
-          throw new FutureWorkError("Optimizer restore requested, but checkpoint_type is not 'training'. Load a weights/ checkpoint (save_state), or send optimizer: false.");
+          throw new FutureWorkError(
+            "Optimizer restore requested, but checkpoint_type is not 'training'. Load a weights/ checkpoint (save_state), or send optimizer: false.",
+          );
         }
         m.adapter = LoraAdapter.fromState(cp.adapter, core.model, body.optimizer);
         return { type: 'load_weights', path: formatCheckpointPath(ctx.scheme, p.runId, p.checkpointId) };
@@ -135,12 +164,21 @@ export function registerWeights(r: Router): void {
   r.add('POST', '/api/v1/weights_info', (ctx) => {
     const body = parseWith(WeightsInfoRequest, ctx.body);
     const p = parseCheckpointPath(body.tinker_path);
-    if (!p) throw detail(400, `Invalid tinker_path '${body.tinker_path}': expected mint://<training_run_id>/<weights|sampler_weights>/<name>.`);
+    if (!p)
+      throw detail(400, `Invalid tinker_path '${body.tinker_path}': expected mint://<training_run_id>/<weights|sampler_weights>/<name>.`);
     const run = ctx.core.world.runs.get(p.runId);
     const cp = run?.checkpoints.get(p.checkpointId);
     if (!run || !cp) throw detail(404, `Checkpoint not found: ${body.tinker_path}`);
     if (cp.type === 'sampler') throw detail(400, 'Sampler checkpoint cannot recreate a training client');
-    if (!run.isLora) return json({ base_model: run.baseModel, is_lora: false, lora_rank: null, train_mlp: null, train_attn: null, train_unembed: null });
-    return json({ base_model: run.baseModel, is_lora: true, lora_rank: cp.adapter.rank, train_mlp: run.trainMlp, train_attn: run.trainAttn, train_unembed: run.trainUnembed });
+    if (!run.isLora)
+      return json({ base_model: run.baseModel, is_lora: false, lora_rank: null, train_mlp: null, train_attn: null, train_unembed: null });
+    return json({
+      base_model: run.baseModel,
+      is_lora: true,
+      lora_rank: cp.adapter.rank,
+      train_mlp: run.trainMlp,
+      train_attn: run.trainAttn,
+      train_unembed: run.trainUnembed,
+    });
   });
 }

@@ -5,7 +5,7 @@ import type { Services } from '../services';
 export async function setApiKey(s: Services): Promise<void> {
   const value = await vscode.window.showInputBox({
     title: 'MinT: Set API Key',
-    prompt: 'Your MinT API key (it starts with sk- or tml-). It is kept in VS Code\'s secret storage, never in settings.',
+    prompt: "Your MinT API key (it starts with sk- or tml-). It is kept in VS Code's secret storage, never in settings.",
     password: true,
     ignoreFocusOut: true,
     validateInput: (v) => keyProblem(v),
@@ -34,7 +34,9 @@ export async function clearApiKey(s: Services): Promise<void> {
   s.log.info('key', 'API key removed from secret storage');
   const env = await s.keys.resolve().catch(() => undefined);
   s.statusBar.setConnection(env ? 'not checked' : 'no key');
-  void vscode.window.showInformationMessage(env
-    ? `MinT: API key removed from secret storage. ${env.source} from the environment is still used; unset it to stop.`
-    : 'MinT: API key removed from secret storage.');
+  void vscode.window.showInformationMessage(
+    env
+      ? `MinT: API key removed from secret storage. ${env.source} from the environment is still used; unset it to stop.`
+      : 'MinT: API key removed from secret storage.',
+  );
 }

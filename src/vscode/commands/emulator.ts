@@ -4,14 +4,18 @@ import type { Services } from '../services';
 export async function startLocalEmulator(s: Services): Promise<void> {
   let url: string;
   try {
-    url = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'MinT: starting the local emulator' }, () => s.emulator.start());
+    url = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'MinT: starting the local emulator' }, () =>
+      s.emulator.start(),
+    );
   } catch (e) {
     s.presenter.present(e, { retry: () => startLocalEmulator(s) });
     return;
   }
   s.clients.useEmulator(url);
   s.statusBar.setConnection('emulator');
-  void vscode.window.showInformationMessage(`MinT: local emulator running at ${url}; MinT requests now go there. "MinT: Stop Local Emulator" switches back.`);
+  void vscode.window.showInformationMessage(
+    `MinT: local emulator running at ${url}; MinT requests now go there. "MinT: Stop Local Emulator" switches back.`,
+  );
 }
 
 export async function stopLocalEmulator(s: Services): Promise<void> {

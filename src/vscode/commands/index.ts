@@ -37,7 +37,9 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     'mint.copyLastRequestId': () => copyLastRequestId(s),
     'mint.copyRequestId': (id) => copyRequestId(s, id),
     'mint.retryLastFailed': () => s.operations.retryLastFailed(),
-    'mint.retryDiagnostic': (uri, key) => { if (typeof uri === 'string' && typeof key === 'string') s.diagnostics.retry(uri, key); },
+    'mint.retryDiagnostic': (uri, key) => {
+      if (typeof uri === 'string' && typeof key === 'string') s.diagnostics.retry(uri, key);
+    },
     'mint.showLastError': () => s.presenter.showLastFailure(),
     'mint.showLog': () => s.log.show(),
     'mint.startEmulator': () => startLocalEmulator(s),

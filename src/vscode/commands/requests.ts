@@ -11,7 +11,9 @@ export async function copyRequestId(s: Services, id: unknown): Promise<void> {
 export async function copyLastRequestId(s: Services): Promise<void> {
   const id = s.operations.lastRequestId;
   if (!id) {
-    void vscode.window.showInformationMessage('MinT: no request id yet. Ids appear once a request reaches the server (sampling, or a failure the server logged).');
+    void vscode.window.showInformationMessage(
+      'MinT: no request id yet. Ids appear once a request reaches the server (sampling, or a failure the server logged).',
+    );
     return;
   }
   await copyRequestId(s, id);

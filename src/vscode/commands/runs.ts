@@ -28,7 +28,7 @@ export async function sampleCheckpoint(runs: RunsView, playground: () => Promise
     // weights/ holds optimizer state for resuming training; MinT's sampler cannot load it.
     void vscode.window.showWarningMessage(
       `MinT: ${checkpointPath(cp)} is a training checkpoint (weights/), which cannot be sampled. ` +
-      'Save sampler weights from the same training client (save_weights_for_sampler("<name>")) and sample that sampler_weights/ checkpoint.',
+        'Save sampler weights from the same training client (save_weights_for_sampler("<name>")) and sample that sampler_weights/ checkpoint.',
     );
     return;
   }

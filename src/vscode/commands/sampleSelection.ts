@@ -15,10 +15,14 @@ export async function sampleSelection(s: Services): Promise<void> {
     return;
   }
   const doc = editor.document;
-  const range = editor.selection.isEmpty ? doc.lineAt(editor.selection.active.line).range : new vscode.Range(editor.selection.start, editor.selection.end);
+  const range = editor.selection.isEmpty
+    ? doc.lineAt(editor.selection.active.line).range
+    : new vscode.Range(editor.selection.start, editor.selection.end);
   const prompt = doc.getText(range);
   if (!prompt.trim()) {
-    void vscode.window.showInformationMessage('MinT: the selection is empty. Select some text (or put the cursor on a non-empty line) to sample from it.');
+    void vscode.window.showInformationMessage(
+      'MinT: the selection is empty. Select some text (or put the cursor on a non-empty line) to sample from it.',
+    );
     return;
   }
   await sampleRange(s, doc.uri, range, prompt);
@@ -28,16 +32,20 @@ async function sampleRange(s: Services, uri: vscode.Uri, range: vscode.Range, pr
   const settings = readSettings();
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Window, title: 'MinT: sampling', cancellable: false },
-    () => s.operations.run('sample selection', async (active, t) => {
-      const model = settings.defaultModel || (await firstModel(active, t.signal));
-      s.statusBar.setModel(model);
-      const reply = await active.client.createOpenAIClient().completions(
-        { model, prompt, max_tokens: settings.sampleMaxTokens, temperature: 0.7 },
-        { signal: t.signal },
-      );
-      t.requestId(reply.id);
-      return { model, reply };
-    }, { origin: { uri, range }, retry: () => sampleRange(s, uri, range, prompt) }),
+    () =>
+      s.operations.run(
+        'sample selection',
+        async (active, t) => {
+          const model = settings.defaultModel || (await firstModel(active, t.signal));
+          s.statusBar.setModel(model);
+          const reply = await active.client
+            .createOpenAIClient()
+            .completions({ model, prompt, max_tokens: settings.sampleMaxTokens, temperature: 0.7 }, { signal: t.signal });
+          t.requestId(reply.id);
+          return { model, reply };
+        },
+        { origin: { uri, range }, retry: () => sampleRange(s, uri, range, prompt) },
+      ),
   );
   if (!result) return;
   const { model, reply } = result;

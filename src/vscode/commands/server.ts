@@ -7,11 +7,20 @@ type ServerPick = vscode.QuickPickItem & { url?: string; choice: 'known' | 'emul
 export async function selectServer(s: Services): Promise<void> {
   const current = s.clients.server()?.url;
   const items: ServerPick[] = [
-    ...KNOWN_SERVERS.map((k): ServerPick => ({ label: k.label, description: k.url, url: k.url, choice: 'known', picked: current === k.url })),
+    ...KNOWN_SERVERS.map((k): ServerPick => ({
+      label: k.label,
+      description: k.url,
+      url: k.url,
+      choice: 'known',
+      picked: current === k.url,
+    })),
     { label: 'Local emulator', description: 'runs on 127.0.0.1, no key needed', choice: 'emulator' },
     { label: 'Custom URL…', description: 'https:// (or http:// on loopback)', choice: 'custom' },
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: 'MinT: Select Server', placeHolder: current ? `Now: ${current}` : 'No server chosen yet' });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: 'MinT: Select Server',
+    placeHolder: current ? `Now: ${current}` : 'No server chosen yet',
+  });
   if (!pick) return;
   if (pick.choice === 'emulator') {
     await vscode.commands.executeCommand('mint.startEmulator');
@@ -41,10 +50,14 @@ export async function selectServer(s: Services): Promise<void> {
 }
 
 export async function checkConnection(s: Services): Promise<void> {
-  const outcome = await s.operations.attempt('check connection', async ({ client, server, keySource }, t) => {
-    const caps = await client.getServerCapabilities({ signal: t.signal });
-    return { server, keySource, models: caps.supported_models.length };
-  }, { retry: () => checkConnection(s) });
+  const outcome = await s.operations.attempt(
+    'check connection',
+    async ({ client, server, keySource }, t) => {
+      const caps = await client.getServerCapabilities({ signal: t.signal });
+      return { server, keySource, models: caps.supported_models.length };
+    },
+    { retry: () => checkConnection(s) },
+  );
   if (outcome.kind === 'failed') {
     await reportOtherServers(s, outcome.error.className);
     return;
@@ -77,7 +90,8 @@ async function reportOtherServers(s: Services, failure: string): Promise<void> {
     { location: vscode.ProgressLocation.Window, title: 'MinT: asking the other MinT servers' },
     () => probeServers(targets, (url) => s.clients.probeClient(url, PROBE_TIMEOUT_MS), PROBE_TIMEOUT_MS),
   );
-  for (const r of results) s.log.info('server', `probe ${r.url}: ${r.ok ? `answers in ${r.ms} ms` : `no (${r.problem ?? 'no answer'} after ${r.ms} ms)`}`);
+  for (const r of results)
+    s.log.info('server', `probe ${r.url}: ${r.ok ? `answers in ${r.ms} ms` : `no (${r.problem ?? 'no answer'} after ${r.ms} ms)`}`);
   const text = `MinT: ${current.url} did not answer. ${describeProbes(results)}`;
   // Not awaited: the command is done once the answer is on screen, not when the toast is dismissed.
   const shown = results.some((r) => r.ok)
@@ -93,10 +107,18 @@ async function reportOtherServers(s: Services, failure: string): Promise<void> {
  * Failures after which the address itself may be the problem: nothing answered, or something
  * that is not MinT's API did. A 4xx about the key or a 5xx came from MinT: the address is right.
  */
-const SERVER_MAY_BE_WRONG = new Set(['APIConnectionError', 'APITimeoutError', 'NotFoundError', 'NotSupportedError', 'APIResponseValidationError']);
+const SERVER_MAY_BE_WRONG = new Set([
+  'APIConnectionError',
+  'APITimeoutError',
+  'NotFoundError',
+  'NotSupportedError',
+  'APIResponseValidationError',
+]);
 
 export async function showModels(s: Services): Promise<void> {
-  const caps = await s.operations.run('list models', ({ client }, t) => client.getServerCapabilities({ signal: t.signal }), { retry: () => showModels(s) });
+  const caps = await s.operations.run('list models', ({ client }, t) => client.getServerCapabilities({ signal: t.signal }), {
+    retry: () => showModels(s),
+  });
   if (!caps) return;
   if (caps.supported_models.length === 0) {
     void vscode.window.showWarningMessage('MinT: this server offers no models right now. Try again later or select another server.');
@@ -106,7 +128,9 @@ export async function showModels(s: Services): Promise<void> {
   const pick = await vscode.window.showQuickPick(
     caps.supported_models.map((m) => ({
       label: m.model_name,
-      description: [m.model_name === current ? 'default' : '', m.max_context_length ? `context ${m.max_context_length}` : ''].filter(Boolean).join(' · '),
+      description: [m.model_name === current ? 'default' : '', m.max_context_length ? `context ${m.max_context_length}` : '']
+        .filter(Boolean)
+        .join(' · '),
     })),
     { title: 'MinT models', placeHolder: 'Pick a model to make it the default for sampling' },
   );

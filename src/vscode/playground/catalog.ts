@@ -49,7 +49,10 @@ export class PlaygroundCatalog {
     const p = (async () => {
       const result = await this.services.operations.attempt('Load playground models', async ({ client }, t) => {
         const caps = await client.getServerCapabilities({ signal: t.signal });
-        const models = caps.supported_models.map((m) => ({ model_name: m.model_name, ...(typeof m.max_context_length === 'number' && m.max_context_length > 0 ? { max_context_length: m.max_context_length } : {}) }));
+        const models = caps.supported_models.map((m) => ({
+          model_name: m.model_name,
+          ...(typeof m.max_context_length === 'number' && m.max_context_length > 0 ? { max_context_length: m.max_context_length } : {}),
+        }));
         return { models, checkpoints: await this.loadCheckpoints(client, t.signal) };
       });
       if (generation !== this.generation) return;
@@ -58,7 +61,12 @@ export class PlaygroundCatalog {
         this.checkpoints = result.value.checkpoints;
         this.loadedAt = Date.now();
       } else if (result.kind === 'cancelled') this.services.log.warn('playground', 'loading models ended without a result (cancelled?)');
-      this.publish({ type: 'models', models: this.models, checkpoints: this.checkpoints, ...(result.kind === 'failed' ? { error: toErrorInfo(result.error) } : {}) });
+      this.publish({
+        type: 'models',
+        models: this.models,
+        checkpoints: this.checkpoints,
+        ...(result.kind === 'failed' ? { error: toErrorInfo(result.error) } : {}),
+      });
     })();
     const tracked: Promise<void> = p.finally(() => {
       if (this.loading === tracked) this.loading = undefined;
@@ -75,10 +83,18 @@ export class PlaygroundCatalog {
       const lists = await Promise.all(
         runs.map(async (r) => {
           const cps = await rest.listCheckpoints(r.training_run_id, { signal }).catch(() => []);
-          return cps
-            .filter((c) => c.checkpoint_type === 'sampler')
-            // `path` is the client's reading: this client's scheme, as save returned it (MinT's tinker_path is always tinker://).
-            .map((c) => ({ path: c.path, base_model: r.base_model, run_id: r.training_run_id, name: c.checkpoint_id.replace(/^sampler_weights\//, ''), ...(c.time ? { time: c.time } : {}) }));
+          return (
+            cps
+              .filter((c) => c.checkpoint_type === 'sampler')
+              // `path` is the client's reading: this client's scheme, as save returned it (MinT's tinker_path is always tinker://).
+              .map((c) => ({
+                path: c.path,
+                base_model: r.base_model,
+                run_id: r.training_run_id,
+                name: c.checkpoint_id.replace(/^sampler_weights\//, ''),
+                ...(c.time ? { time: c.time } : {}),
+              }))
+          );
         }),
       );
       return lists.flat().sort((a, b) => (b.time ?? '').localeCompare(a.time ?? ''));

@@ -80,7 +80,8 @@ export class HistoryStore {
   put(run: Run): Promise<void> {
     const copy = structuredClone(run);
     // Pending outcomes are never stored as pending: a reload would show a spinner forever.
-    for (const o of copy.outcomes) if (o.status === 'pending') Object.assign(o, { status: 'cancelled', queue: undefined, note: 'Interrupted before it finished.' });
+    for (const o of copy.outcomes)
+      if (o.status === 'pending') Object.assign(o, { status: 'cancelled', queue: undefined, note: 'Interrupted before it finished.' });
     this.runs.delete(copy.id);
     this.runs.set(copy.id, copy);
     this.trim();
@@ -131,10 +132,12 @@ export class HistoryStore {
   }
 
   private rewrite(): Promise<void> {
-    this.writing = this.writing.catch(() => undefined).then(async () => {
-      await mkdir(this.dir, { recursive: true });
-      await this.writeAll();
-    });
+    this.writing = this.writing
+      .catch(() => undefined)
+      .then(async () => {
+        await mkdir(this.dir, { recursive: true });
+        await this.writeAll();
+      });
     return this.writing;
   }
 
@@ -149,7 +152,13 @@ export class HistoryStore {
 }
 
 export function summarize(r: Run): HistorySummary {
-  const status = r.outcomes.some((o) => o.status === 'failed') ? 'failed' : r.outcomes.some((o) => o.status === 'cancelled') ? 'cancelled' : r.outcomes.some((o) => o.status === 'pending') ? 'pending' : 'done';
+  const status = r.outcomes.some((o) => o.status === 'failed')
+    ? 'failed'
+    : r.outcomes.some((o) => o.status === 'cancelled')
+      ? 'cancelled'
+      : r.outcomes.some((o) => o.status === 'pending')
+        ? 'pending'
+        : 'done';
   return { id: r.id, time: r.time, title: promptTitle(r).slice(0, 200), models: r.outcomes.map((o) => targetLabel(o.target)), status };
 }
 
@@ -162,7 +171,16 @@ function fence(text: string): string {
 export function runToMarkdown(r: Run): string {
   const out: string[] = [`## ${r.time} — ${r.outcomes.map((o) => targetLabel(o.target)).join(' vs ')}`, ''];
   const p = r.params;
-  out.push(`Parameters: max_tokens ${p.max_tokens}` + (p.temperature !== undefined ? `, temperature ${p.temperature}` : '') + (p.top_p !== undefined ? `, top_p ${p.top_p}` : '') + (p.top_k !== undefined ? `, top_k ${p.top_k}` : '') + (p.seed !== undefined ? `, seed ${p.seed}` : '') + `, samples ${p.num_samples}` + (p.stop?.length ? `, stop ${JSON.stringify(p.stop)}` : ''), '');
+  out.push(
+    `Parameters: max_tokens ${p.max_tokens}` +
+      (p.temperature !== undefined ? `, temperature ${p.temperature}` : '') +
+      (p.top_p !== undefined ? `, top_p ${p.top_p}` : '') +
+      (p.top_k !== undefined ? `, top_k ${p.top_k}` : '') +
+      (p.seed !== undefined ? `, seed ${p.seed}` : '') +
+      `, samples ${p.num_samples}` +
+      (p.stop?.length ? `, stop ${JSON.stringify(p.stop)}` : ''),
+    '',
+  );
   if (r.prompt.mode === 'chat') {
     out.push('Prompt (chat):', '');
     for (const m of r.prompt.messages) out.push(`**${m.role}**`, '', fence(m.content), '');

@@ -3,7 +3,16 @@
  * the host and every page is told (`run`, `outcome`, `queue`, `history`), so the sidebar and an
  * editor panel show the same runs. The finished run goes to the history.
  */
-import { targetLabel, type HostReply, type Outcome, type Params, type Prompt, type Run, type SharedState, type Target } from '../../shared/playground';
+import {
+  targetLabel,
+  type HostReply,
+  type Outcome,
+  type Params,
+  type Prompt,
+  type Run,
+  type SharedState,
+  type Target,
+} from '../../shared/playground';
 import type { Services } from '../services';
 import type { PlaygroundCatalog } from './catalog';
 import { toErrorInfo } from './convert';
@@ -65,9 +74,18 @@ export class PlaygroundRuns {
     }
     const controller = new AbortController();
     this.running.set(runId, controller);
-    const run: Run = { id: runId, time: new Date().toISOString(), prompt, params, outcomes: targets.map((target) => ({ target, status: 'pending' as const })) };
+    const run: Run = {
+      id: runId,
+      time: new Date().toISOString(),
+      prompt,
+      params,
+      outcomes: targets.map((target) => ({ target, status: 'pending' as const })),
+    };
     this.show(run);
-    services.log.info('playground', `run ${runId}: ${targets.map(targetLabel).join(' vs ')} (${prompt.mode}, max_tokens ${params.max_tokens}, ${params.num_samples} sample(s))`);
+    services.log.info(
+      'playground',
+      `run ${runId}: ${targets.map(targetLabel).join(' vs ')} (${prompt.mode}, max_tokens ${params.max_tokens}, ${params.num_samples} sample(s))`,
+    );
     await historyReady;
     void history.put(run).catch((e) => services.log.error('playground', `history write failed: ${(e as Error).message}`));
     try {
@@ -116,7 +134,10 @@ export class PlaygroundRuns {
     else this.setOutcome(run, index, { target, status: 'failed', error: toErrorInfo(result.error) });
     // A retry after the run ended: keep the history in step with the column.
     if (!this.running.has(run.id)) {
-      void this.deps.history.put(run).then(() => this.deps.broadcast({ type: 'history', history: this.deps.history.list() }), () => undefined);
+      void this.deps.history.put(run).then(
+        () => this.deps.broadcast({ type: 'history', history: this.deps.history.list() }),
+        () => undefined,
+      );
     }
   }
 }

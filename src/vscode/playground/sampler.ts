@@ -8,7 +8,19 @@
  */
 import type { SamplingClient, ServiceClient } from '../../mint';
 import type { MintTokenizer } from '../../mint/tokenizer';
-import { checkpointPathProblem, targetLabel, type CheckpointInfo, type ModelInfo, type Outcome, type Params, type Prompt, type QueueInfo, type Sample, type Target, type TokenView } from '../../shared/playground';
+import {
+  checkpointPathProblem,
+  targetLabel,
+  type CheckpointInfo,
+  type ModelInfo,
+  type Outcome,
+  type Params,
+  type Prompt,
+  type QueueInfo,
+  type Sample,
+  type Target,
+  type TokenView,
+} from '../../shared/playground';
 import type { OperationTracker } from '../operations';
 import { toQueueInfo, toSamplingParams } from './convert';
 import type { PlaygroundTokenizers } from './tokenizers';
@@ -33,7 +45,9 @@ function samplerFor(client: ServiceClient, target: Target, signal: AbortSignal):
   const key = JSON.stringify(target);
   let p = byTarget.get(key);
   if (!p) {
-    p = client.createSamplingClient('base_model' in target ? { base_model: target.base_model } : { model_path: target.model_path }, { signal });
+    p = client.createSamplingClient('base_model' in target ? { base_model: target.base_model } : { model_path: target.model_path }, {
+      signal,
+    });
     byTarget.set(key, p);
     const map = byTarget;
     p.catch(() => map.delete(key));
@@ -42,7 +56,12 @@ function samplerFor(client: ServiceClient, target: Target, signal: AbortSignal):
 }
 
 /** A checkpoint samples with its base model's tokenizer and context length. */
-export async function baseModelOf(client: ServiceClient | undefined, target: Target, checkpoints: readonly CheckpointInfo[], signal?: AbortSignal): Promise<string | undefined> {
+export async function baseModelOf(
+  client: ServiceClient | undefined,
+  target: Target,
+  checkpoints: readonly CheckpointInfo[],
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   if ('base_model' in target) return target.base_model;
   const known = checkpoints.find((c) => c.path === target.model_path)?.base_model ?? baseModels.get(target.model_path);
   if (known || !client) return known;
@@ -56,7 +75,10 @@ export function promptTokens(tok: MintTokenizer, prompt: Prompt): number[] {
   if (prompt.mode === 'raw') return tok.encode(prompt.text);
   const last = prompt.messages[prompt.messages.length - 1];
   // A trailing assistant message is a prefill: the model continues it instead of starting a new turn.
-  const text = tok.renderChat(prompt.messages, { addGenerationPrompt: last?.role !== 'assistant', ...(prompt.enable_thinking !== undefined ? { enableThinking: prompt.enable_thinking } : {}) });
+  const text = tok.renderChat(prompt.messages, {
+    addGenerationPrompt: last?.role !== 'assistant',
+    ...(prompt.enable_thinking !== undefined ? { enableThinking: prompt.enable_thinking } : {}),
+  });
   return tok.encode(last?.role === 'assistant' ? text.replace(/<\|im_end\|>\n?$/, '') : text, { addSpecialTokens: false });
 }
 
@@ -84,14 +106,20 @@ export async function sampleTarget(client: ServiceClient, tracker: OperationTrac
     if ((e as Error).name === 'CheckpointPathError') return inline(target, 'CheckpointPathError', (e as Error).message);
     throw e;
   }
-  const lookup = base ? await job.tokenizers.get(base, tracker.signal) : { problem: `The base model of ${targetLabel(target)} is unknown.` };
+  const lookup = base
+    ? await job.tokenizers.get(base, tracker.signal)
+    : { problem: `The base model of ${targetLabel(target)} is unknown.` };
   if (!lookup.tokenizer) return sampleAsText(client, tracker, job, base, lookup.problem);
   const tok = lookup.tokenizer;
 
   const ids = promptTokens(tok, prompt);
   const max = job.models.find((m) => m.model_name === base)?.max_context_length;
   if (max !== undefined && ids.length + params.max_tokens > max) {
-    return inline(target, 'ContextLengthExceeded', `The prompt is ${ids.length} tokens; with max_tokens ${params.max_tokens} that is ${ids.length + params.max_tokens}, over ${base}'s context length of ${max}. Shorten the prompt or lower Max tokens.`);
+    return inline(
+      target,
+      'ContextLengthExceeded',
+      `The prompt is ${ids.length} tokens; with max_tokens ${params.max_tokens} that is ${ids.length + params.max_tokens}, over ${base}'s context length of ${max}. Shorten the prompt or lower Max tokens.`,
+    );
   }
   const sampler = await samplerFor(client, target, tracker.signal);
   const started = performance.now();
@@ -118,7 +146,15 @@ export async function sampleTarget(client: ServiceClient, tracker: OperationTrac
     stop_reason: seq.stop_reason,
     tokens: view(tok, seq.tokens, seq.logprobs),
   }));
-  const outcome: Outcome = { target, status: 'done', via: 'native', request_id: res.request_id, latency_ms: latency, prompt_tokens: ids.length, samples };
+  const outcome: Outcome = {
+    target,
+    status: 'done',
+    via: 'native',
+    request_id: res.request_id,
+    latency_ms: latency,
+    prompt_tokens: ids.length,
+    samples,
+  };
   if (params.prompt_logprobs || params.topk_prompt_logprobs > 0) {
     const pv = view(tok, ids, res.prompt_logprobs);
     const topk = res.topk_prompt_logprobs;
@@ -131,7 +167,13 @@ export async function sampleTarget(client: ServiceClient, tracker: OperationTrac
 }
 
 /** No tokenizer: the server tokenizes (and applies the chat template) through /oai/api/v1. */
-async function sampleAsText(client: ServiceClient, tracker: OperationTracker, job: TargetJob, base: string | undefined, why: string): Promise<Outcome> {
+async function sampleAsText(
+  client: ServiceClient,
+  tracker: OperationTracker,
+  job: TargetJob,
+  base: string | undefined,
+  why: string,
+): Promise<Outcome> {
   const { target, prompt, params } = job;
   const oai = client.createOpenAIClient();
   const model = 'base_model' in target ? target.base_model : target.model_path;
@@ -144,7 +186,10 @@ async function sampleAsText(client: ServiceClient, tracker: OperationTracker, jo
   // The endpoint refuses n > 1, so several samples are several requests, one after another.
   for (let i = 0; i < params.num_samples; i++) {
     if (prompt.mode === 'chat') {
-      const r = await oai.chatCompletions({ ...common, messages: prompt.messages.map((m) => ({ role: m.role, content: m.content })) }, { signal: tracker.signal });
+      const r = await oai.chatCompletions(
+        { ...common, messages: prompt.messages.map((m) => ({ role: m.role, content: m.content })) },
+        { signal: tracker.signal },
+      );
       const c = r.choices[0];
       samples.push({ text: typeof c?.message.content === 'string' ? c.message.content : '', stop_reason: c?.finish_reason ?? 'unknown' });
       id ??= r.id;

@@ -48,13 +48,26 @@ export class PlaygroundSession implements vscode.Disposable {
     const ctx = services.context;
     // Per workspace when there is one; a window with no folder still keeps a history.
     const dir = (ctx.storageUri ?? vscode.Uri.joinPath(ctx.globalStorageUri, 'no-workspace')).fsPath;
-    this.history = new HistoryStore(dir, (t) => services.log.redact(t), (m) => services.log.warn('playground', m));
-    this.historyReady = this.history.load().catch((e) => services.log.error('playground', `could not read the history: ${(e as Error).message}`));
+    this.history = new HistoryStore(
+      dir,
+      (t) => services.log.redact(t),
+      (m) => services.log.warn('playground', m),
+    );
+    this.historyReady = this.history
+      .load()
+      .catch((e) => services.log.error('playground', `could not read the history: ${(e as Error).message}`));
     this.draft = ctx.workspaceState.get<Draft>('mint.playground.draft');
     this.tokenizers = new PlaygroundTokenizers(ctx, services.log);
     const broadcast = (msg: SharedState): void => this.broadcast(msg);
     this.catalog = new PlaygroundCatalog(services, broadcast);
-    this.runs = new PlaygroundRuns({ services, catalog: this.catalog, tokenizers: this.tokenizers, history: this.history, historyReady: this.historyReady, broadcast });
+    this.runs = new PlaygroundRuns({
+      services,
+      catalog: this.catalog,
+      tokenizers: this.tokenizers,
+      history: this.history,
+      historyReady: this.historyReady,
+      broadcast,
+    });
     this.subscriptions.push(
       services.clients.onDidChange(() => {
         this.catalog.forget();
@@ -77,7 +90,10 @@ export class PlaygroundSession implements vscode.Disposable {
       const parsed = WebviewToHostSchema.safeParse(raw);
       if (!parsed.success) {
         const type = (raw as { type?: unknown } | null)?.type;
-        this.services.log.warn('playground', `ignored a webview message that does not fit the protocol (type ${JSON.stringify(type)}): ${parsed.error.issues[0]?.message ?? 'invalid'} at ${parsed.error.issues[0]?.path.join('.') ?? ''}`);
+        this.services.log.warn(
+          'playground',
+          `ignored a webview message that does not fit the protocol (type ${JSON.stringify(type)}): ${parsed.error.issues[0]?.message ?? 'invalid'} at ${parsed.error.issues[0]?.path.join('.') ?? ''}`,
+        );
         return;
       }
       if (parsed.data.type === 'ready') {
@@ -88,7 +104,11 @@ export class PlaygroundSession implements vscode.Disposable {
       }
       void this.handle(parsed.data, reply).catch((e) => {
         this.services.log.error('playground', `handling ${parsed.data.type} failed: ${(e as Error).message}`);
-        reply({ type: 'notice', level: 'error', message: `The playground could not do that: ${this.services.log.redact((e as Error).message)}` });
+        reply({
+          type: 'notice',
+          level: 'error',
+          message: `The playground could not do that: ${this.services.log.redact((e as Error).message)}`,
+        });
       });
     });
     return new vscode.Disposable(() => {
@@ -104,7 +124,13 @@ export class PlaygroundSession implements vscode.Disposable {
 
   /** For tests and the extension API: what the playground holds right now. */
   snapshot(): { recent: Run[]; historySize: number; models: ModelInfo[]; checkpoints: CheckpointInfo[]; running: number } {
-    return { recent: structuredClone(this.runs.recent), historySize: this.history.size, models: [...this.catalog.models], checkpoints: [...this.catalog.checkpoints], running: this.runs.runningCount };
+    return {
+      recent: structuredClone(this.runs.recent),
+      historySize: this.history.size,
+      models: [...this.catalog.models],
+      checkpoints: [...this.catalog.checkpoints],
+      running: this.runs.runningCount,
+    };
   }
 
   /**
@@ -115,7 +141,9 @@ export class PlaygroundSession implements vscode.Disposable {
     const path = 'model_path' in target ? target.model_path : undefined;
     // A checkpoint saved after the last load is not in the picker yet; load it so it is offered by name, not as free text.
     if (path && !this.catalog.checkpoints.some((c) => c.path === path)) await this.catalog.load(true);
-    const targets = this.draft?.targets.length ? [target, ...this.draft.targets.slice(1).filter((t) => targetLabel(t) !== targetLabel(target))] : [target];
+    const targets = this.draft?.targets.length
+      ? [target, ...this.draft.targets.slice(1).filter((t) => targetLabel(t) !== targetLabel(target))]
+      : [target];
     this.draft = this.draft ? { ...this.draft, targets } : { targets, prompt: { mode: 'chat', messages: [], text: '' }, params: {} };
     await this.services.context.workspaceState.update('mint.playground.draft', this.draft);
     for (const post of this.webviews) await this.replay(post);
@@ -135,7 +163,10 @@ export class PlaygroundSession implements vscode.Disposable {
     // The schema is the contract both ways: a host bug must not reach the page as garbage.
     const checked = HostToWebviewSchema.safeParse(msg);
     if (!checked.success) {
-      this.services.log.error('playground', `not sending an invalid ${msg.type} message: ${checked.error.issues[0]?.message} at ${checked.error.issues[0]?.path.join('.')}`);
+      this.services.log.error(
+        'playground',
+        `not sending an invalid ${msg.type} message: ${checked.error.issues[0]?.message} at ${checked.error.issues[0]?.path.join('.')}`,
+      );
       return;
     }
     post(checked.data);
@@ -183,7 +214,13 @@ export class PlaygroundSession implements vscode.Disposable {
           reply({ type: 'rejected', runId: m.runId, message: 'That run is no longer in the history.' });
           return;
         }
-        return this.runs.start(m.runId, old.outcomes.map((o) => o.target), old.prompt, old.params, reply);
+        return this.runs.start(
+          m.runId,
+          old.outcomes.map((o) => o.target),
+          old.prompt,
+          old.params,
+          reply,
+        );
       }
       case 'openHistory': {
         const run = this.history.get(m.historyId);
@@ -195,7 +232,11 @@ export class PlaygroundSession implements vscode.Disposable {
         this.broadcast({ type: 'history', history: this.history.list() });
         return;
       case 'clearHistory': {
-        const pick = await vscode.window.showWarningMessage(`Delete all ${this.history.size} playground runs of this workspace?`, { modal: true }, 'Delete All');
+        const pick = await vscode.window.showWarningMessage(
+          `Delete all ${this.history.size} playground runs of this workspace?`,
+          { modal: true },
+          'Delete All',
+        );
         if (pick !== 'Delete All') return;
         await this.history.clear();
         this.broadcast({ type: 'history', history: [] });
@@ -218,11 +259,24 @@ export class PlaygroundSession implements vscode.Disposable {
     const base = await baseModelOf(undefined, target, this.catalog.checkpoints);
     const max = this.catalog.models.find((m) => m.model_name === base)?.max_context_length;
     if (!base) {
-      return { type: 'tokenCount', target: label, tokenizer: { target: label, state: 'unavailable', message: 'The prompt length is checked when sampling (base model of this path not known yet).' } };
+      return {
+        type: 'tokenCount',
+        target: label,
+        tokenizer: {
+          target: label,
+          state: 'unavailable',
+          message: 'The prompt length is checked when sampling (base model of this path not known yet).',
+        },
+      };
     }
     const lookup = await this.tokenizers.get(base);
     if (!lookup.tokenizer) {
-      return { type: 'tokenCount', target: label, ...(max ? { max_context_length: max } : {}), tokenizer: { target: base, state: 'unavailable', message: `Text mode (no logprobs): ${lookup.problem}` } };
+      return {
+        type: 'tokenCount',
+        target: label,
+        ...(max ? { max_context_length: max } : {}),
+        tokenizer: { target: base, state: 'unavailable', message: `Text mode (no logprobs): ${lookup.problem}` },
+      };
     }
     let count: number;
     try {
@@ -230,7 +284,13 @@ export class PlaygroundSession implements vscode.Disposable {
     } catch (e) {
       return { type: 'tokenCount', target: label, tokenizer: { target: base, state: 'unavailable', message: (e as Error).message } };
     }
-    return { type: 'tokenCount', target: base, count, ...(max ? { max_context_length: max } : {}), tokenizer: { target: base, state: 'ready', source: lookup.tokenizer.source } };
+    return {
+      type: 'tokenCount',
+      target: base,
+      count,
+      ...(max ? { max_context_length: max } : {}),
+      tokenizer: { target: base, state: 'ready', source: lookup.tokenizer.source },
+    };
   }
 
   private async viewAsCode(targets: Target[], prompt: Prompt, params: Params): Promise<HostReply> {

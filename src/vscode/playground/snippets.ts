@@ -18,13 +18,16 @@ function py(v: unknown): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'string') return JSON.stringify(v); // JSON string escapes are valid Python
   if (Array.isArray(v)) return `[${v.map(py).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${py(x)}`).join(', ')}}`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${py(x)}`)
+      .join(', ')}}`;
   return String(v);
 }
 
 export function pythonSnippet(s: SnippetInput): string {
   const lines: string[] = [
-    '# pip install mindlab-toolkit   (MinT\'s SDK; it reads MINT_API_KEY from the environment)',
+    "# pip install mindlab-toolkit   (MinT's SDK; it reads MINT_API_KEY from the environment)",
     'import mint',
     'from mint import types',
     '',
@@ -37,12 +40,24 @@ export function pythonSnippet(s: SnippetInput): string {
     lines.push(`prompt_text = ${py(s.prompt.text)}`);
   }
   const sp = toSamplingParams(s.params);
-  lines.push(`sampling_params = types.SamplingParams(${Object.entries(sp).map(([k, v]) => `${k}=${py(v)}`).join(', ')})`, '');
+  lines.push(
+    `sampling_params = types.SamplingParams(${Object.entries(sp)
+      .map(([k, v]) => `${k}=${py(v)}`)
+      .join(', ')})`,
+    '',
+  );
   for (const t of s.targets) {
     const arg = 'base_model' in t ? `base_model=${py(t.base_model)}` : `model_path=${py(t.model_path)}`;
-    lines.push(`# ${targetLabel(t)}`, `sampling_client = service_client.create_sampling_client(${arg})`, 'tokenizer = sampling_client.get_tokenizer()');
+    lines.push(
+      `# ${targetLabel(t)}`,
+      `sampling_client = service_client.create_sampling_client(${arg})`,
+      'tokenizer = sampling_client.get_tokenizer()',
+    );
     if (s.prompt.mode === 'chat') {
-      lines.push('prompt_text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)', 'prompt = types.ModelInput.from_ints(tokenizer.encode(prompt_text, add_special_tokens=False))');
+      lines.push(
+        'prompt_text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)',
+        'prompt = types.ModelInput.from_ints(tokenizer.encode(prompt_text, add_special_tokens=False))',
+      );
     } else {
       lines.push('prompt = types.ModelInput.from_ints(tokenizer.encode(prompt_text))');
     }
@@ -64,7 +79,7 @@ export function pythonSnippet(s: SnippetInput): string {
 
 export function typescriptSnippet(s: SnippetInput, promptTokens?: number[]): string {
   const lines: string[] = [
-    '// MinT for VS Code\'s client (dist/mint.js) and tokenizer; the key comes from MINT_API_KEY.',
+    "// MinT for VS Code's client (dist/mint.js) and tokenizer; the key comes from MINT_API_KEY.",
     "import { ServiceClient, ModelInput } from './mint';",
     "import { loadTokenizer } from './mint/tokenizer';",
     '',
@@ -74,17 +89,24 @@ export function typescriptSnippet(s: SnippetInput, promptTokens?: number[]): str
   lines.push(`const sampling_params = ${JSON.stringify(sp)};`, '');
   s.targets.forEach((t, i) => {
     const v = `sampler${i + 1}`;
-    const target = 'base_model' in t ? `{ base_model: ${JSON.stringify(t.base_model)} }` : `{ model_path: ${JSON.stringify(t.model_path)} }`;
+    const target =
+      'base_model' in t ? `{ base_model: ${JSON.stringify(t.base_model)} }` : `{ model_path: ${JSON.stringify(t.model_path)} }`;
     lines.push(`// ${targetLabel(t)}`, `const ${v} = await service.createSamplingClient(${target});`);
   });
   lines.push('');
   if (promptTokens && promptTokens.length <= 4096) {
-    lines.push(`// The exact prompt tokens the playground sent (${promptTokens.length}).`, `const promptTokens = ${JSON.stringify(promptTokens)};`);
+    lines.push(
+      `// The exact prompt tokens the playground sent (${promptTokens.length}).`,
+      `const promptTokens = ${JSON.stringify(promptTokens)};`,
+    );
   } else {
     const base = s.targets.find((t): t is { base_model: string } => 'base_model' in t)?.base_model ?? 'Qwen/Qwen3-0.6B';
     lines.push(`const tokenizer = await loadTokenizer(${JSON.stringify(base)}, { bundledDir: 'dist/tokenizers' });`);
     if (s.prompt.mode === 'chat') {
-      lines.push(`const text = tokenizer.renderChat(${JSON.stringify(s.prompt.messages)});`, 'const promptTokens = tokenizer.encode(text, { addSpecialTokens: false });');
+      lines.push(
+        `const text = tokenizer.renderChat(${JSON.stringify(s.prompt.messages)});`,
+        'const promptTokens = tokenizer.encode(text, { addSpecialTokens: false });',
+      );
     } else {
       lines.push(`const promptTokens = tokenizer.encode(${JSON.stringify(s.prompt.text)});`);
     }

@@ -39,14 +39,17 @@ export class PlaygroundTokenizers {
         localDir: cfg.get<string>('localPath', '').trim() || undefined,
         bundledDir: join(this.context.extensionPath, 'dist', 'tokenizers'),
         cacheDir: vscode.Uri.joinPath(this.context.globalStorageUri, 'tokenizers').fsPath,
-        hub: cfg.get<boolean>('downloadFromHub', true) ? { endpoint: process.env.HF_ENDPOINT, token, dispatcher: await this.dispatcher() } : false,
+        hub: cfg.get<boolean>('downloadFromHub', true)
+          ? { endpoint: process.env.HF_ENDPOINT, token, dispatcher: await this.dispatcher() }
+          : false,
         signal,
       });
       this.log.info('playground', `tokenizer for ${model}: ${t.source}`);
       return { tokenizer: t };
     } catch (e) {
       if (signal?.aborted) throw e;
-      const problem = e instanceof TokenizerUnavailableError ? e.message : `Loading the tokenizer for ${model} failed: ${(e as Error).message}`;
+      const problem =
+        e instanceof TokenizerUnavailableError ? e.message : `Loading the tokenizer for ${model} failed: ${(e as Error).message}`;
       this.log.warn('playground', problem);
       // Remembered until settings or the token change, so each keystroke does not retry a download.
       this.failures.set(model, problem);
@@ -69,7 +72,8 @@ export class PlaygroundTokenizers {
   async setHfToken(): Promise<void> {
     const value = await vscode.window.showInputBox({
       title: 'Hugging Face token for gated tokenizers',
-      prompt: 'Used only to download tokenizer.json from the Hugging Face hub (or HF_ENDPOINT). Stored in VS Code secret storage. Leave empty to remove it.',
+      prompt:
+        'Used only to download tokenizer.json from the Hugging Face hub (or HF_ENDPOINT). Stored in VS Code secret storage. Leave empty to remove it.',
       password: true,
       ignoreFocusOut: true,
     });

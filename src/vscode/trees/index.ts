@@ -27,7 +27,9 @@ export function registerRunsTree(s: Services): RunsView {
       if (node?.kind === kind) return node as Extract<RunsNode, { kind: K }>;
       // A checkpoint's run is what "Copy Run ID" means on a checkpoint too.
       if (kind === 'run' && node?.kind === 'checkpoint') return { kind: 'run', run: node.run } as Extract<RunsNode, { kind: K }>;
-      void vscode.window.showInformationMessage(`MinT: select a ${kind === 'run' ? 'training run' : 'checkpoint'} in the Training Runs view first.`);
+      void vscode.window.showInformationMessage(
+        `MinT: select a ${kind === 'run' ? 'training run' : 'checkpoint'} in the Training Runs view first.`,
+      );
       return undefined;
     },
   };

@@ -14,9 +14,22 @@ export type RunsNode =
   | { kind: 'run'; run: TrainingRun }
   | { kind: 'checkpoint'; run: TrainingRun; checkpoint: Checkpoint }
   | { kind: 'more' }
-  | { kind: 'message'; id: string; label: string; description?: string; tooltip: string; icon: string; command?: vscode.Command; parent?: RunsNode };
+  | {
+      kind: 'message';
+      id: string;
+      label: string;
+      description?: string;
+      tooltip: string;
+      icon: string;
+      command?: vscode.Command;
+      parent?: RunsNode;
+    };
 
-interface RunsPage { runs: TrainingRun[]; total: number | undefined; lastPageFull: boolean }
+interface RunsPage {
+  runs: TrainingRun[];
+  total: number | undefined;
+  lastPageFull: boolean;
+}
 type Loaded<T> = OperationResult<T>;
 type Failed = Extract<OperationResult<unknown>, { kind: 'failed' }>;
 
@@ -39,7 +52,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly s: Services) {
-    this.subscriptions.push(this.changed, s.clients.onDidChange(() => this.reset()));
+    this.subscriptions.push(
+      this.changed,
+      s.clients.onDidChange(() => this.reset()),
+    );
   }
 
   dispose(): void {
@@ -73,7 +89,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       const known = new Set(current.value.runs.map((r) => r.training_run_id));
       // A run that moved up since the first page (new activity) must not show twice.
       const fresh = next.value.runs.filter((r) => !known.has(r.training_run_id));
-      this.page = { kind: 'ok', value: { runs: [...current.value.runs, ...fresh], total: next.value.total, lastPageFull: next.value.lastPageFull } };
+      this.page = {
+        kind: 'ok',
+        value: { runs: [...current.value.runs, ...fresh], total: next.value.total, lastPageFull: next.value.lastPageFull },
+      };
     }
     this.changed.fire(undefined);
   }
@@ -96,21 +115,32 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const loaded = await loading;
     if (loaded.kind !== 'ok') {
       if (this.checkpoints.get(run.training_run_id) === loading) this.checkpoints.delete(run.training_run_id);
-      return loaded.kind === 'failed' ? [this.failureItem(loaded, 'Could not list checkpoints', `checkpoints-error:${run.training_run_id}`, node)] : [];
+      return loaded.kind === 'failed'
+        ? [this.failureItem(loaded, 'Could not list checkpoints', `checkpoints-error:${run.training_run_id}`, node)]
+        : [];
     }
     if (loaded.value.length === 0) {
-      return [{
-        kind: 'message', id: `no-checkpoints:${run.training_run_id}`, label: 'No checkpoints', icon: 'circle-slash', parent: node,
-        tooltip: 'This run has saved no checkpoints yet. save_weights_for_sampler(name) makes one you can sample; save_state(name) one you can resume training from.',
-      }];
+      return [
+        {
+          kind: 'message',
+          id: `no-checkpoints:${run.training_run_id}`,
+          label: 'No checkpoints',
+          icon: 'circle-slash',
+          parent: node,
+          tooltip:
+            'This run has saved no checkpoints yet. save_weights_for_sampler(name) makes one you can sample; save_state(name) one you can resume training from.',
+        },
+      ];
     }
     return loaded.value.map((checkpoint) => ({ kind: 'checkpoint', run, checkpoint }));
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
     switch (node.kind) {
-      case 'run': return runItem(node.run);
-      case 'checkpoint': return checkpointItem(node.run, node.checkpoint);
+      case 'run':
+        return runItem(node.run);
+      case 'checkpoint':
+        return checkpointItem(node.run, node.checkpoint);
       case 'more': {
         const item = new vscode.TreeItem('Load more…');
         item.id = 'load-more';
@@ -140,12 +170,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (loaded.kind === 'failed') return [this.failureItem(loaded, 'Could not list training runs', 'runs-error')];
     const { runs, total, lastPageFull } = loaded.value;
     if (runs.length === 0) {
-      return [{
-        kind: 'message', id: 'no-runs', label: 'No training runs yet', icon: 'info',
-        description: 'create one with create_lora_training_client',
-        tooltip: `${this.serverText()} has no training runs for this API key. A run appears once a LoRA training client is created (service_client.create_lora_training_client(base_model=...)); refresh then.`,
-        command: { command: 'mint.runs.refresh', title: 'Refresh' },
-      }];
+      return [
+        {
+          kind: 'message',
+          id: 'no-runs',
+          label: 'No training runs yet',
+          icon: 'info',
+          description: 'create one with create_lora_training_client',
+          tooltip: `${this.serverText()} has no training runs for this API key. A run appears once a LoRA training client is created (service_client.create_lora_training_client(base_model=...)); refresh then.`,
+          command: { command: 'mint.runs.refresh', title: 'Refresh' },
+        },
+      ];
     }
     const nodes: RunsNode[] = runs.map((run) => ({ kind: 'run', run }));
     const more = total !== undefined ? runs.length < total : lastPageFull;
@@ -200,13 +235,26 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       ? { command: fix.command, title: label, ...(fix.args ? { arguments: fix.args } : {}) }
       : { command: 'mint.runs.refresh', title: label };
     const verb = fix ? fix.verb : 'refresh the list';
-    return { kind: 'message', id, label, description, tooltip: `${d.message}\n\nClick to ${verb}.`, icon, command, ...(parent ? { parent } : {}) };
+    return {
+      kind: 'message',
+      id,
+      label,
+      description,
+      tooltip: `${d.message}\n\nClick to ${verb}.`,
+      icon,
+      command,
+      ...(parent ? { parent } : {}),
+    };
   }
 
   private serverText(): string {
     const url = this.s.clients.server()?.url;
     if (!url) return 'The MinT server';
-    try { return new URL(url).host; } catch { return url; }
+    try {
+      return new URL(url).host;
+    } catch {
+      return url;
+    }
   }
 }
 
@@ -238,7 +286,11 @@ function runItem(run: TrainingRun): vscode.TreeItem {
 /** Only servers that fill these in get the lines: MinT leaves them null (expand the run for its checkpoints). */
 function checkpointLines(title: string, cp: Checkpoint | null | undefined): string[] {
   if (!cp) return [];
-  return [`${title}: ${checkpointName(cp.checkpoint_id)}`, `${title} Time: ${relativeTime(cp.time)}`, `${title} Path: ${checkpointPath(cp)}`];
+  return [
+    `${title}: ${checkpointName(cp.checkpoint_id)}`,
+    `${title} Time: ${relativeTime(cp.time)}`,
+    `${title} Path: ${checkpointPath(cp)}`,
+  ];
 }
 
 function checkpointItem(run: TrainingRun, cp: Checkpoint): vscode.TreeItem {

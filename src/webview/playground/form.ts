@@ -3,7 +3,17 @@
  * section each. Validation runs on every edit with the shared zod schemas, so the Sample button is
  * only live when the host would accept the message; the host checks again anyway.
  */
-import { ParamsSchema, checkpointPathProblem, paramProblems, type CheckpointInfo, type Draft, type ModelInfo, type Params, type Prompt, type Target } from '../../shared/playground';
+import {
+  ParamsSchema,
+  checkpointPathProblem,
+  paramProblems,
+  type CheckpointInfo,
+  type Draft,
+  type ModelInfo,
+  type Params,
+  type Prompt,
+  type Target,
+} from '../../shared/playground';
 import { clear, h, type ValueEl } from './dom';
 import { ParamsSection } from './paramsSection';
 import { PromptSection } from './promptSection';
@@ -125,7 +135,9 @@ export class PlaygroundForm {
       const total = c.count + (Number.isFinite(maxTokens) ? maxTokens : 0);
       const over = c.max !== undefined && total > c.max;
       this.contextEl.append(
-        h('span', { className: over ? 'err' : 'muted', 'data-context': over ? 'over' : 'ok' },
+        h(
+          'span',
+          { className: over ? 'err' : 'muted', 'data-context': over ? 'over' : 'ok' },
           `Prompt ${c.count.toLocaleString('en-US')} tokens + max ${Number.isFinite(maxTokens) ? maxTokens : '?'} = ${total.toLocaleString('en-US')}` +
             (c.max !== undefined ? ` of ${c.max.toLocaleString('en-US')} context (${c.target})` : ''),
         ),
@@ -141,7 +153,12 @@ export class PlaygroundForm {
   private changed(): void {
     this.validate();
     const parsed = ParamsSchema.partial().safeParse(this.params.read());
-    this.cb.changed({ targets: this.targets.read().slice(0, 4), prompt: this.prompt.draft(), params: parsed.success ? parsed.data : {}, paramText: this.params.draftText() });
+    this.cb.changed({
+      targets: this.targets.read().slice(0, 4),
+      prompt: this.prompt.draft(),
+      params: parsed.success ? parsed.data : {},
+      paramText: this.params.draftText(),
+    });
   }
 
   private trySubmit(): void {

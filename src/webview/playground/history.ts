@@ -39,7 +39,9 @@ export class HistoryView {
       'details',
       { className: 'history', open: true },
       h('summary', {}, 'History ', this.count),
-      h('div', { className: 'history-tools' },
+      h(
+        'div',
+        { className: 'history-tools' },
         btn('Export JSONL', 'export-jsonl', () => cb.exportAs('jsonl')),
         btn('Export Markdown', 'export-markdown', () => cb.exportAs('markdown')),
         btn('Clear', 'clear-history', () => cb.clearAll()),
@@ -75,11 +77,17 @@ export class HistoryView {
     for (let i = first; i < last; i++) {
       const it = this.items[i]!;
       out.push(
-        h('div', { className: `history-row ${it.status}`, role: 'listitem', 'data-id': it.id, 'data-index': i },
+        h(
+          'div',
+          { className: `history-row ${it.status}`, role: 'listitem', 'data-id': it.id, 'data-index': i },
           h('div', { className: 'history-line' }, h('span', { className: 'history-title', title: it.title }, it.title || '(empty prompt)')),
-          h('div', { className: 'history-line muted' },
+          h(
+            'div',
+            { className: 'history-line muted' },
             h('span', {}, `${fmtTime(it.time)} · ${it.models.join(', ')} · ${it.status}`),
-            h('span', { className: 'history-actions' },
+            h(
+              'span',
+              { className: 'history-actions' },
               h('a', { href: '#', 'data-act': 'open' }, 'Open'),
               h('a', { href: '#', 'data-act': 'rerun' }, 'Rerun'),
               h('a', { href: '#', 'data-act': 'remove', 'aria-label': 'Delete from history' }, 'Delete'),

@@ -97,7 +97,12 @@ function showCode(python: string, typescript: string): void {
   const block = (lang: string, text: string) => {
     const copy = h('vscode-button', { secondary: true, 'data-action': `copy-${lang}` }, 'Copy');
     copy.addEventListener('click', () => post({ type: 'copy', text, what: 'code' }));
-    return h('div', { className: 'code-block' }, h('div', { className: 'code-head' }, h('b', {}, lang === 'python' ? 'Python (import mint)' : 'TypeScript'), copy), h('pre', { 'data-code': lang }, text));
+    return h(
+      'div',
+      { className: 'code-block' },
+      h('div', { className: 'code-head' }, h('b', {}, lang === 'python' ? 'Python (import mint)' : 'TypeScript'), copy),
+      h('pre', { 'data-code': lang }, text),
+    );
   };
   const close = h('vscode-button', { secondary: true }, 'Close');
   close.addEventListener('click', () => (codeBox.hidden = true));

@@ -26,7 +26,8 @@ export class ParamsSection {
 
   setDraft(d: Draft): void {
     this.paramText = { ...(d.paramText ?? {}) };
-    for (const [k, v] of Object.entries(d.params)) if (typeof v === 'number' && this.paramText[k] === undefined) this.paramText[k] = String(v);
+    for (const [k, v] of Object.entries(d.params))
+      if (typeof v === 'number' && this.paramText[k] === undefined) this.paramText[k] = String(v);
     if (d.params.stop && this.paramText.stop === undefined) this.paramText.stop = d.params.stop.map(escapeStop).join('\n');
     this.promptLogprobs = d.params.prompt_logprobs ?? d.paramText?.prompt_logprobs === 'true';
   }
@@ -79,21 +80,42 @@ export class ParamsSection {
   render(): void {
     clear(this.el);
     for (const f of PARAM_FIELDS) {
-      const field = h('vscode-textfield', { placeholder: f.placeholder, 'aria-label': f.label, 'data-param': f.key, inputmode: 'decimal' }) as ValueEl;
+      const field = h('vscode-textfield', {
+        placeholder: f.placeholder,
+        'aria-label': f.label,
+        'data-param': f.key,
+        inputmode: 'decimal',
+      }) as ValueEl;
       field.value = this.paramText[f.key] ?? '';
       field.addEventListener('input', () => {
         this.paramText[f.key] = field.value;
         this.cb.changed();
       });
-      this.el.append(h('label', { className: 'param' }, h('span', {}, f.label), field, h('div', { className: 'err', 'data-error': f.key }), f.hint ? h('div', { className: 'hint' }, f.hint) : null));
+      this.el.append(
+        h(
+          'label',
+          { className: 'param' },
+          h('span', {}, f.label),
+          field,
+          h('div', { className: 'err', 'data-error': f.key }),
+          f.hint ? h('div', { className: 'hint' }, f.hint) : null,
+        ),
+      );
     }
-    const stop = h('vscode-textarea', { rows: 2, placeholder: 'one per line; \\n for a newline', 'aria-label': 'Stop strings', 'data-param': 'stop' }) as ValueEl;
+    const stop = h('vscode-textarea', {
+      rows: 2,
+      placeholder: 'one per line; \\n for a newline',
+      'aria-label': 'Stop strings',
+      'data-param': 'stop',
+    }) as ValueEl;
     stop.value = this.paramText.stop ?? '';
     stop.addEventListener('input', () => {
       this.paramText.stop = stop.value;
       this.cb.changed();
     });
-    this.el.append(h('label', { className: 'param wide' }, h('span', {}, 'Stop strings'), stop, h('div', { className: 'err', 'data-error': 'stop' })));
+    this.el.append(
+      h('label', { className: 'param wide' }, h('span', {}, 'Stop strings'), stop, h('div', { className: 'err', 'data-error': 'stop' })),
+    );
     const pl = h('vscode-checkbox', { 'data-param': 'prompt_logprobs', checked: this.promptLogprobs }, 'Prompt logprobs') as CheckEl;
     pl.addEventListener('change', () => {
       this.promptLogprobs = pl.checked;

@@ -35,7 +35,9 @@ export class PromptSection {
 
   render(): void {
     clear(this.el);
-    const group = h('vscode-radio-group', { 'aria-label': 'Prompt mode' },
+    const group = h(
+      'vscode-radio-group',
+      { 'aria-label': 'Prompt mode' },
       h('vscode-radio', { name: 'mode', value: 'chat', checked: this.mode === 'chat', 'data-mode': 'chat' }, 'Chat'),
       h('vscode-radio', { name: 'mode', value: 'raw', checked: this.mode === 'raw', 'data-mode': 'raw' }, 'Raw text'),
     );
@@ -49,7 +51,13 @@ export class PromptSection {
     });
     this.el.append(group);
     if (this.mode === 'raw') {
-      const ta = h('vscode-textarea', { rows: 6, resize: 'vertical', placeholder: 'Text sent as is (tokenized without a chat template)', 'aria-label': 'Raw prompt', 'data-prompt': 'raw' }) as ValueEl;
+      const ta = h('vscode-textarea', {
+        rows: 6,
+        resize: 'vertical',
+        placeholder: 'Text sent as is (tokenized without a chat template)',
+        'aria-label': 'Raw prompt',
+        'data-prompt': 'raw',
+      }) as ValueEl;
       ta.value = this.rawText;
       ta.addEventListener('input', () => {
         this.rawText = ta.value;
@@ -70,7 +78,9 @@ export class PromptSection {
   }
 
   private renderMessage(m: Message, i: number): HTMLElement {
-    const role = h('vscode-single-select', { 'aria-label': `Role of message ${i + 1}`, className: 'role' },
+    const role = h(
+      'vscode-single-select',
+      { 'aria-label': `Role of message ${i + 1}`, className: 'role' },
       h('vscode-option', { value: 'system' }, 'system'),
       h('vscode-option', { value: 'user' }, 'user'),
       h('vscode-option', { value: 'assistant' }, 'assistant'),
@@ -81,7 +91,13 @@ export class PromptSection {
       if (v === 'system' || v === 'user' || v === 'assistant') m.role = v;
       this.cb.changed();
     });
-    const ta = h('vscode-textarea', { rows: m.role === 'system' ? 2 : 4, resize: 'vertical', placeholder: `${m.role} message`, 'aria-label': `Message ${i + 1}`, 'data-message': i }) as ValueEl;
+    const ta = h('vscode-textarea', {
+      rows: m.role === 'system' ? 2 : 4,
+      resize: 'vertical',
+      placeholder: `${m.role} message`,
+      'aria-label': `Message ${i + 1}`,
+      'data-message': i,
+    }) as ValueEl;
     ta.value = m.content;
     ta.addEventListener('input', () => {
       m.content = ta.value;

@@ -2,7 +2,16 @@
  * Runs and their outcomes: one column per model, one card per sample. A run is re-rendered
  * whole when the host sends it; queue updates touch only the pending line of one column.
  */
-import { promptTitle, shortTargetLabel, targetLabel, type ErrorInfo, type Outcome, type QueueInfo, type Run, type Sample } from '../../shared/playground';
+import {
+  promptTitle,
+  shortTargetLabel,
+  targetLabel,
+  type ErrorInfo,
+  type Outcome,
+  type QueueInfo,
+  type Run,
+  type Sample,
+} from '../../shared/playground';
 import { clear, fmtMs, fmtTime, h } from './dom';
 import { tokenView } from './tokens';
 
@@ -99,20 +108,38 @@ export class ResultsView {
   private renderOutcome(run: Run, i: number): HTMLElement {
     const o = run.outcomes[i]!;
     const col = h('div', { className: `column ${o.status}`, 'data-col': i, 'data-status': o.status });
-    const head = h('div', { className: 'col-head' }, h('span', { className: 'target', title: targetLabel(o.target) }, shortTargetLabel(o.target)));
+    const head = h(
+      'div',
+      { className: 'col-head' },
+      h('span', { className: 'target', title: targetLabel(o.target) }, shortTargetLabel(o.target)),
+    );
     if (o.via === 'openai') head.append(h('span', { className: 'badge' }, 'text mode'));
     col.append(head);
     if (o.request_id || o.latency_ms !== undefined) col.append(this.metaLine(o));
     if (o.note) col.append(h('div', { className: 'note' }, o.note));
     if (o.status === 'pending') {
-      col.append(h('div', { className: 'pending' }, h('vscode-progress-ring', { 'aria-label': 'Waiting for the sampler' }), h('span', { className: 'queue' }, o.queue ? queueText(o.queue) : 'Sending…')));
+      col.append(
+        h(
+          'div',
+          { className: 'pending' },
+          h('vscode-progress-ring', { 'aria-label': 'Waiting for the sampler' }),
+          h('span', { className: 'queue' }, o.queue ? queueText(o.queue) : 'Sending…'),
+        ),
+      );
     } else if (o.status === 'cancelled') {
       col.append(h('div', { className: 'muted', 'data-cancelled': '' }, 'Cancelled. The request was aborted.'));
     } else if (o.status === 'failed' && o.error) {
       col.append(this.errorBox(o.error, run.id));
     }
     if (o.prompt && o.prompt.ids.length) {
-      col.append(h('details', { className: 'prompt-lp' }, h('summary', {}, `Prompt (${o.prompt.ids.length} tokens${o.prompt.logprobs ? ', logprobs' : ''})`), tokenView(o.prompt, 'Prompt tokens')));
+      col.append(
+        h(
+          'details',
+          { className: 'prompt-lp' },
+          h('summary', {}, `Prompt (${o.prompt.ids.length} tokens${o.prompt.logprobs ? ', logprobs' : ''})`),
+          tokenView(o.prompt, 'Prompt tokens'),
+        ),
+      );
     }
     (o.samples ?? []).forEach((s, k) => col.append(this.card(s, k, o)));
     return col;
@@ -123,7 +150,8 @@ export class ResultsView {
     const generated = (o.samples ?? []).reduce((n, s) => n + (s.tokens?.ids.length ?? 0), 0);
     if (o.latency_ms !== undefined) {
       line.append(h('span', {}, fmtMs(o.latency_ms)));
-      if (generated && o.latency_ms > 0) line.append(h('span', { 'data-tps': '' }, `${(generated / (o.latency_ms / 1000)).toFixed(1)} tok/s`));
+      if (generated && o.latency_ms > 0)
+        line.append(h('span', { 'data-tps': '' }, `${(generated / (o.latency_ms / 1000)).toFixed(1)} tok/s`));
     }
     if (o.prompt_tokens !== undefined) line.append(h('span', {}, `prompt ${o.prompt_tokens} tok`));
     if (o.request_id) line.append(this.requestId(o.request_id));
@@ -131,13 +159,21 @@ export class ResultsView {
   }
 
   private requestId(id: string): HTMLElement {
-    const btn = h('vscode-button', { secondary: true, 'data-action': 'copy-request-id', 'aria-label': 'Copy request_id' }, 'Copy request_id');
+    const btn = h(
+      'vscode-button',
+      { secondary: true, 'data-action': 'copy-request-id', 'aria-label': 'Copy request_id' },
+      'Copy request_id',
+    );
     btn.addEventListener('click', () => this.cb.copy(id, 'request_id'));
     return h('span', { className: 'rid' }, h('code', { 'data-request-id': id }, id), btn);
   }
 
   private errorBox(e: ErrorInfo, runId: string): HTMLElement {
-    const box = h('div', { className: 'error', role: 'alert', 'data-error-kind': e.kind }, h('div', {}, h('b', {}, e.inline ? 'Cannot send: ' : `${e.kind}: `), e.message));
+    const box = h(
+      'div',
+      { className: 'error', role: 'alert', 'data-error-kind': e.kind },
+      h('div', {}, h('b', {}, e.inline ? 'Cannot send: ' : `${e.kind}: `), e.message),
+    );
     const actions = h('div', { className: 'error-actions' });
     if (e.request_id) actions.append(this.requestId(e.request_id));
     if (!e.inline) {
@@ -151,7 +187,12 @@ export class ResultsView {
 
   private card(s: Sample, k: number, o: Outcome): HTMLElement {
     const n = s.tokens?.ids.length;
-    const meta = h('div', { className: 'meta' }, h('span', {}, `#${k + 1}`), h('span', { 'data-stop': s.stop_reason }, `stop: ${s.stop_reason}`));
+    const meta = h(
+      'div',
+      { className: 'meta' },
+      h('span', {}, `#${k + 1}`),
+      h('span', { 'data-stop': s.stop_reason }, `stop: ${s.stop_reason}`),
+    );
     if (n !== undefined) meta.append(h('span', {}, `${n} tokens`));
     const copy = h('vscode-button', { secondary: true, 'data-action': 'copy-text' }, 'Copy');
     copy.addEventListener('click', () => this.cb.copy(s.text, 'text'));
@@ -178,14 +219,20 @@ export class ResultsView {
   }
 }
 
-const STAGE_WORDS: Record<string, string> = { queued: 'Queued', prefill: 'Reading the prompt (prefill)', decode: 'Generating', running: 'Running' };
+const STAGE_WORDS: Record<string, string> = {
+  queued: 'Queued',
+  prefill: 'Reading the prompt (prefill)',
+  decode: 'Generating',
+  running: 'Running',
+};
 
 /** The server's own words for where the request is; position and ETA only when it sent them. */
 export function queueText(q: QueueInfo): string {
   const stage = q.stage ?? (q.queue_state === 'active' ? undefined : q.queue_state);
-  const parts = [stage ? STAGE_WORDS[stage] ?? stage.replace(/_/g, ' ') : 'Running'];
+  const parts = [stage ? (STAGE_WORDS[stage] ?? stage.replace(/_/g, ' ')) : 'Running'];
   if (q.queue_state_reason) parts.push(q.queue_state_reason);
-  if (q.queue_position !== undefined) parts.push(`position ${q.queue_position}${q.queue_depth !== undefined ? ` of ${q.queue_depth}` : ''}`);
+  if (q.queue_position !== undefined)
+    parts.push(`position ${q.queue_position}${q.queue_depth !== undefined ? ` of ${q.queue_depth}` : ''}`);
   if (q.eta_s !== undefined) parts.push(`ETA ${Math.max(0, Math.round(q.eta_s))} s`);
   if (q.tokens_generated !== undefined) {
     parts.push(q.max_tokens !== undefined ? `${q.tokens_generated} of ${q.max_tokens} tokens` : `${q.tokens_generated} tokens so far`);

@@ -24,14 +24,19 @@ export class TargetsSection {
     this.checkpoints = checkpoints;
     const first = this.targets[0];
     // Until the list arrives the first row can only say "custom"; once models exist, default to one.
-    if (first && (!first.choice || (first.choice === 'custom' && !first.custom)) && models[0]) first.choice = `base:${models[0].model_name}`;
+    if (first && (!first.choice || (first.choice === 'custom' && !first.custom)) && models[0])
+      first.choice = `base:${models[0].model_name}`;
     this.render();
   }
 
   setDraft(targets: Target[]): void {
     if (!targets.length) return;
     this.targets = targets.map((t) =>
-      'base_model' in t ? { choice: `base:${t.base_model}`, custom: '' } : this.isKnownPath(t.model_path) ? { choice: `path:${t.model_path}`, custom: '' } : { choice: 'custom', custom: t.model_path },
+      'base_model' in t
+        ? { choice: `base:${t.base_model}`, custom: '' }
+        : this.isKnownPath(t.model_path)
+          ? { choice: `path:${t.model_path}`, custom: '' }
+          : { choice: 'custom', custom: t.model_path },
     );
   }
 
@@ -54,7 +59,11 @@ export class TargetsSection {
     this.targets.forEach((t, i) => this.renderRow(t, i));
     const row = h('div', { className: 'target-tools' });
     if (this.targets.length < 4) {
-      const add = h('vscode-button', { secondary: true, 'data-action': 'add-target' }, this.targets.length === 1 ? 'Compare with…' : 'Add model');
+      const add = h(
+        'vscode-button',
+        { secondary: true, 'data-action': 'add-target' },
+        this.targets.length === 1 ? 'Compare with…' : 'Add model',
+      );
       add.addEventListener('click', () => {
         const next = this.models.find((m) => !this.targets.some((t) => t.choice === `base:${m.model_name}`));
         const cp = this.checkpoints.find((c) => !this.targets.some((t) => t.choice === `path:${c.path}`));
@@ -113,7 +122,11 @@ export class TargetsSection {
     }
     this.el.append(row);
     if (t.choice === 'custom') {
-      const field = h('vscode-textfield', { placeholder: 'mint://<run>/sampler_weights/<name>', 'aria-label': `Checkpoint path ${i + 1}`, 'data-target-path': i }) as ValueEl;
+      const field = h('vscode-textfield', {
+        placeholder: 'mint://<run>/sampler_weights/<name>',
+        'aria-label': `Checkpoint path ${i + 1}`,
+        'data-target-path': i,
+      }) as ValueEl;
       field.value = t.custom;
       const err = h('div', { className: 'err', 'data-error': `target-${i}` });
       const check = () => {

@@ -33,7 +33,8 @@ export function tokenView(view: TokenView, label: string): HTMLElement {
     const piece = view.pieces[i] ?? '';
     const b = bucketOf(lps?.[i]);
     const cls = b < 0 ? 'tk' : `tk b${b}`;
-    parts[i] = piece === '' ? `<span class="${cls} part" data-i="${i}"></span>` : `<span class="${cls}" data-i="${i}">${shown(piece)}</span>`;
+    parts[i] =
+      piece === '' ? `<span class="${cls} part" data-i="${i}"></span>` : `<span class="${cls}" data-i="${i}">${shown(piece)}</span>`;
   }
   el.innerHTML = parts.join('');
   views.set(el, view);

@@ -84,9 +84,21 @@ describe('dist/mint.js from plain Node', function () {
     assert.ok((out.sampled as number) > 0);
     assert.equal(out.request_id, 'string');
     const classes = [
-      'BadRequestError', 'AuthenticationError', 'PermissionDeniedError', 'NotFoundError', 'ConflictError',
-      'UnprocessableEntityError', 'RateLimitError', 'InternalServerError', 'APIStatusError', 'APIResponseValidationError',
-      'APIConnectionError', 'APITimeoutError', 'CancelledError', 'RequestFailedError', 'CheckpointPathError',
+      'BadRequestError',
+      'AuthenticationError',
+      'PermissionDeniedError',
+      'NotFoundError',
+      'ConflictError',
+      'UnprocessableEntityError',
+      'RateLimitError',
+      'InternalServerError',
+      'APIStatusError',
+      'APIResponseValidationError',
+      'APIConnectionError',
+      'APITimeoutError',
+      'CancelledError',
+      'RequestFailedError',
+      'CheckpointPathError',
     ];
     for (const name of classes) assert.equal(out[name], 'caught', `${name}: ${String(out[name])}`);
     assert.ok(!stdout.includes(API_KEY) && !stderr.includes(API_KEY));

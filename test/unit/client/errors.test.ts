@@ -103,7 +103,7 @@ describe('client errors: each exception class from its real cause', function () 
     assertNoKey(echoed, 'BadRequestError');
   });
 
-  it('a tml- key (MinT\'s newer prefix) is accepted, sent, and redacted like an sk- key', async () => {
+  it("a tml- key (MinT's newer prefix) is accepted, sent, and redacted like an sk- key", async () => {
     const TML = 'tml-0123456789abcdefSECRET';
     await server.config({ apiKey: TML });
     const { client: c, events } = clientFor(server, { apiKey: TML });
@@ -216,9 +216,7 @@ describe('client errors: each exception class from its real cause', function () 
     const { client: c } = clientFor(server);
     try {
       const sampler = await c.createSamplingClient({ base_model: BASE_MODEL });
-      const err = await caught(() =>
-        sampler.sample({ prompt: prompt([1]), sampling_params: { max_tokens: 0 } }),
-      );
+      const err = await caught(() => sampler.sample({ prompt: prompt([1]), sampling_params: { max_tokens: 0 } }));
       assert.ok(err instanceof TypeError);
       assert.match(err.message, /max_tokens/);
     } finally {

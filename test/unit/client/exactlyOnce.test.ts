@@ -71,7 +71,10 @@ describe('exactly once for mutating training ops', function () {
     assert.ok(err instanceof APIConnectionError && err.mayHaveBeenApplied);
     assert.match(err.message, /list the run's checkpoints/);
     const cps = await client.createRestClient().listCheckpoints(training.model_id);
-    assert.ok(cps.some((c) => c.checkpoint_id.endsWith('applied-anyway')), JSON.stringify(cps));
+    assert.ok(
+      cps.some((c) => c.checkpoint_id.endsWith('applied-anyway')),
+      JSON.stringify(cps),
+    );
   });
 
   it('create_model dropped after handling: one POST, marked, and the error says to look for a new run', async () => {

@@ -22,13 +22,17 @@ describe('client futures (retrieve_future loop)', function () {
   let client: ServiceClient;
   let sampler: SamplingClient;
 
-  useTestServer((t) => ({ server, client } = t), { server: { longPollMs: 2_000 }, client: { maxRetries: 3 }, config: { latencyMs: 0, longPollMs: 2_000 } });
+  useTestServer((t) => ({ server, client } = t), {
+    server: { longPollMs: 2_000 },
+    client: { maxRetries: 3 },
+    config: { latencyMs: 0, longPollMs: 2_000 },
+  });
   beforeEach(async () => {
     sampler = await client.createSamplingClient({ base_model: BASE_MODEL });
     await server.clearRequests();
   });
 
-  it('pending polls report MinT\'s queue state (status, stage; no position or ETA), then the result arrives', async () => {
+  it("pending polls report MinT's queue state (status, stage; no position or ETA), then the result arrives", async () => {
     await server.fault({ route: ASAMPLE, futurePendingPolls: 3 });
     const seen: QueueStateEvent[] = [];
     const started = Date.now();
@@ -51,7 +55,10 @@ describe('client futures (retrieve_future loop)', function () {
     assert.ok(took < 2_500, `took ${took} ms (honouring Retry-After: 1 on each would take 3 s)`);
     const polls = await server.requestsTo(RETRIEVE);
     assert.equal(polls.length, 4);
-    assert.deepEqual(polls.map((p) => p.headers['x-tinker-request-iteration']), ['0', '1', '2', '3']);
+    assert.deepEqual(
+      polls.map((p) => p.headers['x-tinker-request-iteration']),
+      ['0', '1', '2', '3'],
+    );
     assert.ok(polls.every((p) => p.headers['x-tinker-request-type'] === 'Sample'));
   });
 
@@ -75,7 +82,13 @@ describe('client futures (retrieve_future loop)', function () {
   });
 
   it('X-Tinker-Poll-Throttled makes the loop wait min(Retry-After, 1 s) instead of spinning', async () => {
-    await server.fault({ route: RETRIEVE, status: 408, times: 1, body: { type: 'try_again', queue_state: 'active' }, headers: { 'Retry-After': '1', 'X-Tinker-Poll-Throttled': '1' } });
+    await server.fault({
+      route: RETRIEVE,
+      status: 408,
+      times: 1,
+      body: { type: 'try_again', queue_state: 'active' },
+      headers: { 'Retry-After': '1', 'X-Tinker-Poll-Throttled': '1' },
+    });
     const started = Date.now();
     await sampler.sample({ prompt: prompt([1]), sampling_params: params });
     const took = Date.now() - started;

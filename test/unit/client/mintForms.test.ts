@@ -35,7 +35,11 @@ describe('client against MinT-shaped replies', function () {
   let server: TestServer;
   let client: ServiceClient;
 
-  useTestServer((t) => ({ server, client } = t), { server: { longPollMs: 300 }, client: { maxRetries: 3 }, config: { latencyMs: 0, longPollMs: 300 } });
+  useTestServer((t) => ({ server, client } = t), {
+    server: { longPollMs: 300 },
+    client: { maxRetries: 3 },
+    config: { latencyMs: 0, longPollMs: 300 },
+  });
 
   describe('queue state', () => {
     it('a MinT pending reply gives status, stage and progress, and no invented position, depth or ETA', async () => {
@@ -43,10 +47,24 @@ describe('client against MinT-shaped replies', function () {
       await server.fault({
         route: RETRIEVE,
         status: 408,
-        headers: { 'Retry-After': '1', 'X-Queue-Status': 'decode', 'X-Queue-Stage': 'decode', 'X-Queue-Tokens-Generated': '5', 'X-Queue-Max-Tokens': '16' },
+        headers: {
+          'Retry-After': '1',
+          'X-Queue-Status': 'decode',
+          'X-Queue-Stage': 'decode',
+          'X-Queue-Tokens-Generated': '5',
+          'X-Queue-Max-Tokens': '16',
+        },
         body: {
-          queue_state: 'active', retry_after_s: 1, type: 'try_again', status: 'decode', stage: 'decode',
-          queue_position: null, queue_depth: null, estimated_wait_s: null, seq_id: null, model_id: null,
+          queue_state: 'active',
+          retry_after_s: 1,
+          type: 'try_again',
+          status: 'decode',
+          stage: 'decode',
+          queue_position: null,
+          queue_depth: null,
+          estimated_wait_s: null,
+          seq_id: null,
+          model_id: null,
         },
       });
       const seen: QueueStateEvent[] = [];
@@ -61,18 +79,33 @@ describe('client against MinT-shaped replies', function () {
       for (const k of ['queue_position', 'queue_depth', 'eta_s'] as const) assert.equal(e[k], undefined, `${k} was invented`);
     });
 
-    it('status and stage come from the headers alone, and MinT\'s flat progress/max_tokens body is read', async () => {
+    it("status and stage come from the headers alone, and MinT's flat progress/max_tokens body is read", async () => {
       const sampler = await client.createSamplingClient({ base_model: BASE_MODEL });
-      await server.fault({ route: RETRIEVE, status: 408, headers: { 'X-Queue-Status': 'queued', 'X-Queue-Stage': 'queued' }, bodyText: '' });
-      await server.fault({ route: RETRIEVE, status: 408, body: { queue_state: 'active', type: 'try_again', status: 'prefill', progress: 3, max_tokens: 8 } });
+      await server.fault({
+        route: RETRIEVE,
+        status: 408,
+        headers: { 'X-Queue-Status': 'queued', 'X-Queue-Stage': 'queued' },
+        bodyText: '',
+      });
+      await server.fault({
+        route: RETRIEVE,
+        status: 408,
+        body: { queue_state: 'active', type: 'try_again', status: 'prefill', progress: 3, max_tokens: 8 },
+      });
       const seen: QueueStateEvent[] = [];
       await sampler.sample({ prompt: prompt([1]), sampling_params: params }, { onQueueState: (e) => seen.push(e) });
-      assert.deepEqual(seen.map((e) => [e.status, e.stage]), [['queued', 'queued'], ['prefill', undefined]]);
+      assert.deepEqual(
+        seen.map((e) => [e.status, e.stage]),
+        [
+          ['queued', 'queued'],
+          ['prefill', undefined],
+        ],
+      );
       assert.equal(seen[0]!.queue_state, 'queued');
       assert.deepEqual(seen[1]!.progress, { tokens_generated: 3, max_tokens: 8 });
     });
 
-    it('the emulator\'s own pending replies (MinT form by default) carry a status and no position', async () => {
+    it("the emulator's own pending replies (MinT form by default) carry a status and no position", async () => {
       const training = await client.createLoraTrainingClient({ base_model: BASE_MODEL, rank: 4 });
       await server.fault({ route: '/api/v1/forward_backward', futurePendingPolls: 2 });
       const seen: QueueStateEvent[] = [];
@@ -88,7 +121,8 @@ describe('client against MinT-shaped replies', function () {
     it('position, depth and ETA are passed on when a server does send them (older MinT)', async () => {
       const sampler = await client.createSamplingClient({ base_model: BASE_MODEL });
       await server.fault({
-        route: RETRIEVE, status: 408,
+        route: RETRIEVE,
+        status: 408,
         headers: { 'X-Queue-Status': 'queued', 'X-Queue-Position': '3', 'X-Queue-Depth': '7', 'X-Queue-ETA-S': '12.5' },
         body: { queue_state: 'active', type: 'try_again' },
       });
@@ -99,7 +133,12 @@ describe('client against MinT-shaped replies', function () {
 
     it('a throttled poll (no type in the body) is pending, flagged, and waited on briefly', async () => {
       const sampler = await client.createSamplingClient({ base_model: BASE_MODEL });
-      await server.fault({ route: RETRIEVE, status: 408, headers: { 'Retry-After': '1', 'X-Tinker-Poll-Throttled': '1' }, body: { queue_state: 'active', retry_after_s: 1 } });
+      await server.fault({
+        route: RETRIEVE,
+        status: 408,
+        headers: { 'Retry-After': '1', 'X-Tinker-Poll-Throttled': '1' },
+        body: { queue_state: 'active', retry_after_s: 1 },
+      });
       const seen: QueueStateEvent[] = [];
       const started = Date.now();
       const r = await sampler.sample({ prompt: prompt([1]), sampling_params: params }, { onQueueState: (e) => seen.push(e) });
@@ -112,7 +151,14 @@ describe('client against MinT-shaped replies', function () {
       const sampler = await client.createSamplingClient({ base_model: BASE_MODEL });
       await server.clearRequests();
       // Each pending reply took 400 ms (the server held it), as MinT's 20 s long-poll does.
-      await server.fault({ route: RETRIEVE, status: 408, delayMs: 400, times: 2, headers: { 'Retry-After': '1', 'X-Queue-Status': 'queued' }, body: { type: 'try_again', queue_state: 'active', status: 'queued' } });
+      await server.fault({
+        route: RETRIEVE,
+        status: 408,
+        delayMs: 400,
+        times: 2,
+        headers: { 'Retry-After': '1', 'X-Queue-Status': 'queued' },
+        body: { type: 'try_again', queue_state: 'active', status: 'queued' },
+      });
       const started = Date.now();
       await sampler.sample({ prompt: prompt([1]), sampling_params: params });
       const took = Date.now() - started;
@@ -180,7 +226,10 @@ describe('client against MinT-shaped replies', function () {
           for (let i = 0; i < 2; i++) {
             const ac = new AbortController();
             setTimeout(() => ac.abort(), 150);
-            assert.ok((await caught(() => sampler.sample({ prompt: prompt([i]), sampling_params: params }, { signal: ac.signal }))) instanceof CancelledError);
+            assert.ok(
+              (await caught(() => sampler.sample({ prompt: prompt([i]), sampling_params: params }, { signal: ac.signal }))) instanceof
+                CancelledError,
+            );
             await eventually(server, CANCEL, (l) => l.length > 0);
           }
           await new Promise((r) => setTimeout(r, 150));
@@ -219,7 +268,10 @@ describe('client against MinT-shaped replies', function () {
 
     it('a name already in use (a failed future on MinT) says to use another name', async () => {
       const training = await client.createLoraTrainingClient({ base_model: BASE_MODEL, rank: 4 });
-      await server.fault({ route: '/api/v1/save_state', futureError: { error: `checkpoint already exists: ${training.model_id}/taken/training` } });
+      await server.fault({
+        route: '/api/v1/save_state',
+        futureError: { error: `checkpoint already exists: ${training.model_id}/taken/training` },
+      });
       const err = await caught(() => training.saveState('taken'));
       assert.ok(err instanceof RequestFailedError, err.message);
       assert.match(err.message, /checkpoint already exists/);

@@ -45,13 +45,15 @@ describe('OpenAIClient against the emulator', function () {
     assert.deepEqual([(logged.at(-1)!.body as { stream: boolean }).stream, (logged.at(-1)!.body as { n: number }).n], [false, 1]);
   });
 
-  it('sends only the fields MinT\'s /oai accepts (it answers 422 to seed, user, logprobs, ...)', async () => {
+  it("sends only the fields MinT's /oai accepts (it answers 422 to seed, user, logprobs, ...)", async () => {
     const oai = client.createOpenAIClient();
     // As an OpenAI-SDK-shaped object would arrive from user code: extra keys the type does not list.
     const extra = { seed: 1, user: 'u', logprobs: 2, frequency_penalty: 0 };
     await oai.completions({ model: BASE_MODEL, prompt: 'The river', max_tokens: 4, ...extra } as CompletionRequest);
     await oai.chatCompletions({
-      model: BASE_MODEL, max_tokens: 4, ...extra,
+      model: BASE_MODEL,
+      max_tokens: 4,
+      ...extra,
       messages: [{ role: 'user', content: 'Hi', extra_field: true } as ChatMessage],
     } as ChatCompletionRequest);
     const c = (await server.requestsTo('/oai/api/v1/completions')).at(-1)!.body as Record<string, unknown>;
@@ -63,12 +65,18 @@ describe('OpenAIClient against the emulator', function () {
 
   it('OpenAI-style error bodies map into the same classes with their message', async () => {
     const oai = client.createOpenAIClient();
-    const err = await caught(() => oai.chatCompletions({ model: 'no/such-model', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 }));
+    const err = await caught(() =>
+      oai.chatCompletions({ model: 'no/such-model', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 }),
+    );
     assert.ok(err instanceof NotFoundError || err instanceof BadRequestError, `${err.name}: ${err.message}`);
     assert.match(err.message, /no\/such-model/);
     assertNoKey(err);
 
-    await server.fault({ route: '/oai/api/v1/completions', status: 400, body: { error: { message: 'stream is not supported', type: 'invalid_request_error', code: null } } });
+    await server.fault({
+      route: '/oai/api/v1/completions',
+      status: 400,
+      body: { error: { message: 'stream is not supported', type: 'invalid_request_error', code: null } },
+    });
     const bad = await caught(() => oai.completions({ model: BASE_MODEL, prompt: 'x' }));
     assert.ok(bad instanceof BadRequestError);
     assert.match(bad.message, /400.*stream is not supported/);

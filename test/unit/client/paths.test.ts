@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { CheckpointPathError, TinkerError, formatCheckpointPath, isCheckpointPath, isSamplerPath, parseCheckpointPath } from '../../../src/mint/index';
+import {
+  CheckpointPathError,
+  TinkerError,
+  formatCheckpointPath,
+  isCheckpointPath,
+  isSamplerPath,
+  parseCheckpointPath,
+} from '../../../src/mint/index';
 
 describe('checkpoint paths', () => {
   it('parses mint:// and tinker:// paths, telling training state from sampler weights', () => {
@@ -22,7 +29,10 @@ describe('checkpoint paths', () => {
   it('formats and round-trips', () => {
     const p = formatCheckpointPath({ training_run_id: 'run1', kind: 'weights', name: 's1' });
     assert.equal(p, 'mint://run1/weights/s1');
-    assert.equal(formatCheckpointPath({ scheme: 'tinker', training_run_id: 'r', kind: 'sampler_weights', name: 'n' }), 'tinker://r/sampler_weights/n');
+    assert.equal(
+      formatCheckpointPath({ scheme: 'tinker', training_run_id: 'r', kind: 'sampler_weights', name: 'n' }),
+      'tinker://r/sampler_weights/n',
+    );
     assert.deepEqual(parseCheckpointPath(p).name, 's1');
   });
 
@@ -39,7 +49,12 @@ describe('checkpoint paths', () => {
       assert.equal(isCheckpointPath(path), false);
       assert.throws(
         () => parseCheckpointPath(path),
-        (e: unknown) => e instanceof CheckpointPathError && e instanceof TinkerError && why.test(e.message) && /Expected mint:\/\//.test(e.message) && e.path === path,
+        (e: unknown) =>
+          e instanceof CheckpointPathError &&
+          e instanceof TinkerError &&
+          why.test(e.message) &&
+          /Expected mint:\/\//.test(e.message) &&
+          e.path === path,
       );
     });
   }

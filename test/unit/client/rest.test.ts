@@ -3,14 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import {
-  Datum,
-  NotFoundError,
-  NotSupportedError,
-  type RestClient,
-  type ServiceClient,
-  type TrainingClient,
-} from '../../../src/mint/index';
+import { Datum, NotFoundError, NotSupportedError, type RestClient, type ServiceClient, type TrainingClient } from '../../../src/mint/index';
 import { BASE_MODEL, TestServer, caught, clientFor } from './support';
 
 describe('RestClient against the emulator', function () {
@@ -61,16 +54,26 @@ describe('RestClient against the emulator', function () {
     assert.ok((await caught(() => rest.listCheckpoints('no-such-run'))) instanceof NotFoundError);
   });
 
-  it('lists checkpoints newest first with `path` in this client\'s scheme, downloads the .tar.gz MinT streams, reads weights info, deletes', async () => {
+  it("lists checkpoints newest first with `path` in this client's scheme, downloads the .tar.gz MinT streams, reads weights info, deletes", async () => {
     const t = trainers[2]!;
     await t.forwardBackward([Datum.from({ model_input: [785, 13], loss_fn_inputs: { target_tokens: [13, 785] } })], 'cross_entropy');
     const sampler = await t.saveWeightsForSampler('ckpt-a');
     await new Promise((r) => setTimeout(r, 20));
     const state = await t.saveState('state-a');
     const cps = await rest.listCheckpoints(t.model_id);
-    assert.deepEqual(cps.map((c) => c.checkpoint_type), ['training', 'sampler'], 'newest first');
-    assert.deepEqual(cps.map((c) => c.path), [state.path, sampler.path]);
-    assert.ok(cps.every((c) => c.tinker_path.startsWith('tinker://')), 'MinT always puts tinker:// in tinker_path');
+    assert.deepEqual(
+      cps.map((c) => c.checkpoint_type),
+      ['training', 'sampler'],
+      'newest first',
+    );
+    assert.deepEqual(
+      cps.map((c) => c.path),
+      [state.path, sampler.path],
+    );
+    assert.ok(
+      cps.every((c) => c.tinker_path.startsWith('tinker://')),
+      'MinT always puts tinker:// in tinker_path',
+    );
 
     await server.clearRequests();
     const dir = await mkdtemp(join(tmpdir(), 'mint-archive-'));
@@ -93,7 +96,10 @@ describe('RestClient against the emulator', function () {
     assert.equal(info.lora_rank, 4);
 
     await rest.deleteCheckpoint(sampler.path);
-    assert.deepEqual((await rest.listCheckpoints(t.model_id)).map((c) => c.path), [state.path]);
+    assert.deepEqual(
+      (await rest.listCheckpoints(t.model_id)).map((c) => c.path),
+      [state.path],
+    );
     assert.ok((await caught(() => rest.deleteCheckpoint(sampler.path))) instanceof NotFoundError);
   });
 
@@ -129,27 +135,56 @@ describe('RestClient against the emulator', function () {
     }
   });
 
-  it('an older server\'s checkpoint list (no `path`, oldest first, naive times) reads the same', async () => {
+  it("an older server's checkpoint list (no `path`, oldest first, naive times) reads the same", async () => {
     await server.fault({
-      route: '/api/v1/training_runs/r1/checkpoints', method: 'GET', status: 200,
-      body: { checkpoints: [
-        { checkpoint_id: 'weights/old', checkpoint_type: 'training', time: '2026-01-01T10:00:00', tinker_path: 'mint://r1/weights/old' },
-        { checkpoint_id: 'weights/new', checkpoint_type: 'training', time: '2026-01-02T10:00:00.5', tinker_path: 'mint://r1/weights/new' },
-      ] },
+      route: '/api/v1/training_runs/r1/checkpoints',
+      method: 'GET',
+      status: 200,
+      body: {
+        checkpoints: [
+          { checkpoint_id: 'weights/old', checkpoint_type: 'training', time: '2026-01-01T10:00:00', tinker_path: 'mint://r1/weights/old' },
+          {
+            checkpoint_id: 'weights/new',
+            checkpoint_type: 'training',
+            time: '2026-01-02T10:00:00.5',
+            tinker_path: 'mint://r1/weights/new',
+          },
+        ],
+      },
     });
     const cps = await rest.listCheckpoints('r1');
-    assert.deepEqual(cps.map((c) => c.path), ['mint://r1/weights/new', 'mint://r1/weights/old']);
+    assert.deepEqual(
+      cps.map((c) => c.path),
+      ['mint://r1/weights/new', 'mint://r1/weights/old'],
+    );
     assert.equal(cps[0]!.time, '2026-01-02T10:00:00.5Z');
   });
 
   it('training runs as MinT lists them (null last_checkpoint, last_activity, idle_for_s, naive time) are read, times in UTC', async () => {
     await server.fault({
-      route: '/api/v1/training_runs', method: 'GET', status: 200,
-      body: { training_runs: [{
-        training_run_id: 's_0', base_model: BASE_MODEL, model_owner: 'u', is_lora: true, corrupted: false, lora_rank: 8,
-        last_request_time: '2026-08-05T12:34:56.789012', last_checkpoint: null, last_sampler_checkpoint: null,
-        user_metadata: {}, last_activity: '2026-08-05T12:34:56.789012', idle_for_s: 12.5, access_scope: 'owned',
-      }], cursor: { offset: 0, limit: 20, total_count: 1 } },
+      route: '/api/v1/training_runs',
+      method: 'GET',
+      status: 200,
+      body: {
+        training_runs: [
+          {
+            training_run_id: 's_0',
+            base_model: BASE_MODEL,
+            model_owner: 'u',
+            is_lora: true,
+            corrupted: false,
+            lora_rank: 8,
+            last_request_time: '2026-08-05T12:34:56.789012',
+            last_checkpoint: null,
+            last_sampler_checkpoint: null,
+            user_metadata: {},
+            last_activity: '2026-08-05T12:34:56.789012',
+            idle_for_s: 12.5,
+            access_scope: 'owned',
+          },
+        ],
+        cursor: { offset: 0, limit: 20, total_count: 1 },
+      },
     });
     const res = await rest.listTrainingRuns();
     const run = res.training_runs[0]!;
@@ -163,7 +198,7 @@ describe('RestClient against the emulator', function () {
     const sessionId = await client.sessionId();
     const s = await rest.listSessions({ limit: 10 });
     assert.ok(s.sessions.includes(sessionId));
-    assert.equal(s.cursor, undefined, 'MinT\'s /sessions has no cursor');
+    assert.equal(s.cursor, undefined, "MinT's /sessions has no cursor");
     const one = await rest.getSession(sessionId);
     assert.deepEqual(new Set(one.training_run_ids), new Set(trainers.map((t) => t.model_id)));
     const sampling = await client.createSamplingClient({ base_model: BASE_MODEL });
@@ -172,7 +207,12 @@ describe('RestClient against the emulator', function () {
   });
 
   it('an older /sessions with a cursor is read too', async () => {
-    await server.fault({ route: '/api/v1/sessions', method: 'GET', status: 200, body: { sessions: ['a', 'b'], cursor: { offset: 0, limit: 20, total_count: 2 } } });
+    await server.fault({
+      route: '/api/v1/sessions',
+      method: 'GET',
+      status: 200,
+      body: { sessions: ['a', 'b'], cursor: { offset: 0, limit: 20, total_count: 2 } },
+    });
     const s = await rest.listSessions();
     assert.deepEqual(s.sessions, ['a', 'b']);
     assert.equal(s.cursor?.total_count, 2);
@@ -183,11 +223,21 @@ describe('RestClient against the emulator', function () {
     const small = caps.supported_models.find((m) => m.model_name === BASE_MODEL)!;
     assert.equal(small.num_parameters, 0.6);
     await server.fault({
-      route: '/api/v1/get_server_capabilities', status: 200,
-      body: { supported_models: [{ model_name: 'a', max_context_length: 4096, num_parameters: 600_000_000 }, { model_name: 'b', num_parameters: 30 }, { model_name: 'c', num_parameters: null }] },
+      route: '/api/v1/get_server_capabilities',
+      status: 200,
+      body: {
+        supported_models: [
+          { model_name: 'a', max_context_length: 4096, num_parameters: 600_000_000 },
+          { model_name: 'b', num_parameters: 30 },
+          { model_name: 'c', num_parameters: null },
+        ],
+      },
     });
     const old = await client.getServerCapabilities();
-    assert.deepEqual(old.supported_models.map((m) => m.num_parameters), [0.6, 30, null]);
+    assert.deepEqual(
+      old.supported_models.map((m) => m.num_parameters),
+      [0.6, 30, null],
+    );
   });
 
   it('a route the server lacks is "not supported by this server", still a NotFoundError', async () => {

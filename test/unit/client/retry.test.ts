@@ -37,12 +37,22 @@ describe('client retries', function () {
     assert.ok(caps.supported_models.length > 0);
     const log = await server.requestsTo(CAPS);
     assert.equal(log.length, 3);
-    assert.deepEqual(log.map((r) => r.headers['x-stainless-retry-count']), ['0', '1', '2']);
+    assert.deepEqual(
+      log.map((r) => r.headers['x-stainless-retry-count']),
+      ['0', '1', '2'],
+    );
     // 0.5 s + 1 s, each minus up to 25 %.
     assert.ok(took >= 1_100 && took < 3_000, `took ${took} ms`);
     const g = gaps(log.map((r) => r.time));
     assert.ok(g[0]! >= 370 && g[1]! >= 740, `gaps ${g}`);
-    assert.deepEqual(events.map((e) => [e.attempt, e.status]), [[0, 503], [1, 503], [2, 200]]);
+    assert.deepEqual(
+      events.map((e) => [e.attempt, e.status]),
+      [
+        [0, 503],
+        [1, 503],
+        [2, 200],
+      ],
+    );
   });
 
   it('one X-Idempotency-Key per logical POST, reused across its retries; a new call gets a new key', async () => {
@@ -199,7 +209,10 @@ describe('retry delay rules', () => {
     for (let n = 0; n < 8; n++) {
       const cap = Math.min(500 * 2 ** n, 8_000);
       const samples = Array.from({ length: 200 }, () => backoffMs(n));
-      assert.ok(samples.every((d) => d <= cap && d >= cap * 0.75), `n=${n}`);
+      assert.ok(
+        samples.every((d) => d <= cap && d >= cap * 0.75),
+        `n=${n}`,
+      );
       assert.ok(new Set(samples).size > 1, 'jitter is applied');
     }
   });

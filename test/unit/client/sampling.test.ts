@@ -79,7 +79,11 @@ describe('SamplingClient', function () {
 
       await server.fault({ route: '/api/v1/asample', futureError: { error: 'down', category: 'server' }, times: -1 });
       const err = await caught(() =>
-        withSampleRetries(() => client.createSamplingClient({ base_model: BASE_MODEL }), (s) => s.sample(req), { delaysMs: [5, 5, 5] }),
+        withSampleRetries(
+          () => client.createSamplingClient({ base_model: BASE_MODEL }),
+          (s) => s.sample(req),
+          { delaysMs: [5, 5, 5] },
+        ),
       );
       assert.ok(err instanceof RequestFailedError);
       await server.clearFaults();
@@ -89,7 +93,11 @@ describe('SamplingClient', function () {
       await server.fault({ route: '/api/v1/asample', status: 400 });
       let calls = 0;
       const err = await caught(() =>
-        withSampleRetries(() => client.createSamplingClient({ base_model: BASE_MODEL }), (s) => (calls++, s.sample(req)), { delaysMs: [5] }),
+        withSampleRetries(
+          () => client.createSamplingClient({ base_model: BASE_MODEL }),
+          (s) => (calls++, s.sample(req)),
+          { delaysMs: [5] },
+        ),
       );
       assert.equal(calls, 1);
       assert.ok(!(err instanceof RequestFailedError));

@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'undici';
-import {
-  CancelledError,
-  DEFAULT_BASE_URL,
-  ServiceClient,
-  TinkerError,
-  normalizeBaseUrl,
-  resolveConfig,
-} from '../../../src/mint/index';
+import { CancelledError, DEFAULT_BASE_URL, ServiceClient, TinkerError, normalizeBaseUrl, resolveConfig } from '../../../src/mint/index';
 import { API_KEY, BASE_MODEL, TestServer, assertNoKey, caught, clientFor, prompt } from './support';
 
 describe('ServiceClient configuration', () => {
   it('explicit options win over MINT_*, which win over TINKER_*, with the MinT default last', () => {
-    const env = { MINT_API_KEY: 'sk-mint', MINT_BASE_URL: 'https://m.example/train', TINKER_API_KEY: 'tml-t', TINKER_BASE_URL: 'https://t.example' };
-    assert.deepEqual(resolveConfig({ apiKey: 'sk-x', baseUrl: 'https://x.example/p' }, env), { apiKey: 'sk-x', baseUrl: 'https://x.example/p/' });
+    const env = {
+      MINT_API_KEY: 'sk-mint',
+      MINT_BASE_URL: 'https://m.example/train',
+      TINKER_API_KEY: 'tml-t',
+      TINKER_BASE_URL: 'https://t.example',
+    };
+    assert.deepEqual(resolveConfig({ apiKey: 'sk-x', baseUrl: 'https://x.example/p' }, env), {
+      apiKey: 'sk-x',
+      baseUrl: 'https://x.example/p/',
+    });
     assert.deepEqual(resolveConfig({}, env), { apiKey: 'sk-mint', baseUrl: 'https://m.example/train/' });
     assert.deepEqual(resolveConfig({}, { TINKER_API_KEY: 'tml-t', TINKER_BASE_URL: 'https://t.example', MINT_API_KEY: ' ' }), {
       apiKey: 'tml-t',
@@ -61,7 +62,10 @@ describe('ServiceClient against the emulator', function () {
     assert.ok(events.length >= 3);
     for (const e of events) {
       assertNoKey(e, 'RequestEvent');
-      assert.deepEqual(Object.keys(e).filter((k) => !['method', 'path', 'status', 'durationMs', 'attempt', 'request_id', 'error'].includes(k)), []);
+      assert.deepEqual(
+        Object.keys(e).filter((k) => !['method', 'path', 'status', 'durationMs', 'attempt', 'request_id', 'error'].includes(k)),
+        [],
+      );
     }
   });
 
@@ -144,7 +148,10 @@ describe('ServiceClient against the emulator', function () {
       assert.equal(r.sequences.length, 1);
       const logged = await prefixed.requests();
       assert.ok(logged.length >= 5);
-      assert.ok(logged.every((x) => x.status !== 404), JSON.stringify(logged.map((x) => [x.path, x.status])));
+      assert.ok(
+        logged.every((x) => x.status !== 404),
+        JSON.stringify(logged.map((x) => [x.path, x.status])),
+      );
       assert.ok(events.length >= 5 && events.every((e) => e.path.startsWith('/train/api/v1/')), events.map((e) => e.path).join(', '));
     } finally {
       await client.close();

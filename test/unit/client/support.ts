@@ -38,7 +38,11 @@ export class TestServer extends EmulatorControl {
  */
 export function useTestServer(
   bind: (t: { server: TestServer; client: ServiceClient; events: RequestEvent[] }) => void,
-  opts: { server?: Parameters<typeof TestServer.start>[0]; client?: ServiceClientOptions; config?: Parameters<TestServer['config']>[0] } = {},
+  opts: {
+    server?: Parameters<typeof TestServer.start>[0];
+    client?: ServiceClientOptions;
+    config?: Parameters<TestServer['config']>[0];
+  } = {},
 ): void {
   let server: TestServer | undefined;
   let made: ReturnType<typeof clientFor> | undefined;
@@ -61,10 +65,7 @@ export function useTestServer(
 }
 
 /** A client on the test server, with every RequestEvent recorded for leak checks. */
-export function clientFor(
-  server: { url: string },
-  opts: ServiceClientOptions = {},
-): { client: ServiceClient; events: RequestEvent[] } {
+export function clientFor(server: { url: string }, opts: ServiceClientOptions = {}): { client: ServiceClient; events: RequestEvent[] } {
   const events: RequestEvent[] = [];
   const client = new ServiceClient({
     baseUrl: server.url,

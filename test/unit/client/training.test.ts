@@ -25,11 +25,17 @@ describe('Datum helper, chunking and metric merging', () => {
 
   it('chunks at 1024 datums and at ~5 MB', () => {
     const small = Datum.from({ model_input: [1], loss_fn_inputs: { target_tokens: [1] } });
-    assert.deepEqual(chunkData(new Array(2049).fill(small)).map((c) => c.length), [1024, 1024, 1]);
+    assert.deepEqual(
+      chunkData(new Array(2049).fill(small)).map((c) => c.length),
+      [1024, 1024, 1],
+    );
     // 100k tokens x 3 arrays x 10 bytes = 3 MB each: two cannot share a 5 MB chunk.
     const ids = new Array(100_000).fill(1);
     const big = Datum.from({ model_input: ids, loss_fn_inputs: { target_tokens: ids } });
-    assert.deepEqual(chunkData([big, big, big]).map((c) => c.length), [1, 1, 1]);
+    assert.deepEqual(
+      chunkData([big, big, big]).map((c) => c.length),
+      [1, 1, 1],
+    );
   });
 
   it('merges metrics by suffix, weighting means by datum count', () => {
@@ -83,7 +89,11 @@ describe('TrainingClient against the emulator', function () {
 
     const posts = (await server.requests()).filter((r) => /\/api\/v1\/(forward_backward|optim_step)$/.test(r.path));
     const seqIds = posts.map((p) => (p.body as { seq_id: number }).seq_id);
-    assert.deepEqual(seqIds, Array.from({ length: 20 }, (_, i) => i + 1), 'seq_ids must arrive strictly in order from 1');
+    assert.deepEqual(
+      seqIds,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+      'seq_ids must arrive strictly in order from 1',
+    );
     assert.ok(posts.every((p) => p.path.endsWith('optim_step') || JSON.stringify(p.body).includes('"weights"')));
 
     const saved = await trainer.saveWeightsForSampler('sft-final');
@@ -99,14 +109,20 @@ describe('TrainingClient against the emulator', function () {
     assert.notDeepEqual(t.sequences[0]!.tokens, b.sequences[0]!.tokens);
     // And the difference is the training: the tuned model follows the cycle more often.
     const follows = (toks: number[]) => toks.filter((tok, i) => tok === cycle[(i + 1) % cycle.length]).length;
-    assert.ok(follows(t.sequences[0]!.tokens) > follows(b.sequences[0]!.tokens), `tuned ${t.sequences[0]!.tokens} vs base ${b.sequences[0]!.tokens}`);
+    assert.ok(
+      follows(t.sequences[0]!.tokens) > follows(b.sequences[0]!.tokens),
+      `tuned ${t.sequences[0]!.tokens} vs base ${b.sequences[0]!.tokens}`,
+    );
 
     const state = await trainer.saveState('step-10');
     assert.equal(parseCheckpointPath(state.path).checkpoint_type, 'training');
     const loaded = await trainer.loadState(state.path);
     assert.ok(loaded.request_id);
     const fwd = await trainer.forward(examples, 'cross_entropy');
-    assert.ok(fwd.metrics['loss:mean']! < losses[0]! * 0.7, `forward after loadState should see the trained weights: ${fwd.metrics['loss:mean']}`);
+    assert.ok(
+      fwd.metrics['loss:mean']! < losses[0]! * 0.7,
+      `forward after loadState should see the trained weights: ${fwd.metrics['loss:mean']}`,
+    );
   });
 
   it('a batch above 1024 datums is sent as ordered chunks and merged', async () => {
@@ -119,7 +135,10 @@ describe('TrainingClient against the emulator', function () {
     assert.equal(out.metrics['num_samples:sum'], 1030);
     assert.equal(out.request_ids.length, 2);
     const posts = await server.requestsTo('/api/v1/forward_backward');
-    assert.deepEqual(posts.map((p) => (p.body as { seq_id: number }).seq_id), [1, 2]);
+    assert.deepEqual(
+      posts.map((p) => (p.body as { seq_id: number }).seq_id),
+      [1, 2],
+    );
     assert.deepEqual(
       posts.map((p) => (p.body as { forward_backward_input: { data: unknown[] } }).forward_backward_input.data.length),
       [1024, 6],
@@ -141,7 +160,7 @@ describe('TrainingClient against the emulator', function () {
     await assert.rejects(cancelled, (e: Error) => e.name === 'CancelledError');
     await first;
     await third; // before the fix the server waited forever for the cancelled op's seq_id
-    const sent = [...await server.requestsTo('/api/v1/forward_backward'), ...await server.requestsTo('/api/v1/optim_step')];
+    const sent = [...(await server.requestsTo('/api/v1/forward_backward')), ...(await server.requestsTo('/api/v1/optim_step'))];
     assert.deepEqual(sent.map((p) => (p.body as { seq_id: number }).seq_id).sort(), [1, 2]);
   });
 

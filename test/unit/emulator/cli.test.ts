@@ -28,7 +28,24 @@ describe('emulator: command line (dist/emulator.js)', function () {
   });
 
   it('prints exactly "MinT emulator listening on http://127.0.0.1:<port>" first, serves under --prefix, honours --read-only-key, stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BUNDLE, '--host', '127.0.0.1', '--port', '0', '--quiet', '--prefix', '/train', '--api-key', 'sk-cli-test', '--read-only-key', 'tml-cli-read'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        BUNDLE,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--quiet',
+        '--prefix',
+        '/train',
+        '--api-key',
+        'sk-cli-test',
+        '--read-only-key',
+        'tml-cli-read',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
       const line = await firstLine(child, 15_000);
       const m = /^MinT emulator listening on (http:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
@@ -39,7 +56,12 @@ describe('emulator: command line (dist/emulator.js)', function () {
       assert.equal(denied.status, 401);
       const read = { 'x-api-key': 'tml-cli-read' };
       assert.equal((await get(`${m[1]}/train`, '/api/v1/get_server_capabilities', read)).status, 200);
-      const write = await post(`${m[1]}/train`, '/api/v1/create_model', { session_id: 's', model_seq_id: 0, base_model: 'Qwen/Qwen3-0.6B', lora_config: { rank: 4 } }, read);
+      const write = await post(
+        `${m[1]}/train`,
+        '/api/v1/create_model',
+        { session_id: 's', model_seq_id: 0, base_model: 'Qwen/Qwen3-0.6B', lora_config: { rank: 4 } },
+        read,
+      );
       assert.deepEqual([write.status, write.json], [403, { detail: 'Write access required' }]);
     } finally {
       child.kill('SIGTERM');

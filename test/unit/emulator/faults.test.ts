@@ -99,7 +99,10 @@ describe('emulator: fault injection and control interface', function () {
       seen.push(r.status);
       if (r.status === 408) {
         assert.equal(r.json.type, 'try_again');
-        assert.deepEqual([r.headers['retry-after'], r.headers['x-queue-status'], r.headers['x-queue-stage'], r.json.status], ['1', 'queued', 'queued', 'queued']);
+        assert.deepEqual(
+          [r.headers['retry-after'], r.headers['x-queue-status'], r.headers['x-queue-stage'], r.json.status],
+          ['1', 'queued', 'queued', 'queued'],
+        );
       } else assert.equal(r.json.type, 'sample');
     }
     assert.deepEqual(seen, [408, 408, 200]);
@@ -116,7 +119,10 @@ describe('emulator: fault injection and control interface', function () {
     await get(base, '/api/v1/healthz?probe=1');
     const log = await get(base, '/_emulator/requests?limit=2');
     assert.equal(log.json.length, 2);
-    assert.deepEqual(log.json.map((e: { path: string }) => e.path), ['/api/v1/session_heartbeat', '/api/v1/healthz']);
+    assert.deepEqual(
+      log.json.map((e: { path: string }) => e.path),
+      ['/api/v1/session_heartbeat', '/api/v1/healthz'],
+    );
     assert.deepEqual(log.json[0].body, { session_id: 'abc' });
     assert.equal(log.json[0].headers['x-custom'], 'yes');
     assert.equal(log.json[0].status, 200);

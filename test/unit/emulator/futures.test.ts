@@ -4,7 +4,13 @@ import type { Emulator } from '../../../src/emulator/index';
 import { post, prompt, samplingSession, session, trainingModel, withEmulator } from './helpers';
 
 async function submit(base: string, sampler: string, extra: Record<string, unknown> = {}) {
-  const r = await post(base, '/api/v1/asample', { sampling_session_id: sampler, num_samples: 1, prompt: prompt([785]), sampling_params: { max_tokens: 4, seed: 1 }, ...extra });
+  const r = await post(base, '/api/v1/asample', {
+    sampling_session_id: sampler,
+    num_samples: 1,
+    prompt: prompt([785]),
+    sampling_params: { max_tokens: 4, seed: 1 },
+    ...extra,
+  });
   assert.equal(r.status, 200, r.text);
   return r.json.request_id as string;
 }
@@ -28,14 +34,19 @@ describe('emulator: futures and long-poll', function () {
     assert.equal(r.status, 200);
     assert.equal(r.json.type, 'sample');
     assert.equal(r.json.sequences[0].tokens.length, 4);
-    assert.ok(waited >= 120 && waited < 150 + 120, `one poll, answered at completion, not at the 2 s window (waited ${waited.toFixed(1)} ms)`);
+    assert.ok(
+      waited >= 120 && waited < 150 + 120,
+      `one poll, answered at completion, not at the 2 s window (waited ${waited.toFixed(1)} ms)`,
+    );
   });
 
   it('wakes every held poll of a future at once, with no polling timer between', async () => {
     await post(emu.url, '/_emulator/config', { latencyMs: 100 });
     const id = await submit(emu.url, sampler);
     const t0 = performance.now();
-    const polls = await Promise.all([1, 2, 3].map(() => post(emu.url, '/api/v1/retrieve_future', { request_id: id }).then((r) => ({ r, t: performance.now() - t0 }))));
+    const polls = await Promise.all(
+      [1, 2, 3].map(() => post(emu.url, '/api/v1/retrieve_future', { request_id: id }).then((r) => ({ r, t: performance.now() - t0 }))),
+    );
     for (const { r, t } of polls) {
       assert.equal(r.status, 200);
       assert.ok(t < 100 + 120, `answered ${t.toFixed(1)} ms after submit, not at the 2 s window`);
@@ -56,8 +67,13 @@ describe('emulator: futures and long-poll', function () {
       [r.json.queue_state, r.json.retry_after_s, r.json.request_id, r.json.type, r.json.status, r.json.stage],
       ['active', 1, id, 'try_again', 'prefill', 'prefill'],
     );
-    for (const k of ['queue_position', 'queue_depth', 'estimated_wait_s', 'model_id', 'progress']) assert.ok(k in r.json && r.json[k] === null, `${k} is null`);
-    assert.deepEqual([r.json.sampling_session_id, r.json.seq_id], [sampler, 5], 'the reply names the sampling session and seq_id it waits on');
+    for (const k of ['queue_position', 'queue_depth', 'estimated_wait_s', 'model_id', 'progress'])
+      assert.ok(k in r.json && r.json[k] === null, `${k} is null`);
+    assert.deepEqual(
+      [r.json.sampling_session_id, r.json.seq_id],
+      [sampler, 5],
+      'the reply names the sampling session and seq_id it waits on',
+    );
     await new Promise((res) => setTimeout(res, 600));
     const d = await post(emu.url, '/api/v1/retrieve_future', { request_id: id });
     assert.deepEqual([d.status, d.headers['x-queue-status'], d.json.status], [408, 'decode', 'decode']);
@@ -76,7 +92,10 @@ describe('emulator: futures and long-poll', function () {
     const a = await post(emu.url, '/api/v1/retrieve_future', { request_id: first.json.request_id });
     const b = await post(emu.url, '/api/v1/retrieve_future', { request_id: second.json.request_id });
     assert.deepEqual([a.headers['x-queue-status'], a.json.stage, a.json.model_id, a.json.seq_id], ['running', 'running', model, 1]);
-    assert.deepEqual([b.headers['x-queue-status'], b.json.stage, b.json.seq_id, b.json.queue_kind], ['queued', 'queued', 2, 'model_work_scheduler']);
+    assert.deepEqual(
+      [b.headers['x-queue-status'], b.json.stage, b.json.seq_id, b.json.queue_kind],
+      ['queued', 'queued', 2, 'model_work_scheduler'],
+    );
     assert.equal(b.headers['retry-after'], '1');
   });
 
@@ -95,7 +114,10 @@ describe('emulator: futures and long-poll', function () {
       const eta = Number(r.headers['x-queue-eta-s']);
       assert.ok(eta > 2 && eta <= 3);
       assert.equal(r.headers['retry-after'], String(Math.ceil(eta)));
-      assert.deepEqual([r.json.queue_position, r.json.eta_s, r.json.estimated_wait_s], [position, Number(eta.toFixed(3)), Number(eta.toFixed(3))]);
+      assert.deepEqual(
+        [r.json.queue_position, r.json.eta_s, r.json.estimated_wait_s],
+        [position, Number(eta.toFixed(3)), Number(eta.toFixed(3))],
+      );
     } finally {
       await post(emu.url, '/_emulator/config', { legacyQueueHeaders: false });
     }
@@ -107,7 +129,10 @@ describe('emulator: futures and long-poll', function () {
     const full = await post(emu.url, '/api/v1/retrieve_future', { request_id: id });
     assert.deepEqual([full.status, full.json.type, full.headers['x-tinker-poll-throttled']], [408, 'try_again', undefined]);
     const again = await post(emu.url, '/api/v1/retrieve_future', { request_id: id });
-    assert.deepEqual([again.status, again.headers['retry-after'], again.headers['x-tinker-poll-throttled'], again.json], [408, '1', '1', { queue_state: 'active', retry_after_s: 1 }]);
+    assert.deepEqual(
+      [again.status, again.headers['retry-after'], again.headers['x-tinker-poll-throttled'], again.json],
+      [408, '1', '1', { queue_state: 'active', retry_after_s: 1 }],
+    );
     await new Promise((res) => setTimeout(res, 1_050));
     const later = await post(emu.url, '/api/v1/retrieve_future', { request_id: id });
     assert.deepEqual([later.status, later.json.type], [408, 'try_again']);
@@ -117,7 +142,12 @@ describe('emulator: futures and long-poll', function () {
     await post(emu.url, '/_emulator/config', { latencyMs: 300 });
     const id = await submit(emu.url, sampler);
     const ac = new AbortController();
-    const held = request(`${emu.url}/api/v1/retrieve_future`, { method: 'POST', body: JSON.stringify({ request_id: id }), headers: { 'content-type': 'application/json' }, signal: ac.signal });
+    const held = request(`${emu.url}/api/v1/retrieve_future`, {
+      method: 'POST',
+      body: JSON.stringify({ request_id: id }),
+      headers: { 'content-type': 'application/json' },
+      signal: ac.signal,
+    });
     setTimeout(() => ac.abort(), 50);
     await assert.rejects(held, (err: Error) => err.name === 'AbortError' || /abort/i.test(err.message));
     const r = await post(emu.url, '/api/v1/retrieve_future', { request_id: id });
@@ -144,8 +174,12 @@ describe('emulator: futures and long-poll', function () {
         await post(emu.url, '/_emulator/faults', { route: '/api/v1/asample', futureError: { error, category: 'system' } });
         return (await post(emu.url, '/api/v1/retrieve_future', { request_id: await submit(emu.url, sampler) })).json;
       };
-      assert.deepEqual(await failWith('Training session terminated due to stale heartbeat (> 300.0s)'), { error: 'Operation failed. Contact administrator if issue persists.', category: 'system' });
-      for (const kept of ['Access denied to x', 'Checkpoint not found: mint://r/weights/x', 'Future expired']) assert.equal((await failWith(kept)).error, kept);
+      assert.deepEqual(await failWith('Training session terminated due to stale heartbeat (> 300.0s)'), {
+        error: 'Operation failed. Contact administrator if issue persists.',
+        category: 'system',
+      });
+      for (const kept of ['Access denied to x', 'Checkpoint not found: mint://r/weights/x', 'Future expired'])
+        assert.equal((await failWith(kept)).error, kept);
     } finally {
       await post(emu.url, '/_emulator/config', { maskErrors: false });
     }

@@ -10,7 +10,13 @@ export interface Answer {
 }
 
 /** One real HTTP exchange with the emulator through undici, no client library in between. */
-export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const res = await request(base + path, {
     method: method as 'GET',
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -30,7 +36,8 @@ export async function call(base: string, method: string, path: string, body?: un
   return { status: res.statusCode, headers: h, json, text };
 }
 
-export const post = (base: string, path: string, body?: unknown, headers?: Record<string, string>) => call(base, 'POST', path, body ?? {}, headers);
+export const post = (base: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  call(base, 'POST', path, body ?? {}, headers);
 export const get = (base: string, path: string, headers?: Record<string, string>) => call(base, 'GET', path, undefined, headers);
 
 export async function withEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
@@ -54,8 +61,18 @@ export async function session(base: string): Promise<string> {
   return r.json.session_id as string;
 }
 
-export async function samplingSession(base: string, sessionId: string, seq: number, sel: { base_model?: string; model_path?: string }): Promise<string> {
-  const r = await post(base, '/api/v1/create_sampling_session', { session_id: sessionId, sampling_session_seq_id: seq, ...sel, type: 'create_sampling_session' });
+export async function samplingSession(
+  base: string,
+  sessionId: string,
+  seq: number,
+  sel: { base_model?: string; model_path?: string },
+): Promise<string> {
+  const r = await post(base, '/api/v1/create_sampling_session', {
+    session_id: sessionId,
+    sampling_session_seq_id: seq,
+    ...sel,
+    type: 'create_sampling_session',
+  });
   if (r.status !== 200) throw new Error(`create_sampling_session: ${r.status} ${r.text}`);
   return r.json.sampling_session_id as string;
 }

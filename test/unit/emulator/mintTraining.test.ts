@@ -9,7 +9,11 @@ import { datum, get, op, post, prompt, result, sample, samplingSession, session,
 /** Rows 1-7, 19, 20 and 23 of mint-server-facts.md: training as the real MinT server runs it. */
 
 const DATA = [datum([785, 5426, 374, 3309, 1573])];
-const fb = (model_id: string, seq_id?: number, data: unknown[] = DATA, loss_fn = 'cross_entropy') => ({ model_id, seq_id, forward_backward_input: { data, loss_fn } });
+const fb = (model_id: string, seq_id?: number, data: unknown[] = DATA, loss_fn = 'cross_entropy') => ({
+  model_id,
+  seq_id,
+  forward_backward_input: { data, loss_fn },
+});
 const adam = { learning_rate: 0.02 };
 
 async function submit(base: string, route: string, body: Record<string, unknown>): Promise<string> {
@@ -49,7 +53,7 @@ describe('emulator: training as MinT runs it', function () {
     assert.ok((await result(base, running)).metrics['loss:mean'] > 0);
   });
 
-  it('runs a model\'s ops in arrival order, whatever their seq_ids say', async () => {
+  it("runs a model's ops in arrival order, whatever their seq_ids say", async () => {
     const s = await session(base);
     const id = await trainingModel(base, s);
     await config({ latencyMs: 50 });
@@ -90,19 +94,30 @@ describe('emulator: training as MinT runs it', function () {
 
     const custom = await op(base, 'forward_backward', fb(id, 1, DATA, 'my_custom_loss'));
     assert.equal(custom.category, 'system');
-    assert.match(custom.error, /^Unknown loss_fn 'my_custom_loss': this server implements cross_entropy, importance_sampling, ppo, cispo, dro/);
+    assert.match(
+      custom.error,
+      /^Unknown loss_fn 'my_custom_loss': this server implements cross_entropy, importance_sampling, ppo, cispo, dro/,
+    );
     const rl = await op(base, 'forward_backward', fb(id, 2, DATA, 'ppo'));
     assert.match(rl.error, /Item 0: loss_fn 'ppo' needs logprobs \(from the sampler\) and advantages/);
 
     // dtype is any string and data may be a bare scalar; shape stays required.
-    const scalar = { model_input: prompt([785]), loss_fn_inputs: { target_tokens: { data: 5426, dtype: 'int32', shape: [1] }, weights: { data: 1, dtype: 'bfloat16', shape: [] } } };
+    const scalar = {
+      model_input: prompt([785]),
+      loss_fn_inputs: { target_tokens: { data: 5426, dtype: 'int32', shape: [1] }, weights: { data: 1, dtype: 'bfloat16', shape: [] } },
+    };
     const sc = await op(base, 'forward_backward', fb(id, 3, [scalar]));
     assert.equal(sc.metrics['num_tokens:sum'], 1, JSON.stringify(sc));
   });
 
   it('requires lora_config.rank; without lora_config a model is a full fine-tune (is_lora false, lora_rank null)', async () => {
     const s = await session(base);
-    const noRank = await post(base, '/api/v1/create_model', { session_id: s, model_seq_id: 0, base_model: 'Qwen/Qwen3-0.6B', lora_config: {} });
+    const noRank = await post(base, '/api/v1/create_model', {
+      session_id: s,
+      model_seq_id: 0,
+      base_model: 'Qwen/Qwen3-0.6B',
+      lora_config: {},
+    });
     assert.equal(noRank.status, 422);
     assert.deepEqual([noRank.json.detail[0].type, noRank.json.detail[0].loc], ['missing', ['body', 'lora_config', 'rank']]);
     const full = await op(base, 'create_model', { session_id: s, model_seq_id: 1, base_model: 'Qwen/Qwen3-0.6B' });
@@ -110,7 +125,14 @@ describe('emulator: training as MinT runs it', function () {
     assert.deepEqual([info.json.is_lora, info.json.lora_rank], [false, null]);
     const saved = await op(base, 'save_state', { model_id: full.model_id, seq_id: 1, path: 'full' });
     const wi = await post(base, '/api/v1/weights_info', { tinker_path: saved.path });
-    assert.deepEqual(wi.json, { base_model: 'Qwen/Qwen3-0.6B', is_lora: false, lora_rank: null, train_mlp: null, train_attn: null, train_unembed: null });
+    assert.deepEqual(wi.json, {
+      base_model: 'Qwen/Qwen3-0.6B',
+      is_lora: false,
+      lora_rank: null,
+      train_mlp: null,
+      train_attn: null,
+      train_unembed: null,
+    });
   });
 
   it('reports conflicts as failed futures: a checkpoint name in use (no overwrite), a repeated create_model', async () => {
@@ -119,12 +141,23 @@ describe('emulator: training as MinT runs it', function () {
     await op(base, 'save_state', { model_id: id, seq_id: 1, path: 'same' });
     const again = await post(base, '/api/v1/save_state', { model_id: id, seq_id: 2, path: 'same', overwrite: true });
     assert.equal(again.status, 200);
-    assert.deepEqual(await result(base, again.json.request_id), { error: `checkpoint already exists: ${id}/same/training`, category: 'system' });
+    assert.deepEqual(await result(base, again.json.request_id), {
+      error: `checkpoint already exists: ${id}/same/training`,
+      category: 'system',
+    });
     await op(base, 'save_weights_for_sampler', { model_id: id, seq_id: 3, path: 'same' });
-    assert.equal((await op(base, 'save_weights_for_sampler', { model_id: id, seq_id: 4, path: 'same' })).error, `checkpoint already exists: ${id}/same/sampler`);
+    assert.equal(
+      (await op(base, 'save_weights_for_sampler', { model_id: id, seq_id: 4, path: 'same' })).error,
+      `checkpoint already exists: ${id}/same/sampler`,
+    );
     const bad = await op(base, 'save_state', { model_id: id, seq_id: 5, path: '../up' });
     assert.match(bad.error, /^Invalid checkpoint name: '\.\.\/up'/);
-    const dup = await post(base, '/api/v1/create_model', { session_id: s, model_seq_id: 0, base_model: 'Qwen/Qwen3-0.6B', lora_config: { rank: 8 } });
+    const dup = await post(base, '/api/v1/create_model', {
+      session_id: s,
+      model_seq_id: 0,
+      base_model: 'Qwen/Qwen3-0.6B',
+      lora_config: { rank: 8 },
+    });
     assert.equal(dup.status, 200);
     assert.deepEqual(await result(base, dup.json.request_id), { error: `Model '${id}' already exists`, category: 'system' });
   });
@@ -146,13 +179,20 @@ describe('emulator: training as MinT runs it', function () {
 
     await config({ saveWeightsAsSampler: true });
     const snap = await op(base, 'save_weights', { model_id: id, seq_id: 4, path: 'snap' });
-    assert.deepEqual([snap.path, snap.checkpoint_type, snap.tinker_path], [`mint://${id}/sampler_weights/snap`, 'sampler', `tinker://${id}/sampler_weights/snap`]);
+    assert.deepEqual(
+      [snap.path, snap.checkpoint_type, snap.tinker_path],
+      [`mint://${id}/sampler_weights/snap`, 'sampler', `tinker://${id}/sampler_weights/snap`],
+    );
     const refused = await op(base, 'load_state', { model_id: fresh, seq_id: 3, path: snap.path, optimizer: true });
     assert.match(refused.error, /^Optimizer restore requested, but checkpoint_type is not 'training'/);
     assert.equal((await op(base, 'load_state', { model_id: fresh, seq_id: 4, path: snap.path, optimizer: false })).error, undefined);
     const state = await op(base, 'save_state', { model_id: id, seq_id: 5, path: 'still-resumable' });
     assert.equal(state.checkpoint_type, 'training');
-    const sampled = await sample(base, { sampling_session_id: await samplingSession(base, s, 0, { model_path: snap.path }), prompt: prompt([785]), sampling_params: { max_tokens: 2, seed: 1 } });
+    const sampled = await sample(base, {
+      sampling_session_id: await samplingSession(base, s, 0, { model_path: snap.path }),
+      prompt: prompt([785]),
+      sampling_params: { max_tokens: 2, seed: 1 },
+    });
     assert.equal(sampled.sequences[0].tokens.length, 2);
   });
 
@@ -181,28 +221,53 @@ describe('emulator: training as MinT runs it', function () {
     const sp = await op(base, 'save_weights_for_sampler', { model_id: src, seq_id: 3, path: 'sp' });
     const ref = await op(base, 'forward', { model_id: src, forward_input: { data: DATA, loss_fn: 'cross_entropy' } });
 
-    const made = await op(base, 'create_model_from_state', { session_id: s, model_seq_id: 1, base_model: 'Qwen/Qwen3-0.6B', state_path: w.path });
+    const made = await op(base, 'create_model_from_state', {
+      session_id: s,
+      model_seq_id: 1,
+      base_model: 'Qwen/Qwen3-0.6B',
+      state_path: w.path,
+    });
     assert.equal(made.model_id, `${s}_1`);
     assert.equal(made.type, 'create_model_from_state');
     const got = await op(base, 'forward', { model_id: made.model_id, forward_input: { data: DATA, loss_fn: 'cross_entropy' } });
     assert.deepEqual(got.loss_fn_outputs[0].logprobs.data, ref.loss_fn_outputs[0].logprobs.data);
     assert.equal((await op(base, 'train_step', { ...fb(made.model_id, 1), adam_params: adam })).metrics['step:max'], 2);
 
-    const withOpt = await post(base, '/api/v1/create_model_from_state', { session_id: s, model_seq_id: 2, base_model: 'Qwen/Qwen3-0.6B', state_path: sp.path });
+    const withOpt = await post(base, '/api/v1/create_model_from_state', {
+      session_id: s,
+      model_seq_id: 2,
+      base_model: 'Qwen/Qwen3-0.6B',
+      state_path: sp.path,
+    });
     assert.deepEqual([withOpt.status, withOpt.json.detail], [400, "Optimizer restore requested, but checkpoint_type is not 'training'"]);
-    const missing = await post(base, '/api/v1/create_model_from_state', { session_id: s, model_seq_id: 2, base_model: 'Qwen/Qwen3-0.6B', state_path: `mint://${src}/weights/nope` });
+    const missing = await post(base, '/api/v1/create_model_from_state', {
+      session_id: s,
+      model_seq_id: 2,
+      base_model: 'Qwen/Qwen3-0.6B',
+      state_path: `mint://${src}/weights/nope`,
+    });
     assert.deepEqual([missing.status, missing.json.detail], [404, `Checkpoint not found: mint://${src}/weights/nope`]);
-    const taken = await op(base, 'create_model_from_state', { session_id: s, model_seq_id: 1, base_model: 'Qwen/Qwen3-0.6B', state_path: w.path });
+    const taken = await op(base, 'create_model_from_state', {
+      session_id: s,
+      model_seq_id: 1,
+      base_model: 'Qwen/Qwen3-0.6B',
+      state_path: w.path,
+    });
     assert.equal(taken.error, `Model '${s}_1' already exists`);
   });
 
-  it('compute_logprobs gives each token\'s logprob given the ones before (first null), as the sampler scores a prompt', async () => {
+  it("compute_logprobs gives each token's logprob given the ones before (first null), as the sampler scores a prompt", async () => {
     const s = await session(base);
     const sampler = await samplingSession(base, s, 0, { base_model: 'Qwen/Qwen3-0.6B' });
     const tokens = [785, 5426, 374, 3309];
     const lp = await op(base, 'compute_logprobs', { sampling_session_id: sampler, seq_id: 0, sequence: prompt(tokens) });
     assert.equal(lp.type, 'compute_logprobs');
-    const viaSample = await sample(base, { sampling_session_id: sampler, prompt: prompt(tokens), sampling_params: { max_tokens: 1, seed: 1 }, prompt_logprobs: true });
+    const viaSample = await sample(base, {
+      sampling_session_id: sampler,
+      prompt: prompt(tokens),
+      sampling_params: { max_tokens: 1, seed: 1 },
+      prompt_logprobs: true,
+    });
     assert.deepEqual(lp.logprobs, viaSample.prompt_logprobs);
     assert.equal(lp.logprobs[0], null);
     const unknown = await post(base, '/api/v1/compute_logprobs', { sampling_session_id: 'nope', seq_id: 0, sequence: prompt(tokens) });
@@ -252,13 +317,18 @@ describe('emulator: training as MinT runs it', function () {
     assert.deepEqual(await result(base, queued), stale);
     const later = await post(base, '/api/v1/forward', { model_id: doomed, forward_input: { data: DATA, loss_fn: 'cross_entropy' } });
     assert.equal(later.status, 404);
-    assert.match(later.json.detail, new RegExp(`^Model '${doomed}' not found: it was stopped because session ${silent} sent no heartbeat for [\\d.]+ s \\(limit 0\\.3 s\\)`));
+    assert.match(
+      later.json.detail,
+      new RegExp(
+        `^Model '${doomed}' not found: it was stopped because session ${silent} sent no heartbeat for [\\d.]+ s \\(limit 0\\.3 s\\)`,
+      ),
+    );
     assert.equal((await get(base, `/api/v1/training_runs/${doomed}`)).status, 404);
     assert.equal((await get(base, `/api/v1/training_runs/${active}`)).status, 200);
     assert.equal((await post(base, '/api/v1/get_info', { model_id: orphan })).status, 200, 'no heartbeat record, never stale');
   });
 
-  it('refuses a training example longer than the model\'s context with MinT\'s 400 and words', async () => {
+  it("refuses a training example longer than the model's context with MinT's 400 and words", async () => {
     const id = await trainingModel(base, await session(base));
     const tooLong = datum(Array.from({ length: 32_770 }, (_, i) => 100 + (i % 50)));
     const r = await post(base, '/api/v1/forward_backward', fb(id, 1, [tooLong]));
@@ -282,7 +352,11 @@ describe('emulator: the deployment flags on the command line', function () {
   it('--mask-errors, --save-weights-as-sampler and --legacy-queue-headers reach the live config', async () => {
     const bundle = join(__dirname, '../../../../dist/emulator.js');
     assert.ok(existsSync(bundle), `${bundle} is missing: build first`);
-    const child = spawn(process.execPath, [bundle, '--port', '0', '--quiet', '--faults', '--mask-errors', '--save-weights-as-sampler', '--legacy-queue-headers'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [bundle, '--port', '0', '--quiet', '--faults', '--mask-errors', '--save-weights-as-sampler', '--legacy-queue-headers'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
       const line = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no listening line within 15 s')), 15_000);

@@ -16,7 +16,11 @@ describe('emulator: model', function () {
     assert.match(findTokenizerDir(), /tokenizer-qwen3[\\/]models|tokenizers[\\/]Qwen3/);
     assert.throws(
       () => findTokenizerDir(['/nonexistent/one', '/nonexistent/two']),
-      (err: Error) => /\/nonexistent\/one/.test(err.message) && /\/nonexistent\/two/.test(err.message) && /scripts\/build\.mjs/.test(err.message) && /MINT_EMULATOR_TOKENIZER_DIR/.test(err.message),
+      (err: Error) =>
+        /\/nonexistent\/one/.test(err.message) &&
+        /\/nonexistent\/two/.test(err.message) &&
+        /scripts\/build\.mjs/.test(err.message) &&
+        /MINT_EMULATOR_TOKENIZER_DIR/.test(err.message),
     );
   });
 
@@ -38,7 +42,11 @@ describe('emulator: model', function () {
   for (const fn of LOSS_FNS) {
     it(`${fn}: analytic gradients match finite differences (tokens the base never saw included)`, () => {
       const adapter = new LoraAdapter(4, model, 5);
-      const d: PreparedDatum = { tokens: tokens.slice(0, -1), targets: tokens.slice(1), weights: tokens.slice(1).map((_, i) => (i === 0 ? 0 : 1 + (i % 3) * 0.5)) };
+      const d: PreparedDatum = {
+        tokens: tokens.slice(0, -1),
+        targets: tokens.slice(1),
+        weights: tokens.slice(1).map((_, i) => (i === 0 ? 0 : 1 + (i % 3) * 0.5)),
+      };
       const config = { clipLow: 0.8, clipHigh: 1.2, beta: 0.3 };
       // First pass grows rows and columns for unseen tokens; lr 0 clears the gradient it left.
       computeLoss(model, adapter, [d], 'cross_entropy', config, true);
@@ -81,7 +89,10 @@ describe('emulator: model', function () {
           adapter.invalidate();
           const numeric = (up - down) / (2 * h);
           const analytic = g[which][i]!;
-          assert.ok(Math.abs(numeric - analytic) <= 1e-4 + 1e-3 * Math.abs(numeric), `${which}[${i}]: analytic ${analytic} vs numeric ${numeric}`);
+          assert.ok(
+            Math.abs(numeric - analytic) <= 1e-4 + 1e-3 * Math.abs(numeric),
+            `${which}[${i}]: analytic ${analytic} vs numeric ${numeric}`,
+          );
           checked++;
         }
       }

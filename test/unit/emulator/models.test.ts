@@ -15,7 +15,11 @@ describe('emulator: MinT model routes (/api/v1/models, reset_expert_bias, upload
     s = await session(base);
     b = await trainingModel(base, s, 1);
     a = await trainingModel(base, s, 0);
-    await op(base, 'forward_backward', { model_id: a, seq_id: 1, forward_backward_input: { data: [datum([785, 5426, 374])], loss_fn: 'cross_entropy' } });
+    await op(base, 'forward_backward', {
+      model_id: a,
+      seq_id: 1,
+      forward_backward_input: { data: [datum([785, 5426, 374])], loss_fn: 'cross_entropy' },
+    });
     await op(base, 'optim_step', { model_id: a, seq_id: 2, adam_params: { learning_rate: 0.01 } });
   });
   after(() => emu.close());
@@ -23,7 +27,10 @@ describe('emulator: MinT model routes (/api/v1/models, reset_expert_bias, upload
   it('lists live models by id with step and activity, and describes one', async () => {
     const list = await get(base, '/api/v1/models');
     assert.equal(list.json.total, 2);
-    assert.deepEqual(list.json.models.map((m: { model_id: string }) => m.model_id), [a, b].sort());
+    assert.deepEqual(
+      list.json.models.map((m: { model_id: string }) => m.model_id),
+      [a, b].sort(),
+    );
     const one = await get(base, `/api/v1/models/${a}`);
     assert.equal(one.status, 200);
     assert.deepEqual(
@@ -38,7 +45,7 @@ describe('emulator: MinT model routes (/api/v1/models, reset_expert_bias, upload
     assert.deepEqual([none.status, none.json], [404, { detail: "Model 'nope' not found" }]);
   });
 
-  it('gives tokenizer metadata (not a tokenize service) matching Qwen3\'s files', async () => {
+  it("gives tokenizer metadata (not a tokenize service) matching Qwen3's files", async () => {
     const r = await get(base, `/api/v1/models/${a}/tokenizer`);
     assert.equal(r.json.model_id, a);
     const tok = loadQwen3Tokenizer().tokenizer;
@@ -72,16 +79,29 @@ describe('emulator: MinT model routes (/api/v1/models, reset_expert_bias, upload
 
   it('deletes a model after its queued ops: it leaves the listings, later ops 404, its checkpoints stay', async () => {
     await op(base, 'save_weights_for_sampler', { model_id: b, seq_id: 1, path: 'keep' });
-    const queued = await post(base, '/api/v1/forward_backward', { model_id: b, seq_id: 2, forward_backward_input: { data: [datum([785, 5426])], loss_fn: 'cross_entropy' } });
+    const queued = await post(base, '/api/v1/forward_backward', {
+      model_id: b,
+      seq_id: 2,
+      forward_backward_input: { data: [datum([785, 5426])], loss_fn: 'cross_entropy' },
+    });
     const del = await call(base, 'DELETE', `/api/v1/models/${b}`);
     assert.deepEqual([del.status, del.json], [200, { model_id: b, status: 'deleted' }]);
     assert.equal((await result(base, queued.json.request_id)).error, undefined, 'the op queued before the delete ran');
-    assert.deepEqual((await get(base, '/api/v1/models')).json.models.map((m: { model_id: string }) => m.model_id), [a]);
+    assert.deepEqual(
+      (await get(base, '/api/v1/models')).json.models.map((m: { model_id: string }) => m.model_id),
+      [a],
+    );
     assert.equal((await get(base, `/api/v1/training_runs/${b}`)).status, 404);
-    assert.deepEqual((await get(base, '/api/v1/training_runs')).json.training_runs.map((r: { training_run_id: string }) => r.training_run_id), [a]);
+    assert.deepEqual(
+      (await get(base, '/api/v1/training_runs')).json.training_runs.map((r: { training_run_id: string }) => r.training_run_id),
+      [a],
+    );
     assert.equal((await post(base, '/api/v1/get_info', { model_id: b })).status, 404);
     const cps = await get(base, `/api/v1/training_runs/${b}/checkpoints`);
-    assert.deepEqual(cps.json.checkpoints.map((c: { checkpoint_id: string }) => c.checkpoint_id), ['sampler_weights/keep']);
+    assert.deepEqual(
+      cps.json.checkpoints.map((c: { checkpoint_id: string }) => c.checkpoint_id),
+      ['sampler_weights/keep'],
+    );
     assert.equal((await call(base, 'DELETE', `/api/v1/models/${b}`)).status, 404);
   });
 });

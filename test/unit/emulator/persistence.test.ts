@@ -41,14 +41,22 @@ describe('emulator: --data-dir', function () {
       const runs = await get(emu.url, '/api/v1/training_runs');
       assert.deepEqual(runs.json.training_runs, []);
       const cps = await get(emu.url, `/api/v1/training_runs/${runId}/checkpoints`);
-      assert.deepEqual(cps.json.checkpoints.map((c: { checkpoint_id: string }) => c.checkpoint_id).sort(), ['sampler_weights/final', 'weights/state']);
+      assert.deepEqual(cps.json.checkpoints.map((c: { checkpoint_id: string }) => c.checkpoint_id).sort(), [
+        'sampler_weights/final',
+        'weights/state',
+      ]);
       const s = await session(emu.url);
       const sampler = await samplingSession(emu.url, s, 0, { model_path: `mint://${runId}/sampler_weights/final` });
       const after = await sample(emu.url, { sampling_session_id: sampler, prompt: probe, sampling_params: params, prompt_logprobs: true });
       assert.deepEqual(after, before);
       // The training state (with optimizer) loads into a new model after the restart too.
       const fresh = await trainingModel(emu.url, s, 0, 4, 2);
-      const loaded = await op(emu.url, 'load_weights', { model_id: fresh, seq_id: 1, path: `mint://${runId}/weights/state`, optimizer: true });
+      const loaded = await op(emu.url, 'load_weights', {
+        model_id: fresh,
+        seq_id: 1,
+        path: `mint://${runId}/weights/state`,
+        optimizer: true,
+      });
       assert.equal(loaded.path, `mint://${runId}/weights/state`);
       const gone = await post(emu.url, '/api/v1/get_info', { model_id: runId });
       assert.equal(gone.status, 404, 'live models do not survive a restart; their checkpoints do');

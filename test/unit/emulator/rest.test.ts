@@ -9,10 +9,14 @@ const SDK_UA = { 'user-agent': 'AsyncTinker/Python 0.22.0' };
 /** The names of the entries in a ustar archive (prefix/name joined, as tar does). */
 function tarNames(tar: Buffer): string[] {
   const names: string[] = [];
-  for (let off = 0; off + 512 <= tar.length; ) {
+  for (let off = 0; off + 512 <= tar.length;) {
     const h = tar.subarray(off, off + 512);
     if (h.every((b) => b === 0)) break;
-    const field = (a: number, n: number) => h.subarray(a, a + n).toString('utf8').replace(/\0.*$/s, '');
+    const field = (a: number, n: number) =>
+      h
+        .subarray(a, a + n)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
     const prefix = field(345, 155);
     names.push(prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
     const size = parseInt(field(124, 12), 8);
@@ -34,7 +38,11 @@ describe('emulator: REST listing routes', function () {
     runA = await trainingModel(base, s, 0);
     runB = await trainingModel(base, s, 1);
     await op(base, 'save_weights_for_sampler', { model_id: runA, seq_id: 1, path: 'untrained' });
-    await op(base, 'forward_backward', { model_id: runA, seq_id: 2, forward_backward_input: { data: [datum([785, 5426, 374])], loss_fn: 'cross_entropy' } });
+    await op(base, 'forward_backward', {
+      model_id: runA,
+      seq_id: 2,
+      forward_backward_input: { data: [datum([785, 5426, 374])], loss_fn: 'cross_entropy' },
+    });
     await op(base, 'optim_step', { model_id: runA, seq_id: 3, adam_params: { learning_rate: 0.01 } });
     await op(base, 'save_weights', { model_id: runA, seq_id: 4, path: 'state-1' });
     await op(base, 'save_weights_for_sampler', { model_id: runA, seq_id: 5, path: 'final' });
@@ -43,17 +51,31 @@ describe('emulator: REST listing routes', function () {
 
   it('pages live training runs newest first with a cursor; no limit cap, a negative limit means 0', async () => {
     const all = await get(base, '/api/v1/training_runs');
-    assert.deepEqual(all.json.training_runs.map((r: { training_run_id: string }) => r.training_run_id), [runB, runA], 'created_at desc, then model_seq_id desc');
+    assert.deepEqual(
+      all.json.training_runs.map((r: { training_run_id: string }) => r.training_run_id),
+      [runB, runA],
+      'created_at desc, then model_seq_id desc',
+    );
     assert.deepEqual(all.json.cursor, { offset: 0, limit: 20, total_count: 2 });
     const p2 = await get(base, '/api/v1/training_runs?limit=1&offset=1');
-    assert.deepEqual(p2.json.training_runs.map((r: { training_run_id: string }) => r.training_run_id), [runA]);
+    assert.deepEqual(
+      p2.json.training_runs.map((r: { training_run_id: string }) => r.training_run_id),
+      [runA],
+    );
     const big = await get(base, '/api/v1/training_runs?limit=5000');
     assert.deepEqual([big.status, big.json.cursor.limit, big.json.training_runs.length], [200, 5000, 2]);
     const neg = await get(base, '/api/v1/training_runs?limit=-3&offset=-1');
     assert.deepEqual([neg.status, neg.json.training_runs, neg.json.cursor], [200, [], { offset: 0, limit: 0, total_count: 2 }]);
     const bad = await get(base, '/api/v1/training_runs?limit=ten');
     assert.equal(bad.status, 422);
-    assert.deepEqual(bad.json.detail, [{ type: 'int_parsing', loc: ['query', 'limit'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: 'ten' }]);
+    assert.deepEqual(bad.json.detail, [
+      {
+        type: 'int_parsing',
+        loc: ['query', 'limit'],
+        msg: 'Input should be a valid integer, unable to parse string as an integer',
+        input: 'ten',
+      },
+    ]);
   });
 
   it('describes one run as MinT does: no last checkpoints, {} metadata, naive time, activity fields', async () => {
@@ -72,19 +94,37 @@ describe('emulator: REST listing routes', function () {
     assert.deepEqual([none.status, none.json], [404, { detail: "Training run 'nope' not found" }]);
   });
 
-  it('lists checkpoints newest first (step, time) with tinker_path always tinker:// and path in the caller\'s scheme', async () => {
+  it("lists checkpoints newest first (step, time) with tinker_path always tinker:// and path in the caller's scheme", async () => {
     const r = await get(base, `/api/v1/training_runs/${runA}/checkpoints`);
     assert.equal(r.json.model_id, runA);
     const cps = r.json.checkpoints;
-    assert.deepEqual(cps.map((c: { checkpoint_id: string }) => c.checkpoint_id), ['sampler_weights/final', 'weights/state-1', 'sampler_weights/untrained']);
-    assert.deepEqual(cps.map((c: { step: number }) => c.step), [1, 1, 0]);
+    assert.deepEqual(
+      cps.map((c: { checkpoint_id: string }) => c.checkpoint_id),
+      ['sampler_weights/final', 'weights/state-1', 'sampler_weights/untrained'],
+    );
+    assert.deepEqual(
+      cps.map((c: { step: number }) => c.step),
+      [1, 1, 0],
+    );
     const [final] = cps;
     assert.equal(final.tinker_path, `tinker://${runA}/sampler_weights/final`);
     assert.equal(final.path, `mint://${runA}/sampler_weights/final`);
-    assert.deepEqual(
-      Object.keys(final).sort(),
-      ['checkpoint_id', 'checkpoint_type', 'created_at', 'expires_at', 'mirror_error', 'mirror_status', 'owner_id', 'path', 'public', 'size_bytes', 'step', 'storage_tier', 'time', 'tinker_path'],
-    );
+    assert.deepEqual(Object.keys(final).sort(), [
+      'checkpoint_id',
+      'checkpoint_type',
+      'created_at',
+      'expires_at',
+      'mirror_error',
+      'mirror_status',
+      'owner_id',
+      'path',
+      'public',
+      'size_bytes',
+      'step',
+      'storage_tier',
+      'time',
+      'tinker_path',
+    ]);
     assert.ok(!Number.isNaN(Date.parse(final.created_at)) && final.size_bytes > 0);
     const sdk = await get(base, `/api/v1/training_runs/${runA}/checkpoints`, SDK_UA);
     assert.equal(sdk.json.checkpoints[0].path, `tinker://${runA}/sampler_weights/final`);
@@ -93,7 +133,9 @@ describe('emulator: REST listing routes', function () {
   });
 
   it('streams a non-SDK client the archive as 200 application/gzip named <id>_<ckpt>.tar.gz', async () => {
-    const res = await request(`${base}/api/v1/training_runs/${runA}/checkpoints/sampler_weights/final/archive`, { headers: { 'user-agent': 'MinT-VSCode/0.1.0' } });
+    const res = await request(`${base}/api/v1/training_runs/${runA}/checkpoints/sampler_weights/final/archive`, {
+      headers: { 'user-agent': 'MinT-VSCode/0.1.0' },
+    });
     const bytes = Buffer.from(await res.body.arrayBuffer());
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['content-type'], 'application/gzip');
@@ -107,7 +149,9 @@ describe('emulator: REST listing routes', function () {
   });
 
   it('redirects only the Tinker SDK (302 + signed Location + Expires); the signed link serves gzip without a key; a bad token is 401', async () => {
-    const res = await request(`${base}/api/v1/training_runs/${runA}/checkpoints/sampler_weights/final/archive`, { headers: { ...SDK_UA, accept: 'application/gzip' } });
+    const res = await request(`${base}/api/v1/training_runs/${runA}/checkpoints/sampler_weights/final/archive`, {
+      headers: { ...SDK_UA, accept: 'application/gzip' },
+    });
     await res.body.text();
     assert.equal(res.statusCode, 302);
     const location = String(res.headers['location']);
@@ -120,7 +164,10 @@ describe('emulator: REST listing routes', function () {
     assert.deepEqual(tarNames(gunzipSync(bytes)), ['final/adapter_config.json', 'final/adapter_model.json']);
     const forged = await get(base, `/api/v1/training_runs/${runA}/checkpoints/sampler_weights/final/archive?direct=1&download_token=00`);
     assert.deepEqual([forged.status, forged.json], [401, { error: 'Invalid download token' }]);
-    const elsewhere = await get(base, new URL(location).pathname.replace('sampler_weights/final', 'weights/state-1') + new URL(location).search);
+    const elsewhere = await get(
+      base,
+      new URL(location).pathname.replace('sampler_weights/final', 'weights/state-1') + new URL(location).search,
+    );
     assert.equal(elsewhere.status, 401, 'a token opens only its own checkpoint');
   });
 
@@ -149,9 +196,17 @@ describe('emulator: REST listing routes', function () {
     assert.deepEqual((await get(base, '/api/v1/sessions?limit=-1')).json.sessions, []);
     const one = await get(base, `/api/v1/sessions/${s}`);
     assert.deepEqual(one.json.training_run_ids, [runA, runB]);
-    const cs = await post(base, '/api/v1/create_sampling_session', { session_id: s, sampling_session_seq_id: 3, model_path: `mint://${runA}/sampler_weights/final` });
+    const cs = await post(base, '/api/v1/create_sampling_session', {
+      session_id: s,
+      sampling_session_seq_id: 3,
+      model_path: `mint://${runA}/sampler_weights/final`,
+    });
     const sampler = await get(base, `/api/v1/samplers/${encodeURIComponent(cs.json.sampling_session_id)}`);
-    assert.deepEqual(sampler.json, { sampler_id: `${s}:sample:3`, base_model: 'Qwen/Qwen3-0.6B', model_path: `mint://${runA}/sampler_weights/final` });
+    assert.deepEqual(sampler.json, {
+      sampler_id: `${s}:sample:3`,
+      base_model: 'Qwen/Qwen3-0.6B',
+      model_path: `mint://${runA}/sampler_weights/final`,
+    });
     assert.deepEqual((await get(base, `/api/v1/sessions/${s}`)).json.sampler_ids, [`${s}:sample:3`]);
     assert.deepEqual((await get(base, '/api/v1/samplers/none')).json, { detail: "Sampler 'none' not found" });
     assert.deepEqual((await get(base, '/api/v1/sessions/none')).json, { detail: "Session 'none' not found" });

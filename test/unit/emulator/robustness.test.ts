@@ -52,18 +52,24 @@ function assertSample(res: any, req: any, what: string): void {
   const stops = new Set<number>([IM_END, EOT, ...(Array.isArray(sp.stop) ? sp.stop.filter((s: unknown) => typeof s === 'number') : [])]);
   for (const s of res.sequences) {
     assert.equal(s.tokens.length, s.logprobs.length, `${what}: tokens and logprobs differ in length`);
-    assert.ok(s.tokens.length >= 1 && s.tokens.length <= sp.max_tokens, `${what}: ${s.tokens.length} tokens for max_tokens ${sp.max_tokens}`);
+    assert.ok(
+      s.tokens.length >= 1 && s.tokens.length <= sp.max_tokens,
+      `${what}: ${s.tokens.length} tokens for max_tokens ${sp.max_tokens}`,
+    );
     for (const t of s.tokens) assert.ok(Number.isInteger(t) && t >= 0 && t < V, `${what}: token ${t} outside the vocabulary`);
     for (const lp of s.logprobs) assert.ok(Number.isFinite(lp) && lp <= 0, `${what}: logprob ${lp}`);
     const last = s.tokens[s.tokens.length - 1];
     if (s.stop_reason === 'length') assert.equal(s.tokens.length, sp.max_tokens, `${what}: 'length' before max_tokens`);
-    else if (!sp.stop || sp.stop.some((x: unknown) => typeof x === 'number')) assert.ok(stops.has(last), `${what}: 'stop' on ${last}, not a stop token`);
+    else if (!sp.stop || sp.stop.some((x: unknown) => typeof x === 'number'))
+      assert.ok(stops.has(last), `${what}: 'stop' on ${last}, not a stop token`);
     for (const t of s.tokens.slice(0, -1)) assert.ok(!stops.has(t), `${what}: generation ran past stop token ${t}`);
   }
   const n = req.prompt.chunks[0].tokens.length;
   if (req.prompt_logprobs) {
     assert.equal(res.prompt_logprobs.length, n, what);
-    res.prompt_logprobs.forEach((lp: number | null, i: number) => (i === 0 ? assert.equal(lp, null) : assert.ok(Number.isFinite(lp) && lp! <= 0, `${what}: prompt logprob ${lp}`)));
+    res.prompt_logprobs.forEach((lp: number | null, i: number) =>
+      i === 0 ? assert.equal(lp, null) : assert.ok(Number.isFinite(lp) && lp! <= 0, `${what}: prompt logprob ${lp}`),
+    );
   }
   if (req.topk_prompt_logprobs > 0) {
     assert.equal(res.topk_prompt_logprobs.length, n, what);
@@ -109,13 +115,20 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
     const seq = () => ++n;
     const seqs = [0, 1, 2].map(() => [pickOf(rng, ACTIVE), ...Array.from({ length: 6 }, () => randomToken(rng, grown)), IM_END]);
     for (const s of seqs) s.splice(2, 0, ...grown.slice(0, 3));
-    const fb = await op(base, 'forward_backward', { model_id: id, seq_id: seq(), forward_backward_input: { data: seqs.map((s) => datum(s)), loss_fn: 'cross_entropy' } });
+    const fb = await op(base, 'forward_backward', {
+      model_id: id,
+      seq_id: seq(),
+      forward_backward_input: { data: seqs.map((s) => datum(s)), loss_fn: 'cross_entropy' },
+    });
     assert.equal(fb.error, undefined, JSON.stringify(fb));
     assert.equal((await op(base, 'optim_step', { model_id: id, seq_id: seq(), adam_params: adam })).error, undefined);
     for (const loss_fn of ['importance_sampling', 'ppo', 'cispo', 'dro']) {
       const fresh = [pickOf(rng, ACTIVE), pickOf(rng, UNSEEN), Math.floor(rng() * V), pickOf(rng, grown), EOT];
       const len = fresh.length - 1;
-      const d = datum(fresh, { logprobs: Array.from({ length: len }, () => -3 - rng() * 5), advantages: Array.from({ length: len }, () => rng() * 2 - 1) });
+      const d = datum(fresh, {
+        logprobs: Array.from({ length: len }, () => -3 - rng() * 5),
+        advantages: Array.from({ length: len }, () => rng() * 2 - 1),
+      });
       const r = await op(base, 'forward_backward', { model_id: id, seq_id: seq(), forward_backward_input: { data: [d], loss_fn } });
       assert.equal(r.error, undefined, `${loss_fn}: ${JSON.stringify(r)}`);
       for (const lp of r.loss_fn_outputs[0].logprobs.data) assert.ok(Number.isFinite(lp), `${loss_fn} logprob ${lp}`);
@@ -138,7 +151,11 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
     for (const optimizer of [true, false]) {
       const lw = await op(base, 'load_state', { model_id: id, seq_id: seq(), path: withOpt.path, optimizer });
       assert.equal(lw.error, undefined, JSON.stringify(lw));
-      const fw = await op(base, 'forward', { model_id: id, seq_id: seq(), forward_input: { data: [datum([pickOf(rng, ACTIVE), ...grown, V - 1, 0])], loss_fn: 'cross_entropy' } });
+      const fw = await op(base, 'forward', {
+        model_id: id,
+        seq_id: seq(),
+        forward_input: { data: [datum([pickOf(rng, ACTIVE), ...grown, V - 1, 0])], loss_fn: 'cross_entropy' },
+      });
       assert.equal(fw.error, undefined, JSON.stringify(fw));
       for (const lp of fw.loss_fn_outputs[0].logprobs.data) assert.ok(Number.isFinite(lp));
     }
@@ -200,7 +217,10 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
         const tr = post(base, '/api/v1/forward_backward', {
           model_id: survivor,
           seq_id: ++survivorSeq,
-          forward_backward_input: { data: [datum([pickOf(rng, ACTIVE), randomToken(rng, grown), randomToken(rng, grown), EOT])], loss_fn: 'cross_entropy' },
+          forward_backward_input: {
+            data: [datum([pickOf(rng, ACTIVE), randomToken(rng, grown), randomToken(rng, grown), EOT])],
+            loss_fn: 'cross_entropy',
+          },
         });
         const st = post(base, '/api/v1/optim_step', { model_id: survivor, seq_id: ++survivorSeq, adam_params: adam });
         for (const a of await Promise.all([tr, st])) {
@@ -213,19 +233,34 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
       requests++;
     }
     assert.ok(requests <= 260, `${requests} requests`);
-    assert.deepEqual(logLines.filter((l) => /internal|TypeError/.test(l)), []);
+    assert.deepEqual(
+      logLines.filter((l) => /internal|TypeError/.test(l)),
+      [],
+    );
   });
 
   it('a temperature so small that 1/T overflows samples greedily, not from the tail', async () => {
     await start();
     const tokens = [pickOf(seededRng(1), ACTIVE), pickOf(seededRng(2), ACTIVE)];
     const sampleWith = async (temperature: number, top_k: number, top_p: number) => {
-      const r = await post(base, '/api/v1/asample', { base_model: 'Qwen/Qwen3-0.6B', num_samples: 1, prompt: prompt(tokens), sampling_params: { max_tokens: 8, temperature, top_k, top_p, seed: 3 }, type: 'sample' });
+      const r = await post(base, '/api/v1/asample', {
+        base_model: 'Qwen/Qwen3-0.6B',
+        num_samples: 1,
+        prompt: prompt(tokens),
+        sampling_params: { max_tokens: 8, temperature, top_k, top_p, seed: 3 },
+        type: 'sample',
+      });
       assert.equal(r.status, 200, r.text);
       return (await result(base, r.json.request_id)).sequences[0].tokens as number[];
     };
     const greedy = await sampleWith(0, -1, 1);
-    for (const [t, k, p] of [[5e-324, -1, 1], [1e-310, -1, 1], [5e-324, 5, 1], [5e-324, -1, 0.5], [1e-9, -1, 1]] as const) {
+    for (const [t, k, p] of [
+      [5e-324, -1, 1],
+      [1e-310, -1, 1],
+      [5e-324, 5, 1],
+      [5e-324, -1, 0.5],
+      [1e-9, -1, 1],
+    ] as const) {
       assert.deepEqual(await sampleWith(t, k, p), greedy, `temperature ${t}, top_k ${k}, top_p ${p}`);
     }
   });
@@ -234,15 +269,29 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
     const rng = seededRng(99);
     const { id, seq } = await trainGrown(rng, [V - 1, 151665]);
     const tokens = [ACTIVE[5]!, V - 1, ACTIVE[9]!, 151665];
-    const forward = async () => (await op(base, 'forward', { model_id: id, seq_id: seq(), forward_input: { data: [datum(tokens)], loss_fn: 'cross_entropy' } })).loss_fn_outputs[0].logprobs.data as number[];
+    const forward = async () =>
+      (await op(base, 'forward', { model_id: id, seq_id: seq(), forward_input: { data: [datum(tokens)], loss_fn: 'cross_entropy' } }))
+        .loss_fn_outputs[0].logprobs.data as number[];
     const before = await forward();
-    const fb = await op(base, 'forward_backward', { model_id: id, seq_id: seq(), forward_backward_input: { data: [datum(tokens)], loss_fn: 'cross_entropy' } });
+    const fb = await op(base, 'forward_backward', {
+      model_id: id,
+      seq_id: seq(),
+      forward_backward_input: { data: [datum(tokens)], loss_fn: 'cross_entropy' },
+    });
     assert.equal(fb.error, undefined);
     const step = await op(base, 'optim_step', { model_id: id, seq_id: seq(), adam_params: { learning_rate: 1e308 } });
     assert.match(step.error ?? '', /^optim_step refused: learning_rate 1e\+308 .*unchanged/, JSON.stringify(step));
     assert.deepEqual(await forward(), before);
     const eph = await op(base, 'save_weights_for_sampler', { model_id: id, seq_id: seq(), sampling_session_seq_id: 3 });
-    const req = { sampling_session_id: eph.sampling_session_id, prompt: prompt(tokens), sampling_params: { max_tokens: 6, seed: 5 }, num_samples: 2, prompt_logprobs: true, topk_prompt_logprobs: 3, type: 'sample' };
+    const req = {
+      sampling_session_id: eph.sampling_session_id,
+      prompt: prompt(tokens),
+      sampling_params: { max_tokens: 6, seed: 5 },
+      num_samples: 2,
+      prompt_logprobs: true,
+      topk_prompt_logprobs: 3,
+      type: 'sample',
+    };
     const r = await post(base, '/api/v1/asample', req);
     assertSample(await result(base, r.json.request_id), req, 'after the refused step');
   });
@@ -258,10 +307,22 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
     // What another emulator model leaves behind: an older corpus gives other vocabulary sizes,
     // or a file written before the adapter kept its grown tokens.
     const runs = join(dir, 'runs');
-    const runDir = join(runs, readdirSync(runs).find((d) => readFileSync(join(runs, d, 'run.json'), 'utf8').includes(JSON.stringify(id)))!, 'checkpoints');
+    const runDir = join(
+      runs,
+      readdirSync(runs).find((d) => readFileSync(join(runs, d, 'run.json'), 'utf8').includes(JSON.stringify(id)))!,
+      'checkpoints',
+    );
     const file = JSON.parse(readFileSync(join(runDir, `${encodeURIComponent('sampler_weights/fits')}.json`), 'utf8'));
-    const misfit = { ...file, checkpointId: 'sampler_weights/misfit', adapter: { ...file.adapter, extraColTokens: [...file.adapter.extraColTokens, 54321] } };
-    const inBase = { ...file, checkpointId: 'sampler_weights/inbase', adapter: { ...file.adapter, extraRowTokens: [ACTIVE[3], ...file.adapter.extraRowTokens.slice(1)] } };
+    const misfit = {
+      ...file,
+      checkpointId: 'sampler_weights/misfit',
+      adapter: { ...file.adapter, extraColTokens: [...file.adapter.extraColTokens, 54321] },
+    };
+    const inBase = {
+      ...file,
+      checkpointId: 'sampler_weights/inbase',
+      adapter: { ...file.adapter, extraRowTokens: [ACTIVE[3], ...file.adapter.extraRowTokens.slice(1)] },
+    };
     const { extraRowTokens: _dropped, ...noRows } = file.adapter;
     const old = { ...file, checkpointId: 'sampler_weights/old', adapter: noRows };
     for (const c of [misfit, inBase, old]) writeFileSync(join(runDir, `${encodeURIComponent(c.checkpointId)}.json`), JSON.stringify(c));
@@ -269,15 +330,43 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
     logLines.length = 0;
     await start();
     const warnings = logLines.filter((l) => l.startsWith('warning:'));
-    for (const name of ['misfit', 'inbase', 'old']) assert.ok(warnings.some((w) => w.includes(name)), `no warning for ${name}: ${JSON.stringify(warnings)}`);
+    for (const name of ['misfit', 'inbase', 'old'])
+      assert.ok(
+        warnings.some((w) => w.includes(name)),
+        `no warning for ${name}: ${JSON.stringify(warnings)}`,
+      );
     const sid = await session(base);
-    const fine = await post(base, '/api/v1/asample', { model_path: good.path, num_samples: 1, prompt: prompt([ACTIVE[0]!, V - 1]), sampling_params: { max_tokens: 4, seed: 1 }, type: 'sample' });
+    const fine = await post(base, '/api/v1/asample', {
+      model_path: good.path,
+      num_samples: 1,
+      prompt: prompt([ACTIVE[0]!, V - 1]),
+      sampling_params: { max_tokens: 4, seed: 1 },
+      type: 'sample',
+    });
     assert.equal(fine.status, 200, fine.text);
-    assertSample(await result(base, fine.json.request_id), { prompt: prompt([ACTIVE[0]!, V - 1]), sampling_params: { max_tokens: 4 } }, 'the checkpoint that fits');
+    assertSample(
+      await result(base, fine.json.request_id),
+      { prompt: prompt([ACTIVE[0]!, V - 1]), sampling_params: { max_tokens: 4 } },
+      'the checkpoint that fits',
+    );
     for (const name of ['misfit', 'inbase', 'old']) {
       const path = good.path.replace('/fits', `/${name}`);
-      assertClean4xx(await post(base, '/api/v1/create_sampling_session', { session_id: sid, sampling_session_seq_id: 1, model_path: path, type: 'create_sampling_session' }), name);
-      const s = await post(base, '/api/v1/asample', { model_path: path, num_samples: 1, prompt: prompt([ACTIVE[0]!]), sampling_params: { max_tokens: 2 }, type: 'sample' });
+      assertClean4xx(
+        await post(base, '/api/v1/create_sampling_session', {
+          session_id: sid,
+          sampling_session_seq_id: 1,
+          model_path: path,
+          type: 'create_sampling_session',
+        }),
+        name,
+      );
+      const s = await post(base, '/api/v1/asample', {
+        model_path: path,
+        num_samples: 1,
+        prompt: prompt([ACTIVE[0]!]),
+        sampling_params: { max_tokens: 2 },
+        type: 'sample',
+      });
       assertClean4xx(s, name);
       assert.match(s.json.detail, /Checkpoint not found/);
     }
@@ -287,7 +376,10 @@ describe('emulator robustness: sampler and training edge cases over HTTP', funct
 describe('emulator futures: an internal exception is logged with its stack, reported in one line', () => {
   const settle = async (work: () => unknown) => {
     const lines: string[] = [];
-    const store = new FutureStore(() => ({ ...DEFAULT_CONFIG, longPollMs: 2_000 }), (l) => lines.push(l));
+    const store = new FutureStore(
+      () => ({ ...DEFAULT_CONFIG, longPollMs: 2_000 }),
+      (l) => lines.push(l),
+    );
     const id = store.create('sample');
     store.settleLater(id, 0, work);
     const reply = await store.retrieve(id, () => {});
@@ -297,14 +389,19 @@ describe('emulator futures: an internal exception is logged with its stack, repo
   it('a TypeError in the work: its class and message in one line, its stack in the log', async () => {
     const { body, lines } = await settle(() => (undefined as unknown as number[][])[87]![0]);
     assert.equal(body.category, 'system');
-    assert.match(body.error, /^Internal emulator error in sample \(TypeError: Cannot read properties of undefined \(reading '87'\)\); .*emulator log\.$/);
+    assert.match(
+      body.error,
+      /^Internal emulator error in sample \(TypeError: Cannot read properties of undefined \(reading '87'\)\); .*emulator log\.$/,
+    );
     assert.doesNotMatch(body.error, /\n/);
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /internal error in sample \S+: TypeError: Cannot read properties of undefined[^]*\n\s+at /);
   });
 
   it('a failure the work reports on purpose keeps its own message and logs nothing', async () => {
-    const { body, lines } = await settle(() => Promise.reject(new FutureWorkError('The cross_entropy loss is not finite (NaN), so this batch was dropped.')));
+    const { body, lines } = await settle(() =>
+      Promise.reject(new FutureWorkError('The cross_entropy loss is not finite (NaN), so this batch was dropped.')),
+    );
     assert.equal(body.error, 'The cross_entropy loss is not finite (NaN), so this batch was dropped.');
     assert.deepEqual(lines, []);
   });

@@ -23,13 +23,27 @@ describe('emulator: sampling', function () {
   after(() => emu.close());
 
   it('requires max_tokens and num_samples (422 missing items with the field path and input)', async () => {
-    const r = await post(base, '/api/v1/asample', { sampling_session_id: sampler, prompt: prompt([1, 2]), sampling_params: { temperature: 1 } });
+    const r = await post(base, '/api/v1/asample', {
+      sampling_session_id: sampler,
+      prompt: prompt([1, 2]),
+      sampling_params: { temperature: 1 },
+    });
     assert.equal(r.status, 422);
     assert.deepEqual(r.json.detail, [
-      { type: 'missing', loc: ['body', 'num_samples'], msg: 'Field required', input: { sampling_session_id: sampler, prompt: prompt([1, 2]), sampling_params: { temperature: 1 } } },
+      {
+        type: 'missing',
+        loc: ['body', 'num_samples'],
+        msg: 'Field required',
+        input: { sampling_session_id: sampler, prompt: prompt([1, 2]), sampling_params: { temperature: 1 } },
+      },
       { type: 'missing', loc: ['body', 'sampling_params', 'max_tokens'], msg: 'Field required', input: { temperature: 1 } },
     ]);
-    const typed = await post(base, '/api/v1/asample', { num_samples: 'two', sampling_session_id: sampler, prompt: prompt([1]), sampling_params: { max_tokens: 1.5 } });
+    const typed = await post(base, '/api/v1/asample', {
+      num_samples: 'two',
+      sampling_session_id: sampler,
+      prompt: prompt([1]),
+      sampling_params: { max_tokens: 1.5 },
+    });
     assert.deepEqual(
       typed.json.detail.map((d: { type: string; loc: unknown[] }) => [d.type, d.loc.join('.')]),
       [
@@ -48,7 +62,13 @@ describe('emulator: sampling', function () {
       [{}, { max_tokens: 2, temperature: -1 }, 'temperature must be non-negative, got -1.'],
       [{}, { max_tokens: 2, top_p: 0 }, 'top_p must be in (0, 1], got 0.'],
     ] as const) {
-      const sub = await post(base, '/api/v1/asample', { num_samples: 1, sampling_session_id: sampler, prompt: prompt([785]), sampling_params: params, ...extra });
+      const sub = await post(base, '/api/v1/asample', {
+        num_samples: 1,
+        sampling_session_id: sampler,
+        prompt: prompt([785]),
+        sampling_params: params,
+        ...extra,
+      });
       assert.equal(sub.status, 200, sub.text);
       const res = await result(base, sub.json.request_id);
       assert.equal(res.error, message);
@@ -56,21 +76,46 @@ describe('emulator: sampling', function () {
   });
 
   it('enforces the selector rules as a model validator: 422 value_error at the body', async () => {
-    const both = await post(base, '/api/v1/asample', { num_samples: 1, sampling_session_id: sampler, base_model: 'Qwen/Qwen3-0.6B', prompt: prompt([1]), sampling_params: { max_tokens: 1 } });
+    const both = await post(base, '/api/v1/asample', {
+      num_samples: 1,
+      sampling_session_id: sampler,
+      base_model: 'Qwen/Qwen3-0.6B',
+      prompt: prompt([1]),
+      sampling_params: { max_tokens: 1 },
+    });
     assert.equal(both.status, 422);
     assert.equal(both.json.detail[0].type, 'value_error');
     assert.deepEqual(both.json.detail[0].loc, ['body']);
-    assert.equal(both.json.detail[0].msg, 'Value error, Exactly one selector must be provided: sampling_session_id/model_id, base_model, or model_path');
+    assert.equal(
+      both.json.detail[0].msg,
+      'Value error, Exactly one selector must be provided: sampling_session_id/model_id, base_model, or model_path',
+    );
     assert.deepEqual(both.json.detail[0].ctx, { error: {} });
-    const seqless = await post(base, '/api/v1/asample', { num_samples: 1, seq_id: 3, base_model: 'Qwen/Qwen3-0.6B', prompt: prompt([1]), sampling_params: { max_tokens: 1 } });
+    const seqless = await post(base, '/api/v1/asample', {
+      num_samples: 1,
+      seq_id: 3,
+      base_model: 'Qwen/Qwen3-0.6B',
+      prompt: prompt([1]),
+      sampling_params: { max_tokens: 1 },
+    });
     assert.equal(seqless.json.detail[0].msg, 'Value error, seq_id requires sampling_session_id or model_id');
-    const byModelId = await post(base, '/api/v1/asample', { num_samples: 1, model_id: sampler, prompt: prompt([785]), sampling_params: { max_tokens: 2 } });
+    const byModelId = await post(base, '/api/v1/asample', {
+      num_samples: 1,
+      model_id: sampler,
+      prompt: prompt([785]),
+      sampling_params: { max_tokens: 2 },
+    });
     assert.equal(byModelId.status, 200, 'model_id is an alias of sampling_session_id');
   });
 
   it('rejects prompt + max_tokens above the context length with 400 naming both numbers', async () => {
     const long = new Array(32760).fill(785);
-    const r = await post(base, '/api/v1/asample', { num_samples: 1, sampling_session_id: sampler, prompt: prompt(long), sampling_params: { max_tokens: 100 } });
+    const r = await post(base, '/api/v1/asample', {
+      num_samples: 1,
+      sampling_session_id: sampler,
+      prompt: prompt(long),
+      sampling_params: { max_tokens: 100 },
+    });
     assert.equal(r.status, 400);
     assert.match(r.json.detail, /32760 tokens.*max_tokens \(100\).*32768/);
   });
@@ -147,7 +192,13 @@ describe('emulator: sampling', function () {
   });
 
   it('dedupes a repeated seq_id with the same payload and answers 409 for a different one', async () => {
-    const body = { num_samples: 1, sampling_session_id: sampler, seq_id: 77, prompt: prompt([785]), sampling_params: { max_tokens: 3, seed: 1 } };
+    const body = {
+      num_samples: 1,
+      sampling_session_id: sampler,
+      seq_id: 77,
+      prompt: prompt([785]),
+      sampling_params: { max_tokens: 3, seed: 1 },
+    };
     const a = await post(base, '/api/v1/asample', body);
     const b = await post(base, '/api/v1/asample', body);
     assert.equal(a.json.request_id, b.json.request_id);
@@ -174,28 +225,59 @@ describe('emulator: sampling', function () {
   });
 
   it('explains unknown sessions (404), bad paths (400/404), out-of-vocabulary ids and image chunks (400), and 409 on a reused session id', async () => {
-    const unknown = await post(base, '/api/v1/asample', { num_samples: 1, sampling_session_id: 'nope:sample:1', prompt: prompt([1]), sampling_params: { max_tokens: 1 } });
+    const unknown = await post(base, '/api/v1/asample', {
+      num_samples: 1,
+      sampling_session_id: 'nope:sample:1',
+      prompt: prompt([1]),
+      sampling_params: { max_tokens: 1 },
+    });
     assert.equal(unknown.status, 404);
     assert.match(unknown.json.detail, /create_sampling_session/);
-    const weights = await post(base, '/api/v1/create_sampling_session', { session_id: s, sampling_session_seq_id: 5, model_path: 'mint://run_0/weights/x' });
+    const weights = await post(base, '/api/v1/create_sampling_session', {
+      session_id: s,
+      sampling_session_seq_id: 5,
+      model_path: 'mint://run_0/weights/x',
+    });
     assert.equal(weights.status, 400);
     assert.match(weights.json.detail, /sampler_weights/);
-    const missing = await post(base, '/api/v1/create_sampling_session', { session_id: s, sampling_session_seq_id: 6, model_path: 'mint://run_0/sampler_weights/x' });
+    const missing = await post(base, '/api/v1/create_sampling_session', {
+      session_id: s,
+      sampling_session_seq_id: 6,
+      model_path: 'mint://run_0/sampler_weights/x',
+    });
     assert.equal(missing.status, 404);
     assert.match(missing.json.detail, /Checkpoint not found: mint:\/\/run_0\/sampler_weights\/x/);
     const garbage = await post(base, '/api/v1/create_sampling_session', { session_id: s, sampling_session_seq_id: 7, model_path: 'hello' });
     assert.equal(garbage.status, 400);
-    const oov = await post(base, '/api/v1/asample', { num_samples: 1, sampling_session_id: sampler, prompt: prompt([999_999]), sampling_params: { max_tokens: 1 } });
+    const oov = await post(base, '/api/v1/asample', {
+      num_samples: 1,
+      sampling_session_id: sampler,
+      prompt: prompt([999_999]),
+      sampling_params: { max_tokens: 1 },
+    });
     assert.equal(oov.status, 400);
     assert.match(oov.json.detail, /outside the vocabulary/);
-    const image = await post(base, '/api/v1/asample', { num_samples: 1, sampling_session_id: sampler, prompt: { chunks: [{ type: 'image', data: 'AAAA', format: 'png' }] }, sampling_params: { max_tokens: 1 } });
+    const image = await post(base, '/api/v1/asample', {
+      num_samples: 1,
+      sampling_session_id: sampler,
+      prompt: { chunks: [{ type: 'image', data: 'AAAA', format: 'png' }] },
+      sampling_params: { max_tokens: 1 },
+    });
     assert.equal(image.status, 400);
-    const clash = await post(base, '/api/v1/create_sampling_session', { session_id: s, sampling_session_seq_id: 0, base_model: 'Qwen/Qwen3-4B-Instruct-2507' });
+    const clash = await post(base, '/api/v1/create_sampling_session', {
+      session_id: s,
+      sampling_session_seq_id: 0,
+      base_model: 'Qwen/Qwen3-4B-Instruct-2507',
+    });
     assert.equal(clash.status, 409);
   });
 
   it('samples directly by base_model without a session', async () => {
-    const r = await sample(base, { base_model: 'Qwen/Qwen3-4B-Instruct-2507', prompt: prompt(encode('Snow')), sampling_params: { max_tokens: 5, seed: 2 } });
+    const r = await sample(base, {
+      base_model: 'Qwen/Qwen3-4B-Instruct-2507',
+      prompt: prompt(encode('Snow')),
+      sampling_params: { max_tokens: 5, seed: 2 },
+    });
     const n = r.sequences[0].tokens.length;
     assert.ok(n >= 1 && n <= 5);
   });

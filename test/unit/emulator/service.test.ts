@@ -18,7 +18,7 @@ describe('emulator: service routes', function () {
     assert.equal(emu.url, `http://127.0.0.1:${emu.port}`);
   });
 
-  it('answers healthz, / and client/config with MinT\'s flags, each with an X-Trace-Id and X-MinT-Server-Pid', async () => {
+  it("answers healthz, / and client/config with MinT's flags, each with an X-Trace-Id and X-MinT-Server-Pid", async () => {
     const h = await get(emu.url, '/api/v1/healthz');
     assert.deepEqual([h.status, h.json], [200, { status: 'ready' }]);
     assert.match(h.headers['x-trace-id']!, /^[0-9a-f]{32}$/);
@@ -34,7 +34,7 @@ describe('emulator: service routes', function () {
     assert.notEqual(cfg.headers['x-trace-id'], h.headers['x-trace-id']);
   });
 
-  it('echoes the caller\'s trace: a traceparent\'s trace id first, then X-Trace-Id; junk gets a fresh id', async () => {
+  it("echoes the caller's trace: a traceparent's trace id first, then X-Trace-Id; junk gets a fresh id", async () => {
     const tp = '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01';
     const both = await get(emu.url, '/api/v1/healthz', { traceparent: tp, 'x-trace-id': 'a'.repeat(32) });
     assert.equal(both.headers['x-trace-id'], '4bf92f3577b34da6a3ce929d0e0e4736');
@@ -70,8 +70,17 @@ describe('emulator: service routes', function () {
 
   it('samples the 65,536-token model beyond the Qwen3 32k limit', async () => {
     const s = await post(emu.url, '/api/v1/create_session', { tags: [], sdk_version: 'x' });
-    const sampler = await post(emu.url, '/api/v1/create_sampling_session', { session_id: s.json.session_id, sampling_session_seq_id: 0, base_model: 'Qwen/Qwen3.6-35B-A3B' });
-    const body = (max: number) => ({ sampling_session_id: sampler.json.sampling_session_id, num_samples: 1, prompt: { chunks: [{ type: 'encoded_text', tokens: new Array(40_000).fill(785) }] }, sampling_params: { max_tokens: max } });
+    const sampler = await post(emu.url, '/api/v1/create_sampling_session', {
+      session_id: s.json.session_id,
+      sampling_session_seq_id: 0,
+      base_model: 'Qwen/Qwen3.6-35B-A3B',
+    });
+    const body = (max: number) => ({
+      sampling_session_id: sampler.json.sampling_session_id,
+      num_samples: 1,
+      prompt: { chunks: [{ type: 'encoded_text', tokens: new Array(40_000).fill(785) }] },
+      sampling_params: { max_tokens: max },
+    });
     assert.equal((await post(emu.url, '/api/v1/asample', body(1))).status, 200);
     const over = await post(emu.url, '/api/v1/asample', body(30_000));
     assert.equal(over.status, 400);
@@ -89,9 +98,15 @@ describe('emulator: service routes', function () {
 
   it('accepts an absolute-form request target, as a client that treats it as a proxy sends', async () => {
     const raw = await new Promise<string>((resolve, reject) => {
-      const sock = connect(emu.port, '127.0.0.1', () => sock.end(`GET http://127.0.0.1:${emu.port}/api/v1/healthz?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+      const sock = connect(emu.port, '127.0.0.1', () =>
+        sock.end(`GET http://127.0.0.1:${emu.port}/api/v1/healthz?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+      );
       let buf = '';
-      sock.setEncoding('utf8').on('data', (c: string) => (buf += c)).on('end', () => resolve(buf)).on('error', reject);
+      sock
+        .setEncoding('utf8')
+        .on('data', (c: string) => (buf += c))
+        .on('end', () => resolve(buf))
+        .on('error', reject);
       sock.setTimeout(5_000, () => sock.destroy(new Error('no answer within 5 s')));
     });
     assert.match(raw, /^HTTP\/1\.1 200 OK/);
@@ -110,7 +125,9 @@ describe('emulator: service routes', function () {
     const missing = await post(emu.url, '/api/v1/session_heartbeat', {});
     assert.deepEqual(missing.json, { detail: [{ type: 'missing', loc: ['body', 'session_id'], msg: 'Field required', input: {} }] });
     const wrongType = await post(emu.url, '/api/v1/session_heartbeat', { session_id: 7 });
-    assert.deepEqual(wrongType.json.detail, [{ type: 'string_type', loc: ['body', 'session_id'], msg: 'Input should be a valid string', input: 7 }]);
+    assert.deepEqual(wrongType.json.detail, [
+      { type: 'string_type', loc: ['body', 'session_id'], msg: 'Input should be a valid string', input: 7 },
+    ]);
     const noBody = await call(emu.url, 'POST', '/api/v1/session_heartbeat');
     assert.deepEqual(noBody.json.detail, [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }]);
   });
@@ -173,7 +190,17 @@ describe('emulator: API key', function () {
     }
     const fwd = await post(emu.url, '/api/v1/forward', { model_id: id, forward_input: { data: [], loss_fn: 'cross_entropy' } }, ro);
     assert.notEqual(fwd.status, 403, 'forward reads only');
-    assert.notEqual((await post(emu.url, '/api/v1/asample', { base_model: 'Qwen/Qwen3-0.6B', num_samples: 1, prompt: { chunks: [{ tokens: [785] }] }, sampling_params: { max_tokens: 1 } }, ro)).status, 403);
+    assert.notEqual(
+      (
+        await post(
+          emu.url,
+          '/api/v1/asample',
+          { base_model: 'Qwen/Qwen3-0.6B', num_samples: 1, prompt: { chunks: [{ tokens: [785] }] }, sampling_params: { max_tokens: 1 } },
+          ro,
+        )
+      ).status,
+      403,
+    );
   });
 
   it('accepts sk- and tml- keys alike (no prefix rule)', async () => {
@@ -184,7 +211,7 @@ describe('emulator: API key', function () {
     await post(emu.url, '/_emulator/config', { apiKey: KEY });
   });
 
-  it('leaves /oai open as MinT\'s server does, keeps healthz and / open, and keeps keys out of the request log and log lines', async () => {
+  it("leaves /oai open as MinT's server does, keeps healthz and / open, and keeps keys out of the request log and log lines", async () => {
     assert.equal((await get(emu.url, '/api/v1/healthz')).status, 200);
     assert.equal((await get(emu.url, '/')).status, 200);
     assert.equal((await get(emu.url, '/oai/api/v1/models')).status, 200);

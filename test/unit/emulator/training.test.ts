@@ -32,7 +32,12 @@ describe('emulator: training', function () {
 
   it('rejects rank above 64 with 400, an unknown base model with 400, and an unknown model_id with 404', async () => {
     const s = await session(base);
-    const big = await post(base, '/api/v1/create_model', { session_id: s, model_seq_id: 0, base_model: 'Qwen/Qwen3-0.6B', lora_config: { rank: 65 } });
+    const big = await post(base, '/api/v1/create_model', {
+      session_id: s,
+      model_seq_id: 0,
+      base_model: 'Qwen/Qwen3-0.6B',
+      lora_config: { rank: 65 },
+    });
     assert.equal(big.status, 400);
     assert.match(big.json.detail, /rank 65.*maximum of 64/);
     const unknown = await post(base, '/api/v1/create_model', { session_id: s, model_seq_id: 1, base_model: 'acme/nope' });
@@ -48,7 +53,10 @@ describe('emulator: training', function () {
     const id = await trainingModel(base, s);
     const d = datum([1, 2, 3, 4]);
     delete (d.loss_fn_inputs as Record<string, unknown>)['weights'];
-    const noWeights = await post(base, '/api/v1/forward_backward', { model_id: id, forward_backward_input: { data: [datum([1, 2, 3]), d], loss_fn: 'cross_entropy' } });
+    const noWeights = await post(base, '/api/v1/forward_backward', {
+      model_id: id,
+      forward_backward_input: { data: [datum([1, 2, 3]), d], loss_fn: 'cross_entropy' },
+    });
     assert.equal(noWeights.status, 422);
     assert.equal(noWeights.json.detail, 'Item 1 missing loss_mask/mask/weights');
 
@@ -72,36 +80,64 @@ describe('emulator: training', function () {
     const seq = new SeqCounter();
     const losses: number[] = [];
     for (let step = 0; step < 10; step++) {
-      const fb = await op(base, 'forward_backward', { model_id: id, seq_id: seq.next(), forward_backward_input: { data, loss_fn: 'cross_entropy' } });
+      const fb = await op(base, 'forward_backward', {
+        model_id: id,
+        seq_id: seq.next(),
+        forward_backward_input: { data, loss_fn: 'cross_entropy' },
+      });
       losses.push(fb.metrics['loss:mean']);
       assert.equal(fb.metrics['num_samples:sum'], 3);
       assert.equal(fb.loss_fn_outputs.length, 3);
       assert.equal(fb.loss_fn_outputs[0].logprobs.shape[0], encode(SFT_TEXT[0]!).length - 1);
-      const opt = await op(base, 'optim_step', { model_id: id, seq_id: seq.next(), adam_params: { learning_rate: 0.02, beta1: 0.9, beta2: 0.95, eps: 1e-8 }, type: 'optim_step' });
+      const opt = await op(base, 'optim_step', {
+        model_id: id,
+        seq_id: seq.next(),
+        adam_params: { learning_rate: 0.02, beta1: 0.9, beta2: 0.95, eps: 1e-8 },
+        type: 'optim_step',
+      });
       assert.ok(opt.metrics['grad_norm:mean'] > 0);
     }
     assert.ok(losses.every(Number.isFinite));
     assert.ok(losses[9]! < losses[0]! * 0.7, `loss should fall clearly: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
 
-    const saved = await op(base, 'save_weights_for_sampler', { model_id: id, seq_id: seq.next(), path: 'sft-final', type: 'save_weights_for_sampler' });
+    const saved = await op(base, 'save_weights_for_sampler', {
+      model_id: id,
+      seq_id: seq.next(),
+      path: 'sft-final',
+      type: 'save_weights_for_sampler',
+    });
     assert.equal(saved.path, `mint://${id}/sampler_weights/sft-final`);
 
     const probe = encode('The copper');
     const params = { max_tokens: 12, seed: 1234, temperature: 1 };
     const baseSampler = await samplingSession(base, s, 100, { base_model: 'Qwen/Qwen3-0.6B' });
     const tunedSampler = await samplingSession(base, s, 101, { model_path: saved.path });
-    const a = await sample(base, { sampling_session_id: baseSampler, prompt: { chunks: [{ type: 'encoded_text', tokens: probe }] }, sampling_params: params, prompt_logprobs: true });
-    const b = await sample(base, { sampling_session_id: tunedSampler, prompt: { chunks: [{ type: 'encoded_text', tokens: probe }] }, sampling_params: params, prompt_logprobs: true });
+    const a = await sample(base, {
+      sampling_session_id: baseSampler,
+      prompt: { chunks: [{ type: 'encoded_text', tokens: probe }] },
+      sampling_params: params,
+      prompt_logprobs: true,
+    });
+    const b = await sample(base, {
+      sampling_session_id: tunedSampler,
+      prompt: { chunks: [{ type: 'encoded_text', tokens: probe }] },
+      sampling_params: params,
+      prompt_logprobs: true,
+    });
     assert.notDeepEqual(a.sequences[0].tokens, b.sequences[0].tokens);
     assert.ok(b.prompt_logprobs[1] > a.prompt_logprobs[1], 'the trained pair "The copper" must be likelier after SFT');
   });
 
-  it('forward computes logprobs without changing the model, and they equal the sampler\'s logprobs', async () => {
+  it("forward computes logprobs without changing the model, and they equal the sampler's logprobs", async () => {
     const s = await session(base);
     const id = await trainingModel(base, s);
     const sampler = await samplingSession(base, s, 0, { base_model: 'Qwen/Qwen3-0.6B' });
     const p = encode('The train');
-    const out = await sample(base, { sampling_session_id: sampler, prompt: { chunks: [{ type: 'encoded_text', tokens: p }] }, sampling_params: { max_tokens: 8, seed: 5 } });
+    const out = await sample(base, {
+      sampling_session_id: sampler,
+      prompt: { chunks: [{ type: 'encoded_text', tokens: p }] },
+      sampling_params: { max_tokens: 8, seed: 5 },
+    });
     const full = [...p, ...out.sequences[0].tokens];
     const d = datum(full);
     const f1 = await op(base, 'forward', { model_id: id, forward_input: { data: [d], loss_fn: 'cross_entropy' } });
@@ -123,13 +159,21 @@ describe('emulator: training', function () {
       const fb = await op(base, 'forward_backward', {
         model_id: id,
         seq_id: seq.next(),
-        forward_backward_input: { data: [datum(tokens, { logprobs: q, advantages: adv })], loss_fn: lossFn, loss_fn_config: lossFn === 'dro' ? { beta: 0.05 } : { clip_low_threshold: 0.8, clip_high_threshold: 1.2 } },
+        forward_backward_input: {
+          data: [datum(tokens, { logprobs: q, advantages: adv })],
+          loss_fn: lossFn,
+          loss_fn_config: lossFn === 'dro' ? { beta: 0.05 } : { clip_low_threshold: 0.8, clip_high_threshold: 1.2 },
+        },
       });
       assert.equal(fb.loss_fn_output_type, `${lossFn}_loss`);
       assert.ok(Number.isFinite(fb.metrics['loss:mean']));
       assert.ok(Number.isFinite(fb.loss_fn_outputs[0].loss.data[0]));
       await op(base, 'optim_step', { model_id: id, seq_id: seq.next(), adam_params: { learning_rate: 0.01 } });
-      const after = await op(base, 'forward', { model_id: id, seq_id: seq.next(), forward_input: { data: [datum(tokens)], loss_fn: 'cross_entropy' } });
+      const after = await op(base, 'forward', {
+        model_id: id,
+        seq_id: seq.next(),
+        forward_input: { data: [datum(tokens)], loss_fn: 'cross_entropy' },
+      });
       const sumBefore = q.reduce((a, b) => a + b, 0);
       const sumAfter = (after.loss_fn_outputs[0].logprobs.data as number[]).reduce((a, b) => a + b, 0);
       assert.ok(sumAfter > sumBefore + 1e-3, `positive advantages must raise logprobs: ${sumBefore} -> ${sumAfter}`);
@@ -174,9 +218,20 @@ describe('emulator: training', function () {
 
     const info = await post(base, '/api/v1/weights_info', { tinker_path: saved.path.replace('mint://', 'tinker://') });
     assert.equal(info.status, 200);
-    assert.deepEqual(info.json, { base_model: 'Qwen/Qwen3-0.6B', is_lora: true, lora_rank: 8, train_mlp: true, train_attn: true, train_unembed: true });
+    assert.deepEqual(info.json, {
+      base_model: 'Qwen/Qwen3-0.6B',
+      is_lora: true,
+      lora_rank: 8,
+      train_mlp: true,
+      train_attn: true,
+      train_unembed: true,
+    });
 
-    const asSampler = await post(base, '/api/v1/create_sampling_session', { session_id: s, sampling_session_seq_id: 9, model_path: saved.path });
+    const asSampler = await post(base, '/api/v1/create_sampling_session', {
+      session_id: s,
+      sampling_session_seq_id: 9,
+      model_path: saved.path,
+    });
     assert.equal(asSampler.status, 400);
     assert.match(asSampler.json.detail, /training checkpoint \(weights\/\).*save_weights_for_sampler/);
   });
@@ -211,14 +266,24 @@ describe('emulator: training', function () {
     const r = await op(base, 'save_weights_for_sampler', { model_id: id, seq_id: 1, sampling_session_seq_id: 4 });
     assert.equal(r.sampling_session_id, `${s}:sample:4`);
     assert.equal(r.path, null);
-    const out = await sample(base, { sampling_session_id: r.sampling_session_id, seq_id: 0, prompt: { chunks: [{ type: 'encoded_text', tokens: encode('Rain') }] }, sampling_params: { max_tokens: 4, seed: 1 } });
+    const out = await sample(base, {
+      sampling_session_id: r.sampling_session_id,
+      seq_id: 0,
+      prompt: { chunks: [{ type: 'encoded_text', tokens: encode('Rain') }] },
+      sampling_params: { max_tokens: 4, seed: 1 },
+    });
     assert.equal(out.sequences[0].tokens.length, 4);
   });
 
   it('speaks tinker:// to the Tinker SDK and rewrites tinker:// inputs to mint://', async () => {
     const s = await session(base);
     const id = await trainingModel(base, s);
-    const r = await post(base, '/api/v1/save_weights_for_sampler', { model_id: id, seq_id: 1, path: 'ua' }, { 'user-agent': 'AsyncTinker/Python 0.15.0' });
+    const r = await post(
+      base,
+      '/api/v1/save_weights_for_sampler',
+      { model_id: id, seq_id: 1, path: 'ua' },
+      { 'user-agent': 'AsyncTinker/Python 0.15.0' },
+    );
     const { result } = await import('./helpers');
     const res = await result(base, r.json.request_id);
     assert.equal(res.path, `tinker://${id}/sampler_weights/ua`);

@@ -38,7 +38,8 @@ describe('command table and package.json', () => {
   it('menus, welcome views and walkthrough links name only registered commands', () => {
     const known = new Set<string>([...CONTRIBUTED_COMMANDS, ...INTERNAL_COMMANDS]);
     const referenced: string[] = [];
-    for (const entries of Object.values(manifest.contributes.menus ?? {})) for (const e of entries) if (e.command) referenced.push(e.command);
+    for (const entries of Object.values(manifest.contributes.menus ?? {}))
+      for (const e of entries) if (e.command) referenced.push(e.command);
     const links = /command:(mint\.[\w.]+)/g;
     for (const w of manifest.contributes.viewsWelcome ?? []) for (const m of w.contents.matchAll(links)) referenced.push(m[1]!);
     for (const w of manifest.contributes.walkthroughs ?? []) {

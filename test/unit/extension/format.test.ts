@@ -5,8 +5,13 @@ import { relativeTime } from '../../../src/vscode/trees/format';
 describe('runs view: relative times', () => {
   const savedTz = process.env.TZ;
   // Far from UTC, so a zone-less time read as local would be 8 hours off.
-  before(() => { process.env.TZ = 'Asia/Shanghai'; });
-  after(() => { if (savedTz === undefined) delete process.env.TZ; else process.env.TZ = savedTz; });
+  before(() => {
+    process.env.TZ = 'Asia/Shanghai';
+  });
+  after(() => {
+    if (savedTz === undefined) delete process.env.TZ;
+    else process.env.TZ = savedTz;
+  });
 
   const now = new Date('2026-11-30T08:17:30Z');
 

@@ -7,7 +7,16 @@ const text = (body: unknown, headers: Record<string, string> = {}) => queueText(
 
 describe('status bar: queue badge', () => {
   it("MinT's pending reply (status/stage, Retry-After: 1) shows the stage and no ETA", () => {
-    const body = { queue_state: 'active', retry_after_s: 1, request_id: 'req-1', type: 'try_again', status: 'queued', stage: 'queued', queue_position: null, estimated_wait_s: null };
+    const body = {
+      queue_state: 'active',
+      retry_after_s: 1,
+      request_id: 'req-1',
+      type: 'try_again',
+      status: 'queued',
+      stage: 'queued',
+      queue_position: null,
+      estimated_wait_s: null,
+    };
     assert.equal(text(body, { 'retry-after': '1', 'x-queue-status': 'queued' }), 'queued');
     assert.equal(text({ ...body, status: 'prefill', stage: 'prefill' }), 'prefill');
   });
@@ -18,7 +27,10 @@ describe('status bar: queue badge', () => {
   });
 
   it('position, depth and ETA only when a server sends them (older MinT, Tinker)', () => {
-    assert.equal(text({}, { 'x-queue-status': 'queued', 'x-queue-position': '3', 'x-queue-depth': '9', 'x-queue-eta-s': '11.2' }), 'queued #3 of 9 · ETA 12s');
+    assert.equal(
+      text({}, { 'x-queue-status': 'queued', 'x-queue-position': '3', 'x-queue-depth': '9', 'x-queue-eta-s': '11.2' }),
+      'queued #3 of 9 · ETA 12s',
+    );
     assert.equal(text({ queue_position: 2 }), 'queue #2');
   });
 

@@ -10,7 +10,9 @@ import { describeProbes, probeServers } from '../../../src/vscode/serverProbe';
 import { TestServer } from '../client/support';
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 describe('server probe (Check Connection fallback)', function () {
@@ -37,7 +39,8 @@ describe('server probe (Check Connection fallback)', function () {
     await new Promise<void>((r) => unhealthy.close(() => r()));
   });
 
-  const make = async (url: string) => new ServiceClient({ baseUrl: url, apiKey: '', maxRetries: 0, timeoutMs: 2_000, connectTimeoutMs: 2_000 });
+  const make = async (url: string) =>
+    new ServiceClient({ baseUrl: url, apiKey: '', maxRetries: 0, timeoutMs: 2_000, connectTimeoutMs: 2_000 });
 
   it('says which servers answer, in order, and why the others do not', async () => {
     const results = await probeServers(
@@ -49,11 +52,23 @@ describe('server probe (Check Connection fallback)', function () {
       make,
       2_000,
     );
-    assert.deepEqual(results.map((r) => [r.label, r.ok]), [['Dead', false], ['Emulator', true], ['Unhealthy', false]]);
+    assert.deepEqual(
+      results.map((r) => [r.label, r.ok]),
+      [
+        ['Dead', false],
+        ['Emulator', true],
+        ['Unhealthy', false],
+      ],
+    );
     assert.equal(results[0]!.problem, 'ECONNREFUSED');
     assert.equal(results[2]!.problem, 'HTTP 503');
     const text = describeProbes(results);
-    assert.match(text, new RegExp(`^This MinT server answers: Emulator \\(${emu.url.replace(/[.:/]/g, '\\$&')}\\) in \\d+ ms\\. Not answering: Dead, Unhealthy\\. Select Server to switch\\.$`));
+    assert.match(
+      text,
+      new RegExp(
+        `^This MinT server answers: Emulator \\(${emu.url.replace(/[.:/]/g, '\\$&')}\\) in \\d+ ms\\. Not answering: Dead, Unhealthy\\. Select Server to switch\\.$`,
+      ),
+    );
   });
 
   it('never sends a key to the servers it asks', async () => {

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HISTORY_LIMIT, HistoryStore } from '../../../src/vscode/playground/history';
 import { pythonSnippet, typescriptSnippet } from '../../../src/vscode/playground/snippets';
-import { HostToWebviewSchema, WebviewToHostSchema, checkpointPathProblem, paramProblems, shortTargetLabel, type Run } from '../../../src/shared/playground';
+import {
+  HostToWebviewSchema,
+  WebviewToHostSchema,
+  checkpointPathProblem,
+  paramProblems,
+  shortTargetLabel,
+  type Run,
+} from '../../../src/shared/playground';
 
 const KEY = 'sk-mint-history-SECRET-abcdef123456';
 const redact = (s: string) => s.split(KEY).join('[redacted]');
@@ -15,7 +22,15 @@ function run(id: string, text = 'Hello', extra: Partial<Run> = {}): Run {
     time: new Date(Date.UTC(2026, 10, 25, 10, 0, Number(id.replace(/\D/g, '')) % 60)).toISOString(),
     prompt: { mode: 'raw', text },
     params: { max_tokens: 8, num_samples: 1, prompt_logprobs: false, topk_prompt_logprobs: 0 },
-    outcomes: [{ target: { base_model: 'Qwen/Qwen3-0.6B' }, status: 'done', via: 'native', request_id: `req_${id}`, samples: [{ text: `answer ${id}`, stop_reason: 'length', tokens: { ids: [1, 2], pieces: ['a', 'b'], logprobs: [-0.1, -2] } }] }],
+    outcomes: [
+      {
+        target: { base_model: 'Qwen/Qwen3-0.6B' },
+        status: 'done',
+        via: 'native',
+        request_id: `req_${id}`,
+        samples: [{ text: `answer ${id}`, stop_reason: 'length', tokens: { ids: [1, 2], pieces: ['a', 'b'], logprobs: [-0.1, -2] } }],
+      },
+    ],
     ...extra,
   };
 }
@@ -35,12 +50,18 @@ describe('playground history store', function () {
     await a.load();
     await a.put(run('r1'));
     await a.put(run('r2'));
-    await a.put({ ...run('r1'), outcomes: [{ ...run('r1').outcomes[0]!, status: 'failed', error: { kind: 'RateLimitError', message: 'slow down' } }] });
+    await a.put({
+      ...run('r1'),
+      outcomes: [{ ...run('r1').outcomes[0]!, status: 'failed', error: { kind: 'RateLimitError', message: 'slow down' } }],
+    });
     await a.put(run('r3'));
     await a.delete('r2');
     const b = store();
     await b.load();
-    assert.deepEqual(b.list().map((s) => s.id), ['r3', 'r1']);
+    assert.deepEqual(
+      b.list().map((s) => s.id),
+      ['r3', 'r1'],
+    );
     assert.equal(b.get('r1')!.outcomes[0]!.status, 'failed');
     assert.equal(b.list()[1]!.status, 'failed');
   });
@@ -60,8 +81,14 @@ describe('playground history store', function () {
     await a.put(run('r2'));
     const b = store();
     await b.load();
-    assert.deepEqual(b.list().map((s) => s.id), ['r2', 'r1']);
-    assert.ok(warnings.some((w) => /skipped 3 unreadable line/.test(w)), warnings.join('|'));
+    assert.deepEqual(
+      b.list().map((s) => s.id),
+      ['r2', 'r1'],
+    );
+    assert.ok(
+      warnings.some((w) => /skipped 3 unreadable line/.test(w)),
+      warnings.join('|'),
+    );
   });
 
   it('keeps the key out of the file and the exports even when it was pasted into a prompt', async () => {
@@ -78,7 +105,10 @@ describe('playground history store', function () {
     await a.put(run('r2', 'Second'));
     const lines = a.exportJsonl().trimEnd().split('\n');
     assert.equal(lines.length, 2);
-    assert.deepEqual(lines.map((l) => (JSON.parse(l) as Run).id), ['r1', 'r2']);
+    assert.deepEqual(
+      lines.map((l) => (JSON.parse(l) as Run).id),
+      ['r1', 'r2'],
+    );
     const md = a.exportMarkdown();
     assert.ok(md.indexOf('Second') < md.indexOf('Tell me'), 'newest first');
     assert.match(md, /request_id `req_r1`/);
@@ -138,9 +168,23 @@ describe('playground protocol and snippets', function () {
 
   it('accepts what the webview sends and rejects what does not fit', function () {
     const params = { max_tokens: 16, num_samples: 1, prompt_logprobs: true, topk_prompt_logprobs: 2 };
-    assert.ok(WebviewToHostSchema.safeParse({ type: 'sample', runId: 'r1', target: { base_model: 'm' }, prompt: { mode: 'raw', text: 'x' }, params }).success);
+    assert.ok(
+      WebviewToHostSchema.safeParse({
+        type: 'sample',
+        runId: 'r1',
+        target: { base_model: 'm' },
+        prompt: { mode: 'raw', text: 'x' },
+        params,
+      }).success,
+    );
     const bad = [
-      { type: 'sample', runId: 'r1', target: { base_model: 'm' }, prompt: { mode: 'raw', text: 'x' }, params: { ...params, max_tokens: 0 } },
+      {
+        type: 'sample',
+        runId: 'r1',
+        target: { base_model: 'm' },
+        prompt: { mode: 'raw', text: 'x' },
+        params: { ...params, max_tokens: 0 },
+      },
       { type: 'sample', runId: '../../etc', target: { base_model: 'm' }, prompt: { mode: 'raw', text: 'x' }, params },
       { type: 'compare', runId: 'r1', targets: [{ base_model: 'm' }], prompt: { mode: 'raw', text: 'x' }, params },
       { type: 'compare', runId: 'r1', targets: Array(5).fill({ base_model: 'm' }), prompt: { mode: 'raw', text: 'x' }, params },
@@ -150,12 +194,24 @@ describe('playground protocol and snippets', function () {
       'ready',
     ];
     for (const b of bad) assert.equal(WebviewToHostSchema.safeParse(b).success, false, JSON.stringify(b));
-    assert.equal(HostToWebviewSchema.safeParse({ type: 'outcome', runId: 'r1', index: 7, outcome: { target: { base_model: 'm' }, status: 'done' } }).success, false);
+    assert.equal(
+      HostToWebviewSchema.safeParse({ type: 'outcome', runId: 'r1', index: 7, outcome: { target: { base_model: 'm' }, status: 'done' } })
+        .success,
+      false,
+    );
   });
 
   it('explains each bad parameter in the words the form shows', function () {
     assert.deepEqual(paramProblems({ max_tokens: 16, num_samples: 1, prompt_logprobs: false, topk_prompt_logprobs: 0 }), {});
-    const p = paramProblems({ max_tokens: 1.5, temperature: -1, top_p: 0, top_k: 0, num_samples: 99, prompt_logprobs: false, topk_prompt_logprobs: 0 });
+    const p = paramProblems({
+      max_tokens: 1.5,
+      temperature: -1,
+      top_p: 0,
+      top_k: 0,
+      num_samples: 99,
+      prompt_logprobs: false,
+      topk_prompt_logprobs: 0,
+    });
     assert.equal(p.max_tokens, 'Max tokens must be a whole number.');
     assert.equal(p.temperature, 'Temperature must be 0 or more.');
     assert.equal(p.top_p, 'Top-p must be above 0.');

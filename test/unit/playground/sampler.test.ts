@@ -70,19 +70,38 @@ describe('playground sampling against the emulator', function () {
       assert.equal(v.pieces.length, v.ids.length);
       assert.equal(v.pieces.join(''), tok.decode(v.ids));
       assert.equal(v.logprobs?.length, v.ids.length);
-      assert.ok(v.logprobs!.every((lp) => lp !== null && lp <= 0), 'logprobs are log-probabilities');
+      assert.ok(
+        v.logprobs!.every((lp) => lp !== null && lp <= 0),
+        'logprobs are log-probabilities',
+      );
       assert.ok(['stop', 'length', 'eos'].includes(s.stop_reason));
     }
     const [sent] = await server.requestsTo('/api/v1/asample');
-    assert.deepEqual((sent!.body as { prompt: { chunks: Array<{ tokens: number[] }> } }).prompt.chunks[0]!.tokens, tok.encode('The quick brown fox'));
+    assert.deepEqual(
+      (sent!.body as { prompt: { chunks: Array<{ tokens: number[] }> } }).prompt.chunks[0]!.tokens,
+      tok.encode('The quick brown fox'),
+    );
   });
 
   it('chat mode: renders the template, and returns prompt logprobs with top-k alternatives', async () => {
-    const prompt = { mode: 'chat' as const, messages: [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'Hello there' }] };
-    const o = await sampleTarget(client, tracker(), job({ prompt, params: { max_tokens: 8, num_samples: 1, prompt_logprobs: true, topk_prompt_logprobs: 3 } }));
+    const prompt = {
+      mode: 'chat' as const,
+      messages: [
+        { role: 'system' as const, content: 'Be brief.' },
+        { role: 'user' as const, content: 'Hello there' },
+      ],
+    };
+    const o = await sampleTarget(
+      client,
+      tracker(),
+      job({ prompt, params: { max_tokens: 8, num_samples: 1, prompt_logprobs: true, topk_prompt_logprobs: 3 } }),
+    );
     assert.equal(o.status, 'done');
     const ids = promptTokens(tok, prompt);
-    assert.equal(tok.decode(ids), '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHello there<|im_end|>\n<|im_start|>assistant\n');
+    assert.equal(
+      tok.decode(ids),
+      '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHello there<|im_end|>\n<|im_start|>assistant\n',
+    );
     assert.deepEqual(o.prompt?.ids, ids);
     assert.equal(o.prompt?.logprobs?.length, ids.length);
     assert.equal(o.prompt?.logprobs?.[0], null, 'the first prompt token has no logprob');
@@ -148,7 +167,11 @@ describe('playground sampling against the emulator', function () {
   });
 
   it('without a tokenizer, falls back to text mode and says logprobs are unavailable', async () => {
-    const o = await sampleTarget(client, tracker(), job({ tokenizers: noTokenizers, params: { max_tokens: 8, num_samples: 2, prompt_logprobs: false, topk_prompt_logprobs: 0 } }));
+    const o = await sampleTarget(
+      client,
+      tracker(),
+      job({ tokenizers: noTokenizers, params: { max_tokens: 8, num_samples: 2, prompt_logprobs: false, topk_prompt_logprobs: 0 } }),
+    );
     assert.equal(o.status, 'done');
     assert.equal(o.via, 'openai');
     assert.equal(o.samples?.length, 2);
@@ -158,14 +181,31 @@ describe('playground sampling against the emulator', function () {
     assert.ok(!JSON.stringify(o).includes(API_KEY));
   });
 
-  it('sends the parameters the form set; text mode leaves out what MinT\'s OpenAI routes refuse (top_k, seed) and says so', async () => {
-    const params = { max_tokens: 6, temperature: 0.5, top_p: 0.9, top_k: 20, seed: 11, stop: ['\n\n'], num_samples: 1, prompt_logprobs: false, topk_prompt_logprobs: 0 };
+  it("sends the parameters the form set; text mode leaves out what MinT's OpenAI routes refuse (top_k, seed) and says so", async () => {
+    const params = {
+      max_tokens: 6,
+      temperature: 0.5,
+      top_p: 0.9,
+      top_k: 20,
+      seed: 11,
+      stop: ['\n\n'],
+      num_samples: 1,
+      prompt_logprobs: false,
+      topk_prompt_logprobs: 0,
+    };
     assert.equal((await sampleTarget(client, tracker(), job({ params }))).status, 'done');
     const o = await sampleTarget(client, tracker(), job({ params, tokenizers: noTokenizers }));
     assert.equal(o.status, 'done', JSON.stringify(o.error));
     assert.match(o.note ?? '', /seed was not applied/);
     const [native] = await server.requestsTo('/api/v1/asample');
-    assert.deepEqual((native!.body as { sampling_params: unknown }).sampling_params, { max_tokens: 6, temperature: 0.5, top_p: 0.9, top_k: 20, seed: 11, stop: ['\n\n'] });
+    assert.deepEqual((native!.body as { sampling_params: unknown }).sampling_params, {
+      max_tokens: 6,
+      temperature: 0.5,
+      top_p: 0.9,
+      top_k: 20,
+      seed: 11,
+      stop: ['\n\n'],
+    });
     const [text] = await server.requestsTo('/oai/api/v1/completions');
     const body = text!.body as Record<string, unknown>;
     assert.deepEqual([body.max_tokens, body.temperature, body.top_p, body.stop], [6, 0.5, 0.9, ['\n\n']]);
@@ -174,10 +214,23 @@ describe('playground sampling against the emulator', function () {
 });
 
 describe('playground queue line from a queue-state event', function () {
-  it('shows MinT\'s stage and progress, and never turns Retry-After into an ETA', function () {
-    const q = toQueueInfo({ request_id: 'r', queue_state: 'active', status: 'decode', retry_after_s: 1, progress: { tokens_generated: 3, max_tokens: 16 } });
+  it("shows MinT's stage and progress, and never turns Retry-After into an ETA", function () {
+    const q = toQueueInfo({
+      request_id: 'r',
+      queue_state: 'active',
+      status: 'decode',
+      retry_after_s: 1,
+      progress: { tokens_generated: 3, max_tokens: 16 },
+    });
     assert.deepEqual(q, { queue_state: 'active', stage: 'decode', tokens_generated: 3, max_tokens: 16 });
-    const older = toQueueInfo({ request_id: 'r', queue_state: 'paused_capacity', stage: 'queued', queue_position: 2, queue_depth: 5, eta_s: 4 });
+    const older = toQueueInfo({
+      request_id: 'r',
+      queue_state: 'paused_capacity',
+      stage: 'queued',
+      queue_position: 2,
+      queue_depth: 5,
+      eta_s: 4,
+    });
     assert.deepEqual(older, { queue_state: 'paused_capacity', stage: 'queued', queue_position: 2, queue_depth: 5, eta_s: 4 });
   });
 });

@@ -34,8 +34,21 @@ const run: Run = {
       request_id: 'sample_abc',
       latency_ms: 500,
       prompt_tokens: 2,
-      prompt: { ids: [13048, 0], pieces: ['Hi', '!'], logprobs: [null, -0.5], topk: [null, [[0, '!', -0.5], [30, '?', -1.2]]] },
-      samples: [{ text: 'a<b>\n', stop_reason: 'stop', tokens: { ids: [64, 27, 65], pieces: ['a', '<b>', '\n'], logprobs: [-0.01, -2.5, -6] } }],
+      prompt: {
+        ids: [13048, 0],
+        pieces: ['Hi', '!'],
+        logprobs: [null, -0.5],
+        topk: [
+          null,
+          [
+            [0, '!', -0.5],
+            [30, '?', -1.2],
+          ],
+        ],
+      },
+      samples: [
+        { text: 'a<b>\n', stop_reason: 'stop', tokens: { ids: [64, 27, 65], pieces: ['a', '<b>', '\n'], logprobs: [-0.01, -2.5, -6] } },
+      ],
     },
   ],
 };
@@ -49,7 +62,20 @@ describe('playground webview page (headless Chromium)', function () {
   before(async function () {
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run "node scripts/build.mjs --only webview" first`);
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, timeout: 30_000, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      timeout: 30_000,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
   });
   after(async () => browser?.close());
   beforeEach(async () => {
@@ -57,10 +83,20 @@ describe('playground webview page (headless Chromium)', function () {
     page = await browser.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     await page.route('**/*', (r) => r.abort());
-    await page.setContent(`<!doctype html><html><head><style>${readFileSync(join(root, 'media/playground.css'), 'utf8')}</style></head><body><div id="app"></div></body></html>`);
-    await page.evaluate('window.__name = (f) => f; window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m) })');
+    await page.setContent(
+      `<!doctype html><html><head><style>${readFileSync(join(root, 'media/playground.css'), 'utf8')}</style></head><body><div id="app"></div></body></html>`,
+    );
+    await page.evaluate(
+      'window.__name = (f) => f; window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m) })',
+    );
     await page.addScriptTag({ content: readFileSync(bundle, 'utf8') });
-    const state: HostToWebview = { type: 'state', models: [{ model_name: 'Qwen/Qwen3-0.6B', max_context_length: 100 }], checkpoints: [{ path: 'mint://run1/sampler_weights/s1', base_model: 'Qwen/Qwen3-0.6B', run_id: 'run1', name: 's1' }], runs: [], history: [] };
+    const state: HostToWebview = {
+      type: 'state',
+      models: [{ model_name: 'Qwen/Qwen3-0.6B', max_context_length: 100 }],
+      checkpoints: [{ path: 'mint://run1/sampler_weights/s1', base_model: 'Qwen/Qwen3-0.6B', run_id: 'run1', name: 's1' }],
+      runs: [],
+      history: [],
+    };
     await send(page, state);
   });
   afterEach(async () => {
@@ -97,7 +133,13 @@ describe('playground webview page (headless Chromium)', function () {
 
   it('blocks a prompt that would not fit the context, with the numbers', async () => {
     await page.fill('vscode-textarea[data-message="1"] textarea', 'Hello');
-    await send(page, { type: 'tokenCount', target: 'Qwen/Qwen3-0.6B', count: 90, max_context_length: 100, tokenizer: { target: 'Qwen/Qwen3-0.6B', state: 'ready' } });
+    await send(page, {
+      type: 'tokenCount',
+      target: 'Qwen/Qwen3-0.6B',
+      count: 90,
+      max_context_length: 100,
+      tokenizer: { target: 'Qwen/Qwen3-0.6B', state: 'ready' },
+    });
     assert.match((await page.textContent('[data-context="over"]')) ?? '', /Prompt 90 tokens \+ max 64 = 154 of 100 context/);
     assert.match((await page.textContent('[data-blocker]')) ?? '', /shorten the prompt or lower Max tokens/);
   });
@@ -120,14 +162,30 @@ describe('playground webview page (headless Chromium)', function () {
       params: { max_tokens: 12, stop: ['\n'] },
       paramText: { max_tokens: '12', seed: '5', prompt_logprobs: 'true' },
     };
-    await send(page, { type: 'state', draft, models: [{ model_name: 'Qwen/Qwen3-0.6B', max_context_length: 100 }], checkpoints: [{ path: 'mint://run1/sampler_weights/s1', base_model: 'Qwen/Qwen3-0.6B', run_id: 'run1', name: 's1' }], runs: [], history: [] });
+    await send(page, {
+      type: 'state',
+      draft,
+      models: [{ model_name: 'Qwen/Qwen3-0.6B', max_context_length: 100 }],
+      checkpoints: [{ path: 'mint://run1/sampler_weights/s1', base_model: 'Qwen/Qwen3-0.6B', run_id: 'run1', name: 's1' }],
+      runs: [],
+      history: [],
+    });
     const value = (sel: string) => page.locator(sel).evaluate((el) => (el as HTMLElement & { value: string }).value);
     assert.equal(await page.textContent('[data-action="sample"]'), 'Compare 2');
-    assert.equal(await value('vscode-single-select[data-target="0"]'), 'path:mint://run1/sampler_weights/s1', 'a listed checkpoint is picked by name, not typed');
+    assert.equal(
+      await value('vscode-single-select[data-target="0"]'),
+      'path:mint://run1/sampler_weights/s1',
+      'a listed checkpoint is picked by name, not typed',
+    );
     assert.equal(await value('vscode-textarea[data-prompt="raw"]'), 'Once');
     assert.equal(await value('vscode-textfield[data-param="seed"]'), '5');
     assert.equal(await value('vscode-textarea[data-param="stop"]'), '\\n', 'a newline stop string is shown escaped');
-    assert.equal(await page.locator('vscode-checkbox[data-param="prompt_logprobs"]').evaluate((el) => (el as HTMLElement & { checked: boolean }).checked), true);
+    assert.equal(
+      await page
+        .locator('vscode-checkbox[data-param="prompt_logprobs"]')
+        .evaluate((el) => (el as HTMLElement & { checked: boolean }).checked),
+      true,
+    );
 
     await page.fill('vscode-textarea[data-prompt="raw"] textarea', 'Once upon');
     await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'draft'));
@@ -135,7 +193,14 @@ describe('playground webview page (headless Chromium)', function () {
     assert.deepEqual(back.targets, draft.targets);
     assert.equal(back.prompt.mode, 'raw');
     assert.equal(back.prompt.text, 'Once upon');
-    assert.deepEqual(back.params, { max_tokens: 12, seed: 5, num_samples: 1, prompt_logprobs: true, topk_prompt_logprobs: 0, stop: ['\n'] });
+    assert.deepEqual(back.params, {
+      max_tokens: 12,
+      seed: 5,
+      num_samples: 1,
+      prompt_logprobs: true,
+      topk_prompt_logprobs: 0,
+      stop: ['\n'],
+    });
     assert.equal(back.paramText.seed, '5');
 
     await page.click('[data-action="sample"]');
@@ -172,15 +237,36 @@ describe('playground webview page (headless Chromium)', function () {
     await page.keyboard.press('Escape');
     assert.equal(await page.isHidden('.tip'), true);
     await page.click('[data-action="copy-request-id"]');
-    assert.deepEqual((await posted(page)).filter((m) => m.type === 'copy').at(-1), { type: 'copy', text: 'sample_abc', what: 'request_id' });
+    assert.deepEqual((await posted(page)).filter((m) => m.type === 'copy').at(-1), {
+      type: 'copy',
+      text: 'sample_abc',
+      what: 'request_id',
+    });
   });
 
   it('shows queue state, then a failure with its request id and Retry', async () => {
-    await send(page, { type: 'run', run: { ...run, id: 'r2', outcomes: [{ target: { base_model: 'Qwen/Qwen3-0.6B' }, status: 'pending' }] } });
-    await send(page, { type: 'queue', runId: 'r2', index: 0, queue: { queue_state: 'paused_capacity', queue_position: 3, queue_depth: 9, eta_s: 12 } });
+    await send(page, {
+      type: 'run',
+      run: { ...run, id: 'r2', outcomes: [{ target: { base_model: 'Qwen/Qwen3-0.6B' }, status: 'pending' }] },
+    });
+    await send(page, {
+      type: 'queue',
+      runId: 'r2',
+      index: 0,
+      queue: { queue_state: 'paused_capacity', queue_position: 3, queue_depth: 9, eta_s: 12 },
+    });
     assert.equal(await page.textContent('.queue'), 'paused capacity · position 3 of 9 · ETA 12 s');
     assert.equal(await page.locator('[data-action="cancel-run"]').count(), 1);
-    await send(page, { type: 'outcome', runId: 'r2', index: 0, outcome: { target: { base_model: 'Qwen/Qwen3-0.6B' }, status: 'failed', error: { kind: 'RequestFailedError', message: 'MinT could not complete it.', request_id: 'sample_xyz' } } });
+    await send(page, {
+      type: 'outcome',
+      runId: 'r2',
+      index: 0,
+      outcome: {
+        target: { base_model: 'Qwen/Qwen3-0.6B' },
+        status: 'failed',
+        error: { kind: 'RequestFailedError', message: 'MinT could not complete it.', request_id: 'sample_xyz' },
+      },
+    });
     assert.equal(await page.textContent('.error [data-request-id]'), 'sample_xyz');
     await page.click('.error [data-action="retry"]');
     const rerun = (await posted(page)).find((m) => m.type === 'rerun');
@@ -195,7 +281,13 @@ describe('playground webview page (headless Chromium)', function () {
   });
 
   it('keeps 10,000 history entries to a few DOM rows', async () => {
-    const history = Array.from({ length: 10_000 }, (_, i) => ({ id: `h${i}`, time: '2026-11-25T10:00:00.000Z', title: `prompt ${i}`, models: ['m'], status: 'done' as const }));
+    const history = Array.from({ length: 10_000 }, (_, i) => ({
+      id: `h${i}`,
+      time: '2026-11-25T10:00:00.000Z',
+      title: `prompt ${i}`,
+      models: ['m'],
+      status: 'done' as const,
+    }));
     await send(page, { type: 'history', history });
     assert.equal(await page.textContent('[data-history-count]'), '(10,000)');
     const rows = await page.locator('.history-row').count();

@@ -90,10 +90,7 @@ describe('tokenizer: Qwen3 (bundled)', function () {
       ],
       { addGenerationPrompt: true },
     );
-    assert.equal(
-      text,
-      '<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nName a prime.<|im_end|>\n<|im_start|>assistant\n',
-    );
+    assert.equal(text, '<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nName a prime.<|im_end|>\n<|im_start|>assistant\n');
     const ids = tok.encode(text, { addSpecialTokens: false });
     assert.equal(ids[0], 151644);
     assert.equal(tok.decode(ids), text);
@@ -122,7 +119,10 @@ describe('tokenizer: Qwen3 (bundled)', function () {
   });
 
   it('explains an empty conversation and a broken template', function () {
-    assert.throws(() => tok.renderChat([]), (e: unknown) => e instanceof ChatTemplateError && /at least one message/.test(e.message));
+    assert.throws(
+      () => tok.renderChat([]),
+      (e: unknown) => e instanceof ChatTemplateError && /at least one message/.test(e.message),
+    );
     assert.throws(
       () => renderChat('{% for m in messages %}{{ m.content', [{ role: 'user', content: 'x' }], {}),
       (e: unknown) => e instanceof ChatTemplateError && /raw mode/.test(e.message),
@@ -162,7 +162,10 @@ describe('tokenizer: sources and failures', function () {
     assert.deepEqual(t.encode('Hello world'), [9707, 1879]);
     await assert.rejects(
       loadTokenizer('Qwen/Qwen3-0.6B', { localDir: cacheDir, bundledDir, hub: false }),
-      (e: unknown) => e instanceof TokenizerUnavailableError && e.message.includes('mint.tokenizer.localPath') && e.message.includes('has no tokenizer.json'),
+      (e: unknown) =>
+        e instanceof TokenizerUnavailableError &&
+        e.message.includes('mint.tokenizer.localPath') &&
+        e.message.includes('has no tokenizer.json'),
     );
   });
 
