@@ -103,42 +103,10 @@ function toPydantic(issue: Issue, root: unknown, where: 'body' | 'query', prefix
       if (expected === 'object' || expected === 'record') return [item('dict_type', 'Input should be a valid dictionary')];
       return [item(`${expected}_type`, `Input should be a valid ${expected}`)];
     }
-    case 'too_small': {
-      const min = Number(issue.minimum);
-      if (issue.origin === 'array' || issue.origin === 'set') {
-        const n = Array.isArray(v) ? v.length : 0;
-        return [
-          item('too_short', `List should have at least ${min} item${min === 1 ? '' : 's'} after validation, not ${n}`, v, {
-            field_type: 'List',
-            min_length: min,
-            actual_length: n,
-          }),
-        ];
-      }
-      if (issue.origin === 'string')
-        return [item('string_too_short', `String should have at least ${min} character${min === 1 ? '' : 's'}`, v, { min_length: min })];
-      return issue.inclusive
-        ? [item('greater_than_equal', `Input should be greater than or equal to ${min}`, v, { ge: min })]
-        : [item('greater_than', `Input should be greater than ${min}`, v, { gt: min })];
-    }
-    case 'too_big': {
-      const max = Number(issue.maximum);
-      if (issue.origin === 'array' || issue.origin === 'set') {
-        const n = Array.isArray(v) ? v.length : 0;
-        return [
-          item('too_long', `List should have at most ${max} item${max === 1 ? '' : 's'} after validation, not ${n}`, v, {
-            field_type: 'List',
-            max_length: max,
-            actual_length: n,
-          }),
-        ];
-      }
-      if (issue.origin === 'string')
-        return [item('string_too_long', `String should have at most ${max} character${max === 1 ? '' : 's'}`, v, { max_length: max })];
-      return issue.inclusive
-        ? [item('less_than_equal', `Input should be less than or equal to ${max}`, v, { le: max })]
-        : [item('less_than', `Input should be less than ${max}`, v, { lt: max })];
-    }
+    case 'too_small':
+      return [boundItem(issue.code, Number(issue.minimum), issue.origin, issue.inclusive, v, item)];
+    case 'too_big':
+      return [boundItem(issue.code, Number(issue.maximum), issue.origin, issue.inclusive, v, item)];
     case 'invalid_value': {
       const expected = quoteList(issue.values);
       return [item('literal_error', `Input should be ${expected}`, v, { expected })];
@@ -213,4 +181,47 @@ export function serialise(reply: Reply): { payload: string | Buffer; length: num
     length: Buffer.byteLength(text, 'utf8'),
     contentType: reply.raw !== undefined ? 'text/plain; charset=utf-8' : 'application/json',
   };
+}
+
+/** Pydantic's words for a length or size bound, on either side: `too_small` is the `min` side. */
+const BOUND = {
+  too_small: {
+    list: 'too_short',
+    string: 'string_too_short',
+    words: 'at least',
+    key: 'min_length',
+    incl: ['greater_than_equal', 'greater than or equal to', 'ge'],
+    excl: ['greater_than', 'greater than', 'gt'],
+  },
+  too_big: {
+    list: 'too_long',
+    string: 'string_too_long',
+    words: 'at most',
+    key: 'max_length',
+    incl: ['less_than_equal', 'less than or equal to', 'le'],
+    excl: ['less_than', 'less than', 'lt'],
+  },
+} as const;
+
+function boundItem(
+  side: keyof typeof BOUND,
+  bound: number,
+  origin: unknown,
+  inclusive: boolean | undefined,
+  v: unknown,
+  item: (type: string, msg: string, input?: unknown, ctx?: Record<string, unknown>) => PydanticItem,
+): PydanticItem {
+  const b = BOUND[side];
+  const plural = (unit: string) => `${bound} ${unit}${bound === 1 ? '' : 's'}`;
+  if (origin === 'array' || origin === 'set') {
+    const n = Array.isArray(v) ? v.length : 0;
+    return item(b.list, `List should have ${b.words} ${plural('item')} after validation, not ${n}`, v, {
+      field_type: 'List',
+      [b.key]: bound,
+      actual_length: n,
+    });
+  }
+  if (origin === 'string') return item(b.string, `String should have ${b.words} ${plural('character')}`, v, { [b.key]: bound });
+  const [type, words, ctxKey] = inclusive ? b.incl : b.excl;
+  return item(type, `Input should be ${words} ${bound}`, v, { [ctxKey]: bound });
 }
