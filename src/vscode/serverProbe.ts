@@ -64,10 +64,26 @@ export function describeProbes(results: readonly ProbeResult[]): string {
   return `${up.length === 1 ? 'This MinT server answers' : 'These MinT servers answer'}: ${answered}.${silent} Select Server to switch.`;
 }
 
+/** Network codes in words, the code kept for searching. */
+const CODE_WORDS: Record<string, string> = {
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'name lookup failed',
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'no answer in time',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer in time',
+};
+
 function shortReason(err: unknown): string {
   const e = err as { name?: unknown; status?: unknown; cause?: { code?: unknown; cause?: { code?: unknown } } } | null;
   const code = e?.cause?.cause?.code ?? e?.cause?.code;
-  if (typeof code === 'string') return code;
+  if (typeof code === 'string') {
+    const words = CODE_WORDS[code] ?? (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) ? 'certificate not trusted' : undefined);
+    return words ? `${words} (${code})` : code;
+  }
   if (typeof e?.status === 'number') return `HTTP ${e.status}`;
+  if (e?.name === 'APITimeoutError') return 'no answer in time';
   return typeof e?.name === 'string' ? e.name : 'no answer';
 }

@@ -60,7 +60,7 @@ describe('server probe (Check Connection fallback)', function () {
         ['Unhealthy', false],
       ],
     );
-    assert.equal(results[0]!.problem, 'ECONNREFUSED');
+    assert.equal(results[0]!.problem, 'connection refused (ECONNREFUSED)');
     assert.equal(results[2]!.problem, 'HTTP 503');
     const text = describeProbes(results);
     assert.match(
@@ -79,7 +79,10 @@ describe('server probe (Check Connection fallback)', function () {
 
   it('when nobody answers, points at the network or proxy', async () => {
     const results = await probeServers([{ label: 'Dead', url: deadUrl }], make, 2_000);
-    assert.match(describeProbes(results), /None of MinT's other servers answered either \(Dead: ECONNREFUSED\).*http\.proxy/);
+    assert.match(
+      describeProbes(results),
+      /None of MinT's other servers answered either \(Dead: connection refused \(ECONNREFUSED\)\).*http\.proxy/,
+    );
   });
 
   it('a server that never answers is given up on within the timeout', async () => {
@@ -89,6 +92,7 @@ describe('server probe (Check Connection fallback)', function () {
       const t0 = Date.now();
       const [r] = await probeServers([{ label: 'Silent', url }], make, 300);
       assert.equal(r!.ok, false);
+      assert.equal(r!.problem, 'no answer in time');
       assert.ok(Date.now() - t0 < 3_000, `took ${Date.now() - t0} ms`);
     } finally {
       silent.closeAllConnections();
