@@ -1,21 +1,63 @@
 /** One logical call's cancellation signal and deadline, shared by all of its attempts and waits. */
 import { CancelledError } from './errors';
 
+/**
+ * Why a call is about to wait before its next attempt: the server asked (429, rate_limited), it was
+ * busy or failed (408/5xx, server_busy / server_error), or it could not be reached (connection).
+ */
+export type RetryWaitReason = 'rate_limited' | 'server_busy' | 'server_error' | 'connection';
+
+/** Sent before each wait between attempts, so a display can show the wait while it happens. */
+export interface RetryWaitEvent {
+  /** The attempt that failed, counted from 1. */
+  attempt: number;
+  /** How long the client will wait now: the server's Retry-After when it sent one, else backoff. */
+  delayMs: number;
+  /** The HTTP status that caused the wait; none for a connection error or timeout. */
+  status?: number;
+  reason: RetryWaitReason;
+  /** The server's id for the refused attempt, when it sent one. */
+  request_id?: string;
+  /** The route that is retried ("/api/v1/asample"). */
+  path: string;
+}
+
 export interface CallOptions {
   signal?: AbortSignal | undefined;
   /** The caller's deadline for the whole logical call, retries and polling included. */
   timeoutMs?: number | undefined;
+  /** Called before each wait between attempts (retry after 429, 5xx, a connection error). */
+  onRetryWait?: ((e: RetryWaitEvent) => void) | undefined;
 }
 
 /** The cancellation signal and deadline shared by every attempt of one logical call. */
 export interface CallContext {
   signal: AbortSignal | undefined;
   deadline: number | undefined;
+  onRetryWait?: ((e: RetryWaitEvent) => void) | undefined;
 }
 
 export function contextOf(opts: CallOptions | undefined): CallContext {
   const t = opts?.timeoutMs;
-  return { signal: opts?.signal, deadline: t !== undefined && t > 0 ? Date.now() + t : undefined };
+  const ctx: CallContext = { signal: opts?.signal, deadline: t !== undefined && t > 0 ? Date.now() + t : undefined };
+  if (opts?.onRetryWait) ctx.onRetryWait = opts.onRetryWait;
+  return ctx;
+}
+
+export function retryReasonOf(status: number | undefined): RetryWaitReason {
+  if (status === undefined) return 'connection';
+  if (status === 429) return 'rate_limited';
+  return status === 408 || status === 503 ? 'server_busy' : 'server_error';
+}
+
+/** Tells the caller about a wait; a display callback's bug must not fail the call it displays. */
+export function reportRetryWait(ctx: CallContext, e: RetryWaitEvent): void {
+  if (!ctx.onRetryWait) return;
+  try {
+    ctx.onRetryWait(e);
+  } catch {
+    // ignored on purpose: see above
+  }
 }
 
 export function throwIfCancelled(ctx: CallContext): void {

@@ -10,6 +10,7 @@ import { APIConnectionError, APITimeoutError, CancelledError, isMaskedFailure, R
 import { queueEvent } from './queueState';
 import { FutureErrorSchema } from './schemas';
 import { backoffMs, isRetryableStatus, retryAfterMs } from './retryRules';
+import { reportRetryWait, retryReasonOf } from './callContext';
 import { throwIfCancelled, type CallContext, type RawResponse, type Transport } from './transport';
 
 export type { QueueStateEvent } from './queueState';
@@ -104,7 +105,15 @@ async function pollFuture<S extends z.ZodType>(
       if (err instanceof CancelledError) throw err;
       if (ctx.deadline !== undefined && Date.now() >= ctx.deadline) throw deadlineError(err);
       if (!(err instanceof APIConnectionError) || failures >= transport.maxRetries) throw err;
-      await transport.wait(boundedWait(backoffMs(failures), ctx), ctx);
+      const wait = boundedWait(backoffMs(failures), ctx);
+      reportRetryWait(ctx, {
+        attempt: failures + 1,
+        delayMs: wait,
+        reason: 'connection',
+        path: '/' + RETRIEVE_PATH,
+        request_id: requestId,
+      });
+      await transport.wait(wait, ctx);
       failures++;
       continue;
     }
@@ -169,6 +178,15 @@ async function pollFuture<S extends z.ZodType>(
       const wait = retryAfterMs(raw.headers) ?? backoffMs(failures);
       failures++;
       if (ctx.deadline !== undefined && Date.now() + wait >= ctx.deadline) throw error;
+      // The future's id, not the refused poll's: it is the one the user can look up.
+      reportRetryWait(ctx, {
+        attempt: failures,
+        delayMs: wait,
+        status: raw.status,
+        reason: retryReasonOf(raw.status),
+        path: '/' + RETRIEVE_PATH,
+        request_id: requestId,
+      });
       await transport.wait(wait, ctx);
       continue;
     }

@@ -92,8 +92,16 @@ const REDACTED = '[REDACTED]';
 const PRECISE_TIMEOUT_BELOW_MS = 5_000;
 
 // The cancellation/deadline helpers live in callContext.ts; re-exported for the other modules.
-export { contextOf, sleep, throwIfCancelled, type CallContext, type CallOptions } from './callContext';
-import { sleep, throwIfCancelled, type CallContext } from './callContext';
+export {
+  contextOf,
+  sleep,
+  throwIfCancelled,
+  type CallContext,
+  type CallOptions,
+  type RetryWaitEvent,
+  type RetryWaitReason,
+} from './callContext';
+import { reportRetryWait, retryReasonOf, sleep, throwIfCancelled, type CallContext } from './callContext';
 // The retry rules live in retryRules.ts; re-exported because tests and older callers import them here.
 export { backoffMs, isRetryableStatus, retryAfterMs } from './retryRules';
 
@@ -365,6 +373,7 @@ export class Transport {
     for (let attempt = 0; ; attempt++) {
       let failure: Error;
       let delay: number | undefined;
+      let status: number | undefined;
       try {
         const raw = await this.send(spec, ctx, attempt, idem);
         if ((raw.status >= 200 && raw.status < 300) || spec.okStatuses?.includes(raw.status)) return raw;
@@ -374,6 +383,7 @@ export class Transport {
         }
         if (!isRetryableStatus(raw.status, raw.headers) || attempt >= maxRetries) throw failure;
         delay = retryAfterMs(raw.headers);
+        status = raw.status;
       } catch (err) {
         if (err instanceof APIStatusError || err instanceof CancelledError) throw err;
         if (spec.exactlyOnce && err instanceof APIConnectionError && reachedServer.has(err)) {
@@ -386,6 +396,15 @@ export class Transport {
       }
       const wait = delay ?? backoffMs(attempt);
       if (ctx.deadline !== undefined && Date.now() + wait >= ctx.deadline) throw failure;
+      const rid = (failure as { request_id?: string }).request_id;
+      reportRetryWait(ctx, {
+        attempt: attempt + 1,
+        delayMs: wait,
+        reason: retryReasonOf(status),
+        path: this.basePath + spec.path,
+        ...(status !== undefined ? { status } : {}),
+        ...(rid ? { request_id: rid } : {}),
+      });
       await this.wait(wait, ctx);
     }
   }
