@@ -177,6 +177,10 @@ export const QueueInfoSchema = z.object({
   eta_s: z.number().optional(),
   tokens_generated: z.number().optional(),
   max_tokens: z.number().optional(),
+  /** The client is waiting before sending again, for this long (from the client's onRetryWait)... */
+  retry_in_ms: z.number().optional(),
+  /** ...and why, in few words: "rate limited", "server busy". */
+  retry_reason: z.string().optional(),
 });
 export type QueueInfo = z.infer<typeof QueueInfoSchema>;
 
@@ -188,6 +192,8 @@ export const OutcomeSchema = z.object({
   via: z.enum(['native', 'openai']).optional(),
   request_id: z.string().optional(),
   latency_ms: z.number().optional(),
+  /** The part of latency_ms spent waiting (retry waits, queued on the server), not generating. */
+  wait_ms: z.number().optional(),
   prompt_tokens: z.number().int().optional(),
   samples: z.array(SampleSchema).optional(),
   prompt: TokenViewSchema.optional(),

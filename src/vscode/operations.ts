@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { QueueStateEvent } from '../mint';
+import type { QueueStateEvent, RetryWaitEvent } from '../mint';
 import { isCancellation } from '../mint/errors';
 import type { ActiveClient, ClientManager } from './clientManager';
 import type { DescribedError, ErrorPresenter, PresentContext } from './errorPresenter';
@@ -15,6 +15,8 @@ export interface OperationTracker {
   requestId(id: string | undefined): void;
   /** Feed a call's `onQueueState` here: the status bar shows the request's stage (and position or ETA when the server sends them). */
   onQueueState(e: QueueStateEvent): void;
+  /** Feed a call's `onRetryWait` here: the status bar counts the wait down while the client waits. */
+  onRetryWait(e: RetryWaitEvent): void;
 }
 
 export interface OperationOptions {
@@ -86,6 +88,16 @@ export class Operations {
       onQueueState: (e) => {
         if (e.request_id) this.lastId = e.request_id;
         progress.setQueue(queueBadgeOf(e));
+      },
+      onRetryWait: (e) => {
+        if (e.request_id) this.lastId = e.request_id;
+        const status = e.status !== undefined ? `HTTP ${e.status} ` : '';
+        this.log.info(
+          'client',
+          `${label}: ${status}on ${e.path}, retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s` +
+            (e.request_id ? ` [request id ${e.request_id}]` : ''),
+        );
+        this.statusBar.rateLimited(e.delayMs / 1000, e.reason, label);
       },
     };
     const started = performance.now();

@@ -1,5 +1,5 @@
 /** What the status bar says about a waiting request. No `vscode` here, so it is tested in plain Node. */
-import type { QueueStateEvent } from '../mint';
+import type { QueueStateEvent, RetryWaitReason } from '../mint';
 
 /**
  * Where a waiting request is, as the server said it: MinT sends a status and a stage (queued,
@@ -14,6 +14,18 @@ export interface QueueBadge {
   tokensGenerated?: number | undefined;
   maxTokens?: number | undefined;
 }
+
+/** A retry wait in few words, for the status bar and the playground card: "rate limited", "server busy". */
+export function retryWaitWords(reason: RetryWaitReason): string {
+  return RETRY_WORDS[reason];
+}
+
+const RETRY_WORDS: Record<RetryWaitReason, string> = {
+  rate_limited: 'rate limited',
+  server_busy: 'server busy',
+  server_error: 'server error',
+  connection: 'not reachable',
+};
 
 /** The client's queue-state event in the status bar's terms. */
 export function queueBadgeOf(e: QueueStateEvent): QueueBadge {

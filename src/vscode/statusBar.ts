@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { queueText, type QueueBadge } from './queueBadge';
+import { queueText, retryWaitWords, type QueueBadge } from './queueBadge';
+import type { RetryWaitReason } from '../mint';
 
 export type ConnectionState = 'not checked' | 'connected' | 'no key' | 'auth failed' | 'offline' | 'emulator' | 'no server';
 
@@ -21,6 +22,8 @@ export class MintStatusBar implements vscode.Disposable {
   private readonly queues = new Map<number, QueueBadge>();
   private nextQueueId = 1;
   private waitUntil = 0;
+  private waitReason: RetryWaitReason = 'rate_limited';
+  private waitDetail = '';
   private timer: NodeJS.Timeout | undefined;
 
   constructor() {
@@ -69,9 +72,15 @@ export class MintStatusBar implements vscode.Disposable {
     };
   }
 
-  /** Shows "retry in Ns" until the server's wait is over. */
-  rateLimited(seconds: number): void {
+  /**
+   * Shows "<reason> · retry in Ns" until the wait is over: while the client waits between retries
+   * (its onRetryWait) and after a RateLimitError that ended them. `detail` says which request waits.
+   */
+  rateLimited(seconds: number, reason: RetryWaitReason = 'rate_limited', detail = ''): void {
+    // The latest wait speaks: it is the one the client is in now.
     this.waitUntil = Date.now() + Math.max(1, seconds) * 1000;
+    this.waitReason = reason;
+    this.waitDetail = detail;
     this.render();
   }
 
@@ -104,11 +113,11 @@ export class MintStatusBar implements vscode.Disposable {
       }
     }
     const waitS = Math.ceil((this.waitUntil - Date.now()) / 1000);
-    if (waitS > 0) parts.push(`rate limited · retry in ${waitS}s`);
+    if (waitS > 0) parts.push(`${retryWaitWords(this.waitReason)} · retry in ${waitS}s`);
     this.main.text = `${ICONS[this.state]} ${parts.join(' · ')}`;
     this.main.tooltip =
       waitS > 0
-        ? 'MinT asked to wait before more requests; the countdown shows when to try again.'
+        ? `${WAIT_TOOLTIPS[this.waitReason]}${this.waitDetail ? ` (${this.waitDetail})` : ''}; the countdown shows when the request is sent again.`
         : `MinT connection: ${this.state}. Click to check the connection.`;
     this.main.backgroundColor =
       this.state === 'auth failed' || this.state === 'offline' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -121,6 +130,13 @@ export class MintStatusBar implements vscode.Disposable {
     }
   }
 }
+
+const WAIT_TOOLTIPS: Record<RetryWaitReason, string> = {
+  rate_limited: 'MinT asked to wait before more requests (rate limit)',
+  server_busy: 'MinT is busy and asked to try again later',
+  server_error: 'MinT answered with a server error',
+  connection: 'MinT could not be reached',
+};
 
 const ICONS: Record<ConnectionState, string> = {
   'not checked': '$(cloud)',

@@ -40,7 +40,10 @@ async function sampleRange(s: Services, uri: vscode.Uri, range: vscode.Range, pr
           s.statusBar.setModel(model);
           const reply = await active.client
             .createOpenAIClient()
-            .completions({ model, prompt, max_tokens: settings.sampleMaxTokens, temperature: 0.7 }, { signal: t.signal });
+            .completions(
+              { model, prompt, max_tokens: settings.sampleMaxTokens, temperature: 0.7 },
+              { signal: t.signal, onRetryWait: t.onRetryWait },
+            );
           t.requestId(reply.id);
           return { model, reply };
         },

@@ -6,7 +6,7 @@
  * Server failures are thrown (the caller hands them to the one presenter); problems the user can
  * fix in the form (path, context length) come back as an inline failed outcome, with no request.
  */
-import type { SamplingClient, ServiceClient } from '../../mint';
+import type { QueueStateEvent, RetryWaitEvent, SamplingClient, ServiceClient } from '../../mint';
 import type { MintTokenizer } from '../../mint/tokenizer';
 import {
   checkpointPathProblem,
@@ -22,6 +22,7 @@ import {
   type TokenView,
 } from '../../shared/playground';
 import type { OperationTracker } from '../operations';
+import { retryWaitWords } from '../queueBadge';
 import { toQueueInfo, toSamplingParams } from './convert';
 import type { PlaygroundTokenizers } from './tokenizers';
 
@@ -39,14 +40,57 @@ export interface TargetJob {
 const samplers = new WeakMap<ServiceClient, Map<string, Promise<SamplingClient>>>();
 const baseModels = new Map<string, string>();
 
-function samplerFor(client: ServiceClient, target: Target, signal: AbortSignal): Promise<SamplingClient> {
+/**
+ * Measures the waiting inside one call: the client's retry waits (as it announced them) and the
+ * time the server said the request was queued. What remains of the latency is generation, so
+ * tok/s is not diluted by a rate limit. Every wait is also shown while it lasts (card and status bar).
+ */
+class WaitClock {
+  waitedMs = 0;
+  private queuedSince: number | undefined;
+
+  constructor(
+    private readonly tracker: OperationTracker,
+    private readonly onQueue: (q: QueueInfo) => void,
+  ) {}
+
+  readonly onRetryWait = (e: RetryWaitEvent): void => {
+    this.endQueued();
+    this.waitedMs += e.delayMs;
+    this.tracker.onRetryWait(e);
+    this.onQueue({ queue_state: 'waiting', retry_in_ms: Math.round(e.delayMs), retry_reason: retryWaitWords(e.reason) });
+  };
+
+  readonly onQueueState = (e: QueueStateEvent): void => {
+    const queued = (e.stage ?? e.status) === 'queued';
+    if (!queued) this.endQueued();
+    else this.queuedSince ??= performance.now();
+    this.tracker.onQueueState(e);
+    this.onQueue(toQueueInfo(e));
+  };
+
+  /** Ends the clock; returns the waited part of the call, in ms. */
+  stop(): number {
+    this.endQueued();
+    return this.waitedMs;
+  }
+
+  private endQueued(): void {
+    if (this.queuedSince === undefined) return;
+    this.waitedMs += performance.now() - this.queuedSince;
+    this.queuedSince = undefined;
+  }
+}
+
+function samplerFor(client: ServiceClient, target: Target, tracker: OperationTracker): Promise<SamplingClient> {
   let byTarget = samplers.get(client);
   if (!byTarget) samplers.set(client, (byTarget = new Map()));
   const key = JSON.stringify(target);
   let p = byTarget.get(key);
   if (!p) {
     p = client.createSamplingClient('base_model' in target ? { base_model: target.base_model } : { model_path: target.model_path }, {
-      signal,
+      signal: tracker.signal,
+      onRetryWait: tracker.onRetryWait,
     });
     byTarget.set(key, p);
     const map = byTarget;
@@ -121,7 +165,8 @@ export async function sampleTarget(client: ServiceClient, tracker: OperationTrac
       `The prompt is ${ids.length} tokens; with max_tokens ${params.max_tokens} that is ${ids.length + params.max_tokens}, over ${base}'s context length of ${max}. Shorten the prompt or lower Max tokens.`,
     );
   }
-  const sampler = await samplerFor(client, target, tracker.signal);
+  const sampler = await samplerFor(client, target, tracker);
+  const clock = new WaitClock(tracker, job.onQueue);
   const started = performance.now();
   const res = await sampler.sample(
     {
@@ -131,15 +176,10 @@ export async function sampleTarget(client: ServiceClient, tracker: OperationTrac
       prompt_logprobs: params.prompt_logprobs,
       topk_prompt_logprobs: params.topk_prompt_logprobs,
     },
-    {
-      signal: tracker.signal,
-      onQueueState: (e) => {
-        tracker.onQueueState(e);
-        job.onQueue(toQueueInfo(e));
-      },
-    },
+    { signal: tracker.signal, onQueueState: clock.onQueueState, onRetryWait: clock.onRetryWait },
   );
   const latency = performance.now() - started;
+  const waited = clock.stop();
   tracker.requestId(res.request_id);
   const samples: Sample[] = res.sequences.map((seq) => ({
     text: tok.decode(seq.tokens, { skipSpecialTokens: true }),
@@ -152,6 +192,7 @@ export async function sampleTarget(client: ServiceClient, tracker: OperationTrac
     via: 'native',
     request_id: res.request_id,
     latency_ms: latency,
+    ...(waited > 0 ? { wait_ms: Math.min(waited, latency) } : {}),
     prompt_tokens: ids.length,
     samples,
   };
@@ -180,6 +221,8 @@ async function sampleAsText(
   // MinT's OpenAI-compatible routes refuse fields they do not know (422): they take no top_k and no seed.
   const { top_k: _noTopK, seed, ...sampling } = toSamplingParams(params);
   const common = { model, ...sampling };
+  const clock = new WaitClock(tracker, job.onQueue);
+  const call = { signal: tracker.signal, onRetryWait: clock.onRetryWait };
   const started = performance.now();
   const samples: Sample[] = [];
   let id: string | undefined;
@@ -188,25 +231,28 @@ async function sampleAsText(
     if (prompt.mode === 'chat') {
       const r = await oai.chatCompletions(
         { ...common, messages: prompt.messages.map((m) => ({ role: m.role, content: m.content })) },
-        { signal: tracker.signal },
+        call,
       );
       const c = r.choices[0];
       samples.push({ text: typeof c?.message.content === 'string' ? c.message.content : '', stop_reason: c?.finish_reason ?? 'unknown' });
       id ??= r.id;
     } else {
-      const r = await oai.completions({ ...common, prompt: prompt.text }, { signal: tracker.signal });
+      const r = await oai.completions({ ...common, prompt: prompt.text }, call);
       const c = r.choices[0];
       samples.push({ text: c?.text ?? '', stop_reason: c?.finish_reason ?? 'unknown' });
       id ??= r.id;
     }
   }
   tracker.requestId(id);
+  const latency = performance.now() - started;
+  const waited = clock.stop();
   return {
     target,
     status: 'done',
     via: 'openai',
     ...(id ? { request_id: id } : {}),
-    latency_ms: performance.now() - started,
+    latency_ms: latency,
+    ...(waited > 0 ? { wait_ms: Math.min(waited, latency) } : {}),
     samples,
     note:
       `Text mode: no tokenizer for ${base ?? model} (${why}) — sampled through the OpenAI-compatible endpoint, which returns no token ids or logprobs.` +

@@ -26,6 +26,8 @@ const MAX_RUNS_SHOWN = 8;
 export class ResultsView {
   readonly el = h('section', { className: 'results', 'aria-label': 'Results' });
   private readonly runs = new Map<string, { run: Run; el: HTMLElement }>();
+  /** Ticks the "retry in Ns" lines while any is on screen; the deadline is this page's own clock. */
+  private countdown: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly cb: ResultCallbacks) {}
 
@@ -60,7 +62,32 @@ export class ResultsView {
     if (!entry || !o || o.status !== 'pending') return;
     o.queue = q;
     const line = entry.el.querySelector<HTMLElement>(`[data-col="${index}"] .queue`);
-    if (line) line.textContent = queueText(q);
+    if (line) this.fillQueueLine(line, q);
+  }
+
+  /** A queue line; a retry wait counts down from what the client said, by this page's clock. */
+  private fillQueueLine(line: HTMLElement, q: QueueInfo): void {
+    if (q.retry_in_ms === undefined) {
+      delete line.dataset.retryUntil;
+      line.textContent = queueText(q);
+      return;
+    }
+    line.dataset.retryUntil = String(Date.now() + q.retry_in_ms);
+    line.dataset.retryReason = q.retry_reason ?? 'waiting';
+    line.textContent = retryText(line.dataset.retryReason, Math.ceil(q.retry_in_ms / 1000));
+    this.countdown ??= setInterval(() => this.tick(), 1000);
+  }
+
+  private tick(): void {
+    const lines = this.el.querySelectorAll<HTMLElement>('.queue[data-retry-until]');
+    for (const line of lines) {
+      const left = Math.ceil((Number(line.dataset.retryUntil) - Date.now()) / 1000);
+      line.textContent = retryText(line.dataset.retryReason ?? 'waiting', left);
+    }
+    if (lines.length === 0 && this.countdown) {
+      clearInterval(this.countdown);
+      this.countdown = undefined;
+    }
   }
 
   isPending(): boolean {
@@ -118,14 +145,9 @@ export class ResultsView {
     if (o.request_id || o.latency_ms !== undefined) col.append(this.metaLine(o));
     if (o.note) col.append(h('div', { className: 'note' }, o.note));
     if (o.status === 'pending') {
-      col.append(
-        h(
-          'div',
-          { className: 'pending' },
-          h('vscode-progress-ring', { 'aria-label': 'Waiting for the sampler' }),
-          h('span', { className: 'queue' }, o.queue ? queueText(o.queue) : 'Sending…'),
-        ),
-      );
+      const line = h('span', { className: 'queue' }, 'Sending…');
+      if (o.queue) this.fillQueueLine(line, o.queue);
+      col.append(h('div', { className: 'pending' }, h('vscode-progress-ring', { 'aria-label': 'Waiting for the sampler' }), line));
     } else if (o.status === 'cancelled') {
       col.append(h('div', { className: 'muted', 'data-cancelled': '' }, 'Cancelled. The request was aborted.'));
     } else if (o.status === 'failed' && o.error) {
@@ -149,9 +171,12 @@ export class ResultsView {
     const line = h('div', { className: 'meta' });
     const generated = (o.samples ?? []).reduce((n, s) => n + (s.tokens?.ids.length ?? 0), 0);
     if (o.latency_ms !== undefined) {
-      line.append(h('span', {}, fmtMs(o.latency_ms)));
-      if (generated && o.latency_ms > 0)
-        line.append(h('span', { 'data-tps': '' }, `${(generated / (o.latency_ms / 1000)).toFixed(1)} tok/s`));
+      // Waiting (rate limit, queue) is shown apart and left out of tok/s, which measures generation.
+      const wait = Math.min(o.wait_ms ?? 0, o.latency_ms);
+      const gen = o.latency_ms - wait;
+      line.append(h('span', { 'data-latency': '' }, fmtMs(o.latency_ms)));
+      if (wait > 0) line.append(h('span', { 'data-wait': '' }, `${fmtMs(wait)} waiting · ${fmtMs(gen)} generating`));
+      if (generated && gen > 0) line.append(h('span', { 'data-tps': '' }, `${(generated / (gen / 1000)).toFixed(1)} tok/s`));
     }
     if (o.prompt_tokens !== undefined) line.append(h('span', {}, `prompt ${o.prompt_tokens} tok`));
     if (o.request_id) line.append(this.requestId(o.request_id));
@@ -225,6 +250,11 @@ const STAGE_WORDS: Record<string, string> = {
   decode: 'Generating',
   running: 'Running',
 };
+
+/** "rate limited · retry in 6s", then "rate limited · retrying" once the wait is over. */
+export function retryText(reason: string, secondsLeft: number): string {
+  return secondsLeft > 0 ? `${reason} · retry in ${secondsLeft}s` : `${reason} · retrying`;
+}
 
 /** The server's own words for where the request is; position and ETA only when it sent them. */
 export function queueText(q: QueueInfo): string {

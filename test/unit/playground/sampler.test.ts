@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CancelledError, Datum, RequestFailedError, type ServiceClient } from '../../../src/mint/index';
+import { CancelledError, Datum, RequestFailedError, type RetryWaitEvent, type ServiceClient } from '../../../src/mint/index';
 import { loadTokenizer, type MintTokenizer } from '../../../src/mint/tokenizer';
 import { promptTokens, sampleTarget, type TargetJob } from '../../../src/vscode/playground/sampler';
 import { toQueueInfo } from '../../../src/vscode/playground/convert';
@@ -23,9 +23,17 @@ const tokenizers = {
 };
 const noTokenizers = { get: async (model: string): Promise<TokenizerLookup> => ({ problem: `no tokenizer for ${model} in this test` }) };
 
-function tracker(signal = new AbortController().signal): OperationTracker & { ids: string[] } {
+function tracker(signal = new AbortController().signal): OperationTracker & { ids: string[]; waits: RetryWaitEvent[] } {
   const ids: string[] = [];
-  return { signal, ids, requestId: (id) => void (id && ids.push(id)), onQueueState: () => undefined };
+  const waits: RetryWaitEvent[] = [];
+  return {
+    signal,
+    ids,
+    waits,
+    requestId: (id) => void (id && ids.push(id)),
+    onQueueState: () => undefined,
+    onRetryWait: (e) => waits.push(e),
+  };
 }
 
 describe('playground sampling against the emulator', function () {
@@ -54,6 +62,32 @@ describe('playground sampling against the emulator', function () {
     tokenizers,
     onQueue: () => undefined,
     ...over,
+  });
+
+  it('a rate limit while sampling: shown in the column and the tracker as it happens; the wait is not generation time', async () => {
+    await server.fault({ route: '/api/v1/asample', status: 429, times: 2, headers: { 'retry-after-ms': '700' } });
+    const t = tracker();
+    const queue: QueueInfo[] = [];
+    const out = await sampleTarget(client, t, job({ onQueue: (q) => queue.push(q) }));
+    assert.equal(out.status, 'done');
+    assert.deepEqual(
+      t.waits.map((w) => [w.reason, w.delayMs, w.status]),
+      [
+        ['rate_limited', 700, 429],
+        ['rate_limited', 700, 429],
+      ],
+    );
+    const waits = queue.filter((q) => q.retry_in_ms !== undefined);
+    assert.deepEqual(
+      waits.map((q) => [q.retry_reason, q.retry_in_ms]),
+      [
+        ['rate limited', 700],
+        ['rate limited', 700],
+      ],
+    );
+    assert.ok(out.latency_ms! >= 1_400, `latency ${out.latency_ms}`);
+    assert.ok(out.wait_ms! >= 1_400 && out.wait_ms! <= out.latency_ms!, `wait ${out.wait_ms} of ${out.latency_ms}`);
+    assert.ok(out.latency_ms! - out.wait_ms! < 1_000, 'the generating part holds the rate-limit wait');
   });
 
   it('raw mode: sends the tokenized text and shows each sampled token with its logprob', async () => {

@@ -299,4 +299,26 @@ describe('playground webview page (headless Chromium)', function () {
     await page.locator('.history-row[data-index="5001"] [data-act="rerun"]').click();
     assert.equal((await posted(page)).find((m) => m.type === 'rerun')?.historyId, 'h5001');
   });
+
+  it('a retry wait counts down in the column with its reason; the finished card splits waiting from generating', async () => {
+    const target = { base_model: 'Qwen/Qwen3-0.6B' };
+    await send(page, { type: 'run', run: { ...run, id: 'rw', outcomes: [{ target, status: 'pending' }] } });
+    await send(page, {
+      type: 'queue',
+      runId: 'rw',
+      index: 0,
+      queue: { queue_state: 'waiting', retry_in_ms: 3_000, retry_reason: 'rate limited' },
+    });
+    const line = page.locator('[data-run="rw"] .queue');
+    assert.equal(await line.textContent(), 'rate limited · retry in 3s');
+    await page.waitForFunction(() => document.querySelector('[data-run="rw"] .queue')?.textContent === 'rate limited · retry in 2s', null, {
+      timeout: 3_000,
+    });
+    const done = { ...run.outcomes[0]!, latency_ms: 12_500, wait_ms: 12_000 };
+    await send(page, { type: 'outcome', runId: 'rw', index: 0, outcome: done });
+    const col = page.locator('[data-run="rw"] [data-col="0"]');
+    assert.equal(await col.locator('[data-wait]').textContent(), '12.0 s waiting · 500 ms generating');
+    // 3 tokens in the 0.5 s of generation, not in the 12.5 s of the whole call.
+    assert.equal(await col.locator('[data-tps]').textContent(), '6.0 tok/s');
+  });
 });
