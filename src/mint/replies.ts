@@ -45,15 +45,21 @@ export function adviceFor(status: number): string {
 }
 
 export function traceIdOf(h: ResponseHeaders): string | undefined {
-  return h['x-trace-id'] ?? h['x-request-id'];
+  // An empty header is no id: fall through to the next one.
+  return h['x-trace-id'] || h['x-request-id'] || undefined;
 }
 
-/** The request id a reply carries: its X-Trace-Id / x-request-id header, or a 5xx body's "Log ID". */
+/** A 5xx body's "Log ID: <id>": the id MinT support looks failures up by. */
+export function logIdOf(status: number, text: string): string | undefined {
+  return status >= 500 ? /Log ID:\s*([A-Za-z0-9_:-]+(?:\.[A-Za-z0-9_:-]+)*)/.exec(text)?.[1] : undefined;
+}
+
+/**
+ * The request id a reply carries: a 5xx body's "Log ID" first (the id support asks for; a gateway's
+ * generic x-request-id would send them looking in the wrong place), then X-Trace-Id / x-request-id.
+ */
 export function requestIdFromReply(status: number, h: ResponseHeaders, text: string): string | undefined {
-  const fromHeader = traceIdOf(h);
-  if (fromHeader) return fromHeader;
-  if (status >= 500) return /Log ID:\s*([A-Za-z0-9_:-]+(?:\.[A-Za-z0-9_:-]+)*)/.exec(text)?.[1];
-  return undefined;
+  return logIdOf(status, text) ?? traceIdOf(h);
 }
 
 export function isUndiciTimeout(err: unknown): boolean {

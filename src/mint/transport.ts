@@ -310,11 +310,13 @@ export class Transport {
     const headers = this.redactHeaders(raw.headers);
     const detail = detailOf(body, text);
     const request_id = requestIdFromReply(raw.status, headers, text);
+    // A header id beside a body's Log ID is kept in the words too: support may ask for either.
+    const trace = traceIdOf(headers);
     const msg =
       `MinT answered ${raw.status} to ${spec.method} /${spec.path}` +
       (detail ? `: ${detail}` : '') +
       ` (${adviceFor(raw.status)})` +
-      (request_id ? ` [request id ${request_id}]` : '');
+      (request_id ? ` [request id ${request_id}${trace && trace !== request_id ? `; trace id ${trace}` : ''}]` : '');
     return makeStatusError(raw.status, msg, { headers, body, request_id });
   }
 

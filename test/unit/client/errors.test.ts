@@ -83,6 +83,19 @@ describe('client errors: each exception class from its real cause', function () 
     assert.equal(err.body, 'Bad gateway. Log ID: 7f3a-99.');
   });
 
+  it('a 5xx body\'s "Log ID" is the request id even beside an x-request-id header, which the message keeps too', async () => {
+    await server.fault({
+      route: CAPS,
+      status: 500,
+      body: { detail: 'Internal Server Error. Log ID: 7f3a9c2e' },
+      headers: { 'X-Trace-Id': '', 'X-Request-Id': 'req-generic-1' },
+    });
+    const err = await caught(() => client.getServerCapabilities());
+    assert.ok(err instanceof InternalServerError);
+    assert.equal(err.request_id, '7f3a9c2e');
+    assert.match(err.message, /\[request id 7f3a9c2e; trace id req-generic-1\]/);
+  });
+
   it('401 from a real key check, and the key never appears even when the server echoes it', async () => {
     await server.config({ apiKey: 'sk-the-right-key' });
     const err = await caught(() => client.getServerCapabilities());
