@@ -103,18 +103,25 @@ export class ClientManager implements vscode.Disposable {
    * A client for asking another server whether it answers: same proxy and CA settings as the
    * real one, but no key (it goes only to the server the user chose), one attempt, short timeout.
    */
-  async probeClient(url: string, timeoutMs: number): Promise<ServiceClient> {
-    const [{ ServiceClient }, network] = await Promise.all([import('../mint'), import('./network')]);
+  async probeClient(url: string, timeoutMs: number): Promise<{ healthCheck: ServiceClient['healthCheck']; close(): Promise<void> }> {
+    const [{ ServiceClient }, network, { probeClientOptions }] = await Promise.all([
+      import('../mint'),
+      import('./network'),
+      import('./serverProbe'),
+    ]);
     const net = isLoopback(new URL(url).hostname) ? { dispatcher: undefined } : network.buildDispatcher(network.readNetworkConfig());
-    return new ServiceClient({
-      baseUrl: url,
-      apiKey: '',
-      timeoutMs,
-      connectTimeoutMs: timeoutMs,
-      maxRetries: 0,
-      userAgent: this.userAgent,
+    const client = new ServiceClient({
+      ...probeClientOptions(url, timeoutMs, this.userAgent),
       ...(net.dispatcher ? { dispatcher: net.dispatcher } : {}),
     });
+    return {
+      healthCheck: (opts) => client.healthCheck(opts),
+      // The client does not own a dispatcher it was handed: close that one too.
+      close: async () => {
+        await client.close();
+        await net.dispatcher?.destroy();
+      },
+    };
   }
 
   private async build(): Promise<ActiveClient> {

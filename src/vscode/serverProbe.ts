@@ -26,6 +26,23 @@ export interface ProbeClient {
   close(): Promise<void>;
 }
 
+/**
+ * A probe's client options: no key, and none taken from the environment either (the client would
+ * fall back to MINT_API_KEY for an empty key), one attempt, no heartbeat.
+ */
+export function probeClientOptions(url: string, timeoutMs: number, userAgent?: string) {
+  return {
+    baseUrl: url,
+    apiKey: '',
+    env: {},
+    timeoutMs,
+    connectTimeoutMs: timeoutMs,
+    maxRetries: 0,
+    heartbeatIntervalMs: 0,
+    ...(userAgent ? { userAgent } : {}),
+  };
+}
+
 /** Asks every target at once; never throws, and settles within about `timeoutMs`. */
 export async function probeServers(
   targets: readonly ProbeTarget[],

@@ -39,8 +39,8 @@ describe('server probe (Check Connection fallback)', function () {
     await new Promise<void>((r) => unhealthy.close(() => r()));
   });
 
-  const make = async (url: string) =>
-    new ServiceClient({ baseUrl: url, apiKey: '', maxRetries: 0, timeoutMs: 2_000, connectTimeoutMs: 2_000 });
+  // The options Check Connection's probes use (ClientManager.probeClient adds only the proxy dispatcher).
+  const make = async (url: string) => new ServiceClient(probeClientOptions(url, 2_000));
 
   it('says which servers answer, in order, and why the others do not', async () => {
     const results = await probeServers(
@@ -71,10 +71,20 @@ describe('server probe (Check Connection fallback)', function () {
     );
   });
 
-  it('never sends a key to the servers it asks', async () => {
-    seenKeys.length = 0;
-    await probeServers([{ label: 'Unhealthy', url: unhealthyUrl }], make, 2_000);
-    assert.deepEqual(seenKeys, [undefined]);
+  it('never sends a key to the servers it asks, not even one from MINT_API_KEY / TINKER_API_KEY', async () => {
+    const saved = [process.env.MINT_API_KEY, process.env.TINKER_API_KEY];
+    process.env.MINT_API_KEY = 'sk-from-the-environment-0123456789';
+    process.env.TINKER_API_KEY = 'tml-from-the-environment-0123456789';
+    try {
+      seenKeys.length = 0;
+      await probeServers([{ label: 'Unhealthy', url: unhealthyUrl }], make, 2_000);
+      assert.deepEqual(seenKeys, [undefined]);
+    } finally {
+      if (saved[0] === undefined) delete process.env.MINT_API_KEY;
+      else process.env.MINT_API_KEY = saved[0];
+      if (saved[1] === undefined) delete process.env.TINKER_API_KEY;
+      else process.env.TINKER_API_KEY = saved[1];
+    }
   });
 
   it('when nobody answers, points at the network or proxy', async () => {
