@@ -5,10 +5,12 @@ import type { Checkpoint, LiveModel, TrainingRun } from '../world';
 import type { EmulatorCore } from '../core';
 import { registerArchive } from './archive';
 
-/** Python's naive `datetime.isoformat()`: local wall time, microseconds, no zone. */
+/**
+ * Python's naive `datetime.isoformat()` as MinT writes it: UTC wall time (its servers keep UTC),
+ * microseconds, no zone. Clients read it as UTC, so local time here would be off by the offset.
+ */
 export function naiveIso(d: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}000`;
+  return `${d.toISOString().slice(0, 23)}000`;
 }
 
 /** The step a checkpoint was saved at: recorded at save time, else the optimizer's own count. */

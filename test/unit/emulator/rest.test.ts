@@ -31,6 +31,15 @@ describe('emulator: REST listing routes', function () {
   let s: string;
   let runA: string;
   let runB: string;
+  // A zone far from UTC: a naive time written in local time would be hours off.
+  const savedTz = process.env.TZ;
+  before(() => {
+    process.env.TZ = 'Asia/Shanghai';
+  });
+  after(() => {
+    if (savedTz === undefined) delete process.env.TZ;
+    else process.env.TZ = savedTz;
+  });
   before(async () => {
     emu = await withEmulator();
     base = emu.url;
@@ -87,7 +96,7 @@ describe('emulator: REST listing routes', function () {
     assert.equal(r.json.last_sampler_checkpoint, null);
     assert.deepEqual(r.json.user_metadata, {});
     assert.match(r.json.last_request_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/, 'no timezone, microseconds');
-    assert.ok(Math.abs(Date.parse(r.json.last_request_time) - Date.now()) < 60_000, 'naive time is local wall time');
+    assert.ok(Math.abs(Date.parse(`${r.json.last_request_time}Z`) - Date.now()) < 60_000, 'naive time is UTC wall time, as MinT writes it');
     assert.ok(Math.abs(r.json.last_activity * 1000 - Date.now()) < 60_000);
     assert.ok(r.json.idle_for_s >= 0 && r.json.idle_for_s < 60);
     const none = await get(base, '/api/v1/training_runs/nope');
