@@ -27,7 +27,9 @@ export function isRetryableStatus(status: number, headers: ResponseHeaders): boo
   const hint = headers['x-should-retry'];
   if (hint === 'true') return true;
   if (hint === 'false') return false;
-  return status === 408 || status === 429 || status >= 500;
+  // 501 is "this server does not implement it": asking again cannot change that, and callers
+  // that fall back to another route (saveState -> save_weights) should hear it at once.
+  return status === 408 || status === 429 || (status >= 500 && status !== 501);
 }
 
 /**

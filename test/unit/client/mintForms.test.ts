@@ -187,7 +187,9 @@ describe('client against MinT-shaped replies', function () {
     it('cancelling a queued training op cancels it on the server, and the next op runs', async () => {
       const training = await client.createLoraTrainingClient({ base_model: BASE_MODEL, rank: 4 });
       await server.clearRequests();
-      await server.fault({ route: '/api/v1/optim_step', futurePendingPolls: 1_000 });
+      // A slow op ahead keeps optim_step really queued behind it (MinT runs a model's ops one at a time).
+      await server.config({ latencyMs: 1_500 });
+      const ahead = training.forwardBackward([datum()], 'cross_entropy');
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 400);
       const err = await caught(() => training.optimStep({ learning_rate: 1e-3 }, { signal: ac.signal }));
@@ -195,6 +197,17 @@ describe('client against MinT-shaped replies', function () {
       const cancels = await eventually(server, CANCEL, (l) => l.length > 0);
       assert.equal(cancels.length, 1);
       assert.equal(cancels[0]!.status, 200);
+      await ahead;
+      await server.config({ latencyMs: 0 });
+      // The server's own record: the cancelled op's future failed as cancelled, it never ran.
+      const cancelledId = (cancels[0]!.body as { request_id: string }).request_id;
+      const res = await fetch(`${server.url}/api/v1/retrieve_future`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ request_id: cancelledId }),
+      });
+      const body = (await res.json()) as { error?: string };
+      assert.match(body.error ?? '', /cancelled/i, JSON.stringify(body));
       const fb = await training.forwardBackward([datum()], 'cross_entropy');
       assert.equal(fb.request_ids.length, 1);
     });
@@ -263,6 +276,16 @@ describe('client against MinT-shaped replies', function () {
       assert.equal(parseCheckpointPath(b.path).kind, 'weights');
       assert.equal((await server.requestsTo('/api/v1/save_state')).length, 1);
       assert.equal((await server.requestsTo('/api/v1/save_weights')).length, 2);
+      await server.clearFaults();
+    });
+
+    it('a 501 from /save_state falls back at once, without retrying what is not implemented', async () => {
+      const training = await client.createLoraTrainingClient({ base_model: BASE_MODEL, rank: 4 });
+      await server.clearRequests();
+      await server.fault({ route: '/api/v1/save_state', status: 501, body: { detail: 'Not Implemented' }, times: -1 });
+      const a = await training.saveState('no-save-state');
+      assert.equal(parseCheckpointPath(a.path).kind, 'weights');
+      assert.equal((await server.requestsTo('/api/v1/save_state')).length, 1, 'a 501 was retried');
       await server.clearFaults();
     });
 

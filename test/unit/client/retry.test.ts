@@ -231,6 +231,7 @@ describe('retry delay rules', () => {
 
   it('x-should-retry overrides the status rule', () => {
     assert.equal(isRetryableStatus(503, {}), true);
+    assert.equal(isRetryableStatus(501, {}), false, 'Not Implemented does not change on a retry');
     assert.equal(isRetryableStatus(409, {}), false);
     assert.equal(isRetryableStatus(503, { 'x-should-retry': 'false' }), false);
     assert.equal(isRetryableStatus(400, { 'x-should-retry': 'true' }), true);
