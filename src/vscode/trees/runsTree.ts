@@ -209,8 +209,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private fetchCheckpoints(runId: string): Promise<Loaded<Checkpoint[]>> {
     // Expanding a run is not a refresh: a failure shows under the run and in the log only.
     return this.attempt(`listing checkpoints of ${runId}`, false, async (client) => {
-      const cps = await client.createRestClient().listCheckpoints(runId);
-      return [...cps].sort((a, b) => (b.time ?? '').localeCompare(a.time ?? ''));
+      // Newest first as the client orders them (time, then step); re-sorting the text of times would undo it.
+      return client.createRestClient().listCheckpoints(runId);
     });
   }
 
