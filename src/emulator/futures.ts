@@ -185,6 +185,8 @@ export class FutureStore {
   settleLater(id: string, delayMs: number, work: () => unknown): void {
     const fail = (err: unknown) => this.reject(id, { error: this.describeFailure(id, err), category: 'system' });
     const run = () => {
+      // A reset or close forgot this future: its work (training, saving to --data-dir) must not run.
+      if (!this.futures.has(id)) return;
       let out: unknown;
       try {
         out = work();

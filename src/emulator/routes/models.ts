@@ -103,7 +103,10 @@ export function registerModels(r: Router): void {
     });
     let clientGone = false;
     ctx.onClose(() => (clientGone = true));
-    while (!core.futures.get(op)?.done && !clientGone) await new Promise((r) => setTimeout(r, 10));
+    // Until the delete ran, the client left, or a reset/close forgot the future.
+    for (let rec = core.futures.get(op); rec && !rec.done && !clientGone; rec = core.futures.get(op)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     if (core.world.models.get(id) === m) throw detail(500, `Deleting model '${id}' did not finish: the model was stopped first.`);
     return json({ model_id: id, status: 'deleted' });
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../../src/emulator/index';
@@ -87,5 +87,18 @@ describe('emulator: --data-dir', function () {
     } finally {
       rmSync(own, { recursive: true, force: true });
     }
+  });
+
+  it('work still queued when the emulator closes never runs: nothing is written to the data dir afterwards', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'mint-emu-close-'));
+    const emu = await startEmulator({ dataDir: own, latencyMs: 300 });
+    const s = await session(emu.url);
+    const runId = await trainingModel(emu.url, s, 0, 4, 1);
+    const r = await post(emu.url, '/api/v1/save_weights', { model_id: runId, seq_id: 1, path: 'after-close' });
+    assert.equal(r.status, 200);
+    await emu.close();
+    rmSync(own, { recursive: true, force: true });
+    await new Promise((res) => setTimeout(res, 600));
+    assert.equal(existsSync(own), false, 'the closed emulator saved a checkpoint into its data dir after close');
   });
 });
