@@ -126,7 +126,7 @@ describe('commands: each MinT command from the palette', function () {
       'the model list',
     );
     assert.ok(
-      rows.some((r) => r.includes('Qwen/Qwen3-0.6B') && r.includes('context 32768')),
+      rows.some((r) => r.includes('Qwen/Qwen3-0.6B') && r.includes('32,768 ctx')),
       rows.join(' | '),
     );
     await ui.type('Qwen3-4B-Instruct');
@@ -157,6 +157,8 @@ describe('commands: each MinT command from the palette', function () {
     );
     const text = out.document.getText();
     assert.ok(text.includes('model Qwen/Qwen3-4B-Instruct-2507') && text.includes(line.text), text);
+    // The stop reason is labelled, not "stop stop" (trial #19).
+    assert.match(text.split('\n')[0]!, / · stop: (stop|length) -->$/);
     assert.notEqual(out.viewColumn, vscode.ViewColumn.One, 'the result did not open beside');
     const req = (await emu.requests(10)).reverse().find((r) => r.path === '/oai/api/v1/completions') as
       { body?: { model?: string; prompt?: string } } | undefined;

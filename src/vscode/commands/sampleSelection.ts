@@ -54,7 +54,7 @@ async function sampleRange(s: Services, uri: vscode.Uri, range: vscode.Range, pr
   const { model, reply } = result;
   const choice = reply.choices[0];
   const content = [
-    `<!-- MinT sample · model ${model}${reply.id ? ` · id ${reply.id}` : ''} · stop ${choice?.finish_reason ?? 'unknown'} -->`,
+    `<!-- MinT sample · model ${model}${reply.id ? ` · id ${reply.id}` : ''} · stop: ${choice?.finish_reason ?? 'unknown'} -->`,
     '',
     prompt + (choice?.text ?? ''),
     '',

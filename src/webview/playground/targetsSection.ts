@@ -2,6 +2,7 @@
  * The form's Model section: one to four pickers of a base model, a listed checkpoint, or a typed
  * checkpoint path, with Compare with… and Refresh list.
  */
+import { contextLabel } from '../../shared/format';
 import { checkpointPathProblem, type CheckpointInfo, type ModelInfo, type Target } from '../../shared/playground';
 import { clear, h, type ValueEl } from './dom';
 
@@ -83,7 +84,7 @@ export class TargetsSection {
     const select = h('vscode-single-select', { 'aria-label': `Model ${i + 1}`, 'data-target': i }) as ValueEl;
     const opts: HTMLElement[] = [];
     for (const m of this.models) {
-      const ctx = m.max_context_length ? ` (${m.max_context_length.toLocaleString('en-US')} ctx)` : '';
+      const ctx = m.max_context_length ? ` (${contextLabel(m.max_context_length)})` : '';
       opts.push(h('vscode-option', { value: `base:${m.model_name}`, description: 'base model' }, m.model_name + ctx));
     }
     for (const c of this.checkpoints) {
