@@ -91,10 +91,7 @@ export class APIResponseValidationError extends APIError {
   override name = 'APIResponseValidationError';
   readonly status: number;
   readonly headers: ResponseHeaders;
-  constructor(
-    message: string,
-    options: { status: number; headers: ResponseHeaders; body?: unknown; request_id?: string | undefined; cause?: unknown },
-  ) {
+  constructor(message: string, options: APIErrorOptions & { status: number; headers: ResponseHeaders }) {
     super(message, options);
     this.status = options.status;
     this.headers = options.headers;
@@ -224,8 +221,20 @@ export class CheckpointNotResumableError extends TinkerError {
 /** The user (or the caller's AbortSignal) cancelled the request. Not a failure; never reported as one. */
 export class CancelledError extends Error {
   override name = 'CancelledError';
-  constructor(message = 'Request cancelled.', options?: { cause?: unknown }) {
+  /**
+   * A training op cancelled after its request was written: MinT may have received it and will run
+   * it (a cancel cannot reach it before its request id is known). Check before repeating it.
+   */
+  readonly mayHaveBeenApplied: boolean;
+  /** That op ("forward_backward", "optim_step", ...), when `mayHaveBeenApplied`. */
+  readonly training_op: string | undefined;
+  constructor(
+    message = 'Request cancelled.',
+    options?: { cause?: unknown; mayHaveBeenApplied?: boolean; training_op?: string | undefined },
+  ) {
     super(message, options);
+    this.mayHaveBeenApplied = options?.mayHaveBeenApplied ?? false;
+    this.training_op = options?.training_op;
   }
 }
 

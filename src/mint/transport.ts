@@ -269,7 +269,12 @@ export class Transport {
       const durationMs = performance.now() - started;
       let out: Error;
       if (this.closed) out = new CancelledError(`${spec.method} ${logPath} was stopped: the MinT client was closed.`);
-      else if (signal?.aborted) out = new CancelledError(`${spec.method} ${logPath} was cancelled.`, { cause: signal.reason });
+      else if (signal?.aborted && probe?.written && spec.exactlyOnce) {
+        out = new CancelledError(
+          `${spec.method} ${logPath} was cancelled after it was sent: MinT may have received ${spec.exactlyOnce} and will run it. Check before repeating it.`,
+          { cause: signal.reason, mayHaveBeenApplied: true, training_op: spec.exactlyOnce },
+        );
+      } else if (signal?.aborted) out = new CancelledError(`${spec.method} ${logPath} was cancelled.`, { cause: signal.reason });
       else if (timedOut || isUndiciTimeout(err)) {
         out = new APITimeoutError(
           `${spec.method} ${logPath} timed out after ${Math.round(timeoutMs)} ms. The server or network is slow; try again, or raise the timeout.`,
@@ -362,7 +367,24 @@ export class Transport {
     ctx: CallContext,
   ): Promise<{ data: z.infer<S>; raw: RawResponse }> {
     const raw = await this.requestRaw(spec, ctx);
-    return { data: this.parse(spec, raw, spec.schema), raw };
+    try {
+      return { data: this.parse(spec, raw, spec.schema), raw };
+    } catch (err) {
+      // MinT answered 2xx, so it took the op, but the reply (and its request id) cannot be read.
+      if (!spec.exactlyOnce || !(err instanceof APIResponseValidationError)) throw err;
+      throw new APIResponseValidationError(
+        `MinT accepted ${spec.exactlyOnce} (HTTP ${raw.status}) but its reply could not be read, so the client cannot follow it: it may have been applied. Check before repeating it. (${err.message})`,
+        {
+          status: err.status,
+          headers: err.headers,
+          body: err.body,
+          request_id: err.request_id,
+          cause: err,
+          mayHaveBeenApplied: true,
+          training_op: spec.exactlyOnce,
+        },
+      );
+    }
   }
 
   /** As `request`, but returns the reply unparsed (for 302s and other non-JSON successes). */

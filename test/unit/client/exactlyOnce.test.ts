@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { createServer, Socket, type Server } from 'node:net';
 import {
   APIConnectionError,
+  APIResponseValidationError,
   APITimeoutError,
+  CancelledError,
   Datum,
   InternalServerError,
   type ServiceClient,
@@ -112,6 +114,31 @@ describe('exactly once for mutating training ops', function () {
     } finally {
       await c.close();
     }
+  });
+
+  it('a 2xx whose body cannot be read is marked: MinT took the op, the client cannot follow it', async () => {
+    await server.fault({ route: '/api/v1/optim_step', status: 200, bodyText: '<html>proxy page</html>', contentType: 'text/html' });
+    const err = await caught(() => training.optimStep({ learning_rate: 1e-3 }));
+    assert.ok(err instanceof APIResponseValidationError, err.message);
+    assert.deepEqual([err.mayHaveBeenApplied, err.training_op], [true, 'optim_step']);
+    assert.equal((await server.requestsTo('/api/v1/optim_step')).length, 1);
+  });
+
+  it('a cancel after the body was sent says the op may have run; a cancel before sending does not', async () => {
+    await server.fault({ route: '/api/v1/forward_backward', delayMs: 2_000 });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const err = await caught(() => training.forwardBackward([datum()], 'cross_entropy', undefined, { signal: ac.signal }));
+    assert.ok(err instanceof CancelledError, err.message);
+    assert.deepEqual([err.mayHaveBeenApplied, err.training_op], [true, 'forward_backward']);
+    assert.match(err.message, /may have received forward_backward/);
+    await server.clearFaults();
+    const early = new AbortController();
+    early.abort();
+    const before = await caught(() => training.optimStep({ learning_rate: 1e-3 }, { signal: early.signal }));
+    assert.ok(before instanceof CancelledError);
+    assert.equal(before.mayHaveBeenApplied, false);
+    assert.equal((await server.requestsTo('/api/v1/optim_step')).length, 0);
   });
 
   for (const status of [429, 408, 503]) {
