@@ -120,27 +120,66 @@ describe('runs tree: training runs and checkpoints in the MinT sidebar (real VS 
     assert.equal(await vscode.env.clipboard.readText(), runId);
   });
 
-  it('Sample in Playground selects the sampler checkpoint in the playground; a training checkpoint is refused with the fix', async () => {
+  it('Sample in Playground is in the menu of a sampler checkpoint only (trial #13)', async () => {
+    const menuOf = async (row: string): Promise<string[]> => {
+      await select(row);
+      await ui.pressKeys('Shift+F10');
+      const items = await ui.waitFor(
+        async () => {
+          const r = (await ui.query('.monaco-menu .action-label')).filter((t) => t.trim());
+          return r.length ? r : undefined;
+        },
+        5_000,
+        `the context menu of ${row}`,
+      );
+      await ui.pressKeys('Escape');
+      await sleep(200);
+      return items;
+    };
+    const onSampler = await menuOf('rt-sampler');
+    assert.ok(onSampler.includes('Sample in Playground') && onSampler.includes('Copy Checkpoint Path'), onSampler.join(' | '));
+    const onState = await menuOf('rt-state');
+    assert.ok(onState.includes('Copy Checkpoint Path'), onState.join(' | '));
+    assert.ok(!onState.includes('Sample in Playground'), `offered on a training checkpoint: ${onState.join(' | ')}`);
+  });
+
+  it('Sample in Playground adds the sampler checkpoint as a compare column next to the model there; a training checkpoint is refused with the fix', async () => {
+    const session = await api.playground();
+    // What is there before: Model 1 a base model (an earlier suite may have left compare columns after it).
+    await session.select({ base_model: BASE });
+    const before = session.currentDraft?.targets ?? [];
+    await vscode.commands.executeCommand('mint.runs.focus');
     await select('rt-sampler');
     await vscode.commands.executeCommand('mint.runs.sampleCheckpoint');
-    const session = await api.playground();
-    assert.deepEqual(session.currentDraft?.targets[0], { model_path: samplerPath });
-    // What the person sees: the first model picker shows the checkpoint, by run and name.
+    const after = session.currentDraft?.targets ?? [];
+    assert.deepEqual(after, [...before.slice(0, 3), { model_path: samplerPath }], 'not added as the last column, after what was there');
+    const col = after.length - 1;
+    // What the person sees: Model 1 kept, the new last picker shows the checkpoint by run and name, Sample compares.
     await ui.waitFor(
       async () =>
-        (await ui.webviewQuery('vscode-single-select[data-target="0"] .select-face .text', PLAYGROUND)).some((t) =>
+        (await ui.webviewQuery(`vscode-single-select[data-target="${col}"] .select-face .text`, PLAYGROUND)).some((t) =>
           t.includes('rt-sampler'),
         ),
       20_000,
-      'the playground model picker to show rt-sampler',
+      'the new playground model picker to show rt-sampler',
     );
+    assert.ok(
+      (await ui.webviewQuery('vscode-single-select[data-target="0"] .select-face .text', PLAYGROUND)).some((t) => t.includes(BASE)),
+      'Model 1 was replaced on the page',
+    );
+    assert.ok((await ui.webviewQuery('[data-action="sample"]', PLAYGROUND)).some((t) => t.includes(`Compare ${after.length}`)));
+    // Twice on the same checkpoint does not add a third column.
+    await vscode.commands.executeCommand('mint.runs.focus');
+    await select('rt-sampler');
+    await vscode.commands.executeCommand('mint.runs.sampleCheckpoint');
+    assert.deepEqual(session.currentDraft?.targets, after);
 
     await vscode.commands.executeCommand('mint.runs.focus');
     await select('rt-state');
     await vscode.commands.executeCommand('mint.runs.sampleCheckpoint');
     const refusal = await ui.waitForNotification('is a training checkpoint');
     assert.ok(refusal.message.includes(statePath) && refusal.message.includes('save_weights_for_sampler'), refusal.message);
-    assert.deepEqual(session.currentDraft?.targets[0], { model_path: samplerPath }, 'the refused checkpoint must not be selected');
+    assert.deepEqual(session.currentDraft?.targets, after, 'the refused checkpoint must not be selected');
   });
 
   it('Delete Checkpoint asks in a modal dialog naming the path, then deletes it and the tree drops it', async () => {

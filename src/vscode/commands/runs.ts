@@ -28,11 +28,12 @@ export async function sampleCheckpoint(runs: RunsView, playground: () => Promise
     // weights/ holds optimizer state for resuming training; MinT's sampler cannot load it.
     void vscode.window.showWarningMessage(
       `MinT: ${checkpointPath(cp)} is a training checkpoint (weights/), which cannot be sampled. ` +
-        'Save sampler weights from the same training client (save_weights_for_sampler("<name>")) and sample that sampler_weights/ checkpoint.',
+        'Save sampler weights from the same training client (save_weights_for_sampler("<name>") in Python, saveWeightsForSampler("<name>") in TypeScript) and sample that sampler_weights/ checkpoint.',
     );
     return;
   }
-  await (await playground()).select({ model_path: checkpointPath(cp) });
+  // A compare column, not a replacement: "this checkpoint against the model I had" is what people want next.
+  await (await playground()).addTarget({ model_path: checkpointPath(cp) });
   await vscode.commands.executeCommand('mint.openPlayground');
 }
 

@@ -149,6 +149,21 @@ export class PlaygroundSession implements vscode.Disposable {
     for (const post of this.webviews) await this.replay(post);
   }
 
+  /**
+   * Adds `target` as a compare column after the form's models (the runs tree's "Sample in Playground":
+   * the checkpoint against what is already there); one already in the form is not added twice, and
+   * with four columns the last one makes room.
+   */
+  async addTarget(target: Target): Promise<void> {
+    const path = 'model_path' in target ? target.model_path : undefined;
+    if (path && !this.catalog.checkpoints.some((c) => c.path === path)) await this.catalog.load(true);
+    const current = this.draft?.targets ?? [];
+    const targets = current.some((t) => targetLabel(t) === targetLabel(target)) ? current : [...current.slice(0, 3), target];
+    this.draft = this.draft ? { ...this.draft, targets } : { targets, prompt: { mode: 'chat', messages: [], text: '' }, params: {} };
+    await this.services.context.workspaceState.update('mint.playground.draft', this.draft);
+    for (const post of this.webviews) await this.replay(post);
+  }
+
   /** The form as the host last saw it (the selected models, the prompt); the runs tree's tests read it. */
   get currentDraft(): Draft | undefined {
     return this.draft ? structuredClone(this.draft) : undefined;
