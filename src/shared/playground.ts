@@ -121,6 +121,8 @@ export const WebviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('clearHistory') }),
   z.object({ type: z.literal('export'), format: z.enum(['jsonl', 'markdown']) }),
   z.object({ type: z.literal('viewAsCode'), targets: z.array(TargetSchema).min(1).max(4), prompt: PromptSchema, params: ParamsSchema }),
+  /** View as code → Open in editor: the snippet as an untitled document of that language. */
+  z.object({ type: z.literal('openCode'), language: z.enum(['python', 'typescript']), text: z.string().max(1_000_000) }),
   z.object({ type: z.literal('refreshModels') }),
   z.object({ type: z.literal('countTokens'), target: TargetSchema, prompt: PromptSchema }),
 ]);

@@ -342,4 +342,39 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     }
   });
+
+  it("View as code follows a server change; Open in editor gives an untitled TypeScript document importing this extension's dist/mint.js (trial #8)", async () => {
+    const visibleTs = 'section.code:not([hidden]) [data-code="typescript"]';
+    const hostOf = (url: string) => new URL(url).host;
+    await vscode.commands.executeCommand('mint.openPlayground');
+    await ui.waitFor(() => count('[data-action="sample"]'), 20_000, 'the sidebar playground');
+    if (!(await count(visibleTs))) await click('[data-action="code"]');
+    await ui.waitFor(async () => (await q(visibleTs)).some((t) => t.includes(hostOf(emu.url))), 10_000, 'the code naming the server');
+    // Another server: the open code follows it without pressing View as code again.
+    const other = await startEmulator({ host: '127.0.0.1', port: 0, apiKey: KEY, log: () => undefined });
+    try {
+      api.services.clients.useEmulator(other.url);
+      await ui.waitFor(
+        async () => (await q(visibleTs)).some((t) => t.includes(hostOf(other.url))),
+        15_000,
+        'the code to follow the server',
+      );
+    } finally {
+      api.services.clients.useEmulator(emu.url);
+      await other.close();
+    }
+    await click('[data-action="open-typescript"]');
+    const doc = await ui.waitFor(
+      () => {
+        const d = vscode.window.activeTextEditor?.document;
+        return d?.isUntitled && d.languageId === 'typescript' ? d : undefined;
+      },
+      10_000,
+      'an untitled TypeScript document',
+    );
+    const mintJs = vscode.Uri.joinPath(api.services.context.extensionUri, 'dist', 'mint.js').fsPath;
+    assert.ok(doc.getText().includes(`from ${JSON.stringify(mintJs)}`), doc.getText().slice(0, 400));
+    assert.ok(!doc.getText().includes(KEY));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
 });

@@ -262,6 +262,12 @@ export class PlaygroundSession implements vscode.Disposable {
         return exportHistory(this.history, m.format, this.services.log, reply);
       case 'viewAsCode':
         return reply(await this.viewAsCode(m.targets, m.prompt, m.params));
+      case 'openCode': {
+        // An untitled document: highlighted, editable, saved wherever the user likes; nothing written behind their back.
+        const doc = await vscode.workspace.openTextDocument({ language: m.language, content: m.text });
+        await vscode.window.showTextDocument(doc, { preview: false });
+        return;
+      }
       case 'refreshModels':
         return this.catalog.refresh();
       case 'countTokens':
@@ -322,7 +328,13 @@ export class PlaygroundSession implements vscode.Disposable {
         }
       }
     }
-    const input = { targets, prompt, params, baseUrl };
+    const input = {
+      targets,
+      prompt,
+      params,
+      baseUrl,
+      mintJs: vscode.Uri.joinPath(this.services.context.extensionUri, 'dist', 'mint.js').fsPath,
+    };
     return { type: 'code', python: pythonSnippet(input), typescript: typescriptSnippet(input, ids) };
   }
 }

@@ -77,53 +77,90 @@ export function pythonSnippet(s: SnippetInput): string {
   return lines.join('\n');
 }
 
-export function typescriptSnippet(s: SnippetInput, promptTokens?: number[]): string {
+/**
+ * Where the snippet imports the client from: this extension's own dist/mint.js, so it runs as given
+ * with nothing to install. An ES module specifier must be a file URL on Windows; elsewhere the plain
+ * absolute path reads better and is the part a user would edit to point at their own copy.
+ */
+export function mintModuleSpecifier(mintJsPath: string, platform: NodeJS.Platform = process.platform): string {
+  if (platform !== 'win32') return mintJsPath;
+  return `file:///${mintJsPath.replace(/\\/g, '/').replace(/^\/+/, '')}`;
+}
+
+/**
+ * A complete ES module (save as .mjs, or as .ts and run with tsx): every import used, every await
+ * inside main() so it runs in CommonJS-compiled TypeScript too, and the client closed at the end
+ * (its heartbeat would keep Node alive). With the playground's exact prompt tokens it calls
+ * /asample like the playground; without them (no local tokenizer) it sends the text to the
+ * OpenAI-compatible endpoint, as the playground's text mode does.
+ */
+export function typescriptSnippet(s: SnippetInput & { mintJs: string }, promptTokens?: number[]): string {
+  const withTokens = promptTokens !== undefined && promptTokens.length <= 4096;
   const lines: string[] = [
-    "// MinT for VS Code's client (dist/mint.js) and tokenizer; the key comes from MINT_API_KEY.",
-    "import { ServiceClient, ModelInput } from './mint';",
-    "import { loadTokenizer } from './mint/tokenizer';",
+    "// MinT for VS Code's client (its dist/mint.js; edit the path to use another copy). The key comes from MINT_API_KEY.",
+    '// Save as mint-sample.mjs and run: node mint-sample.mjs',
+    `import { ${withTokens ? 'ServiceClient, ModelInput' : 'ServiceClient'} } from ${JSON.stringify(mintModuleSpecifier(s.mintJs))};`,
     '',
-    s.baseUrl ? `const service = new ServiceClient({ baseUrl: ${JSON.stringify(s.baseUrl)} });` : 'const service = new ServiceClient();',
+    'async function main() {',
+    s.baseUrl
+      ? `  const service = new ServiceClient({ baseUrl: ${JSON.stringify(s.baseUrl)} });`
+      : '  const service = new ServiceClient();',
+    '  try {',
   ];
+  const body: string[] = [];
   const sp = toSamplingParams(s.params);
-  lines.push(`const sampling_params = ${JSON.stringify(sp)};`, '');
-  s.targets.forEach((t, i) => {
-    const v = `sampler${i + 1}`;
-    const target =
-      'base_model' in t ? `{ base_model: ${JSON.stringify(t.base_model)} }` : `{ model_path: ${JSON.stringify(t.model_path)} }`;
-    lines.push(`// ${targetLabel(t)}`, `const ${v} = await service.createSamplingClient(${target});`);
-  });
-  lines.push('');
-  if (promptTokens && promptTokens.length <= 4096) {
-    lines.push(
-      `// The exact prompt tokens the playground sent (${promptTokens.length}).`,
-      `const promptTokens = ${JSON.stringify(promptTokens)};`,
+  if (withTokens) {
+    body.push(
+      `const sampling_params = ${JSON.stringify(sp)};`,
+      `// The exact prompt tokens the playground sends (${promptTokens.length}).`,
+      `const prompt = ModelInput.fromInts(${JSON.stringify(promptTokens)});`,
     );
-  } else {
-    const base = s.targets.find((t): t is { base_model: string } => 'base_model' in t)?.base_model ?? 'Qwen/Qwen3-0.6B';
-    lines.push(`const tokenizer = await loadTokenizer(${JSON.stringify(base)}, { bundledDir: 'dist/tokenizers' });`);
-    if (s.prompt.mode === 'chat') {
-      lines.push(
-        `const text = tokenizer.renderChat(${JSON.stringify(s.prompt.messages)});`,
-        'const promptTokens = tokenizer.encode(text, { addSpecialTokens: false });',
+    s.targets.forEach((t, i) => {
+      const target =
+        'base_model' in t ? `{ base_model: ${JSON.stringify(t.base_model)} }` : `{ model_path: ${JSON.stringify(t.model_path)} }`;
+      body.push(
+        '',
+        `// ${targetLabel(t)}`,
+        `const sampler${i + 1} = await service.createSamplingClient(${target});`,
+        `const result${i + 1} = await sampler${i + 1}.sample({`,
+        '  prompt,',
+        '  sampling_params,',
+        `  num_samples: ${s.params.num_samples},`,
+        ...(s.params.prompt_logprobs ? ['  prompt_logprobs: true,'] : []),
+        ...(s.params.topk_prompt_logprobs ? [`  topk_prompt_logprobs: ${s.params.topk_prompt_logprobs},`] : []),
+        '});',
+        `for (const seq of result${i + 1}.sequences) console.log(result${i + 1}.request_id, seq.stop_reason, seq.tokens.length, 'tokens');`,
       );
-    } else {
-      lines.push(`const promptTokens = tokenizer.encode(${JSON.stringify(s.prompt.text)});`);
-    }
-  }
-  lines.push('');
-  s.targets.forEach((_, i) => {
-    lines.push(
-      `const result${i + 1} = await sampler${i + 1}.sample({`,
-      '  prompt: ModelInput.fromInts(promptTokens),',
-      '  sampling_params,',
-      `  num_samples: ${s.params.num_samples},`,
-      `  prompt_logprobs: ${s.params.prompt_logprobs},`,
-      `  topk_prompt_logprobs: ${s.params.topk_prompt_logprobs},`,
-      '});',
-      `console.log(result${i + 1}.request_id, result${i + 1}.sequences.map((q) => q.tokens.length));`,
+    });
+  } else {
+    // The OpenAI-compatible routes take no top_k and no seed (they refuse unknown fields).
+    const { top_k: _noTopK, seed: _noSeed, ...common } = sp;
+    body.push(
+      '// No local tokenizer for this model: the text goes to the OpenAI-compatible endpoint (no logprobs).',
+      'const oai = service.createOpenAIClient();',
     );
-  });
-  lines.push('await service.close();', '');
+    const rest = Object.entries(common)
+      .map(([k, v]) => `, ${k}: ${JSON.stringify(v)}`)
+      .join('');
+    s.targets.forEach((t) => {
+      const model = JSON.stringify(targetLabel(t));
+      const req =
+        s.prompt.mode === 'chat'
+          ? `{ model: ${model}, messages: ${JSON.stringify(s.prompt.messages.map((m) => ({ role: m.role, content: m.content })))}${rest} }`
+          : `{ model: ${model}, prompt: ${JSON.stringify(s.prompt.text)}${rest} }`;
+      const call = s.prompt.mode === 'chat' ? 'chatCompletions' : 'completions';
+      const text = s.prompt.mode === 'chat' ? 'c.message.content' : 'c.text';
+      body.push(
+        '',
+        `// ${targetLabel(t)}${s.params.num_samples > 1 ? ` (the endpoint gives one answer per request: ${s.params.num_samples} requests)` : ''}`,
+        `for (let i = 0; i < ${s.params.num_samples}; i++) {`,
+        `  const r = await oai.${call}(${req});`,
+        `  for (const c of r.choices) console.log(r.id, c.finish_reason, ${text});`,
+        '}',
+      );
+    });
+  }
+  lines.push(...body.map((l) => (l ? `    ${l}` : l)), '  } finally {', '    await service.close();', '  }', '}', '');
+  lines.push('main().catch((e) => {', '  console.error(e);', '  process.exitCode = 1;', '});', '');
   return lines.join('\n');
 }

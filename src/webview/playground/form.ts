@@ -66,8 +66,9 @@ export class PlaygroundForm {
       h('h2', {}, 'Prompt'),
       this.prompt.el,
       h('details', { className: 'params-box' }, h('summary', {}, 'Parameters'), this.params.el),
-      this.contextEl,
+      // The context line and its hints sit below the buttons: they come and go as you type, and must not move Sample.
       h('div', { className: 'actions' }, this.sampleBtn, this.cancelBtn, codeBtn),
+      this.contextEl,
     );
     this.renderAll();
   }
@@ -111,6 +112,11 @@ export class PlaygroundForm {
     this.validate();
   }
 
+  /** What Sample would send now, or undefined while the form cannot be sent (View as code follows it). */
+  currentRequest(): { targets: Target[]; prompt: Prompt; params: Params } | undefined {
+    return this.request();
+  }
+
   private request(): { targets: Target[]; prompt: Prompt; params: Params } | undefined {
     const targets = this.targets.read();
     const prompt = this.prompt.read();
@@ -122,16 +128,21 @@ export class PlaygroundForm {
 
   private validate(): void {
     const problems = paramProblems(this.params.read());
+    const maxTokens = this.params.maxTokens;
+    const c = this.context;
+    // The bound that matters is the model's context, not the schema's absolute ceiling.
+    if (c?.max !== undefined && Number.isFinite(maxTokens) && maxTokens > c.max)
+      problems.max_tokens = `Max tokens is at most ${c.max.toLocaleString('en-US')}, the context of ${c.target}.`;
     this.params.showProblems(problems);
     let blocker: string | undefined;
     const targets = this.targets.read();
+    const prompt = this.prompt.read();
     if (!targets.length) blocker = 'Choose a model or enter a checkpoint path.';
-    else if (!this.prompt.read()) blocker = this.prompt.mode === 'chat' ? 'Write a message to sample from.' : 'Type a prompt first.';
+    else if (!prompt) blocker = this.prompt.mode === 'chat' ? 'Write a message to sample from.' : 'Type a prompt first.';
     else if (Object.keys(problems).length) blocker = 'Fix the parameters marked above.';
-    const maxTokens = this.params.maxTokens;
     clear(this.contextEl);
-    const c = this.context;
-    if (c && c.count !== undefined) {
+    // A count is of the prompt it was made for: with no prompt now (e.g. just switched Chat to Raw) it is stale.
+    if (c && c.count !== undefined && prompt) {
       const total = c.count + (Number.isFinite(maxTokens) ? maxTokens : 0);
       const over = c.max !== undefined && total > c.max;
       this.contextEl.append(

@@ -21,11 +21,10 @@ import { post } from './vscodeApi';
 
 const root = document.getElementById('app') ?? document.body;
 const notices = h('div', { className: 'notices', 'aria-live': 'polite' });
-/** The key of the notice that says the server could not be reached (or refused the model list). */
-const SERVER_NOTICE = 'server';
 const codeBox = h('section', { className: 'code', hidden: true, 'aria-label': 'Code' });
 
 let draftTimer: ReturnType<typeof setTimeout> | undefined;
+let codeTimer: ReturnType<typeof setTimeout> | undefined;
 let countTimer: ReturnType<typeof setTimeout> | undefined;
 let replaying = false;
 
@@ -35,6 +34,7 @@ const form = new PlaygroundForm({
     clearTimeout(draftTimer);
     draftTimer = setTimeout(() => post({ type: 'draft', draft }), 250);
     requestCount();
+    followCode();
   },
   submit(targets: Target[], prompt: Prompt, params: Params) {
     const runId = newRunId();
@@ -82,17 +82,8 @@ function requestCount(): void {
   }, 300);
 }
 
-/**
- * A notice at the top. The same words are never shown twice, and a keyed notice (the model list's
- * failure to reach the server) replaces its older self and is cleared once its cause is gone.
- */
-function notice(level: 'info' | 'warning' | 'error', message: string, key?: string): void {
-  for (const old of notices.querySelectorAll<HTMLElement>('.notice')) {
-    if ((key !== undefined && old.dataset.key === key) || old.dataset.message === message) old.remove();
-  }
+function notice(level: 'info' | 'warning' | 'error', message: string): void {
   const el = h('div', { className: `notice ${level}`, role: level === 'error' ? 'alert' : 'status' }, message);
-  el.dataset.message = message;
-  if (key !== undefined) el.dataset.key = key;
   const close = h('a', { href: '#', 'aria-label': 'Dismiss' }, '×');
   close.addEventListener('click', (e) => {
     e.preventDefault();
@@ -103,27 +94,47 @@ function notice(level: 'info' | 'warning' | 'error', message: string, key?: stri
   while (notices.children.length > 3) notices.firstElementChild?.remove();
 }
 
-function clearNotice(key: string): void {
-  for (const old of notices.querySelectorAll<HTMLElement>(`.notice[data-key="${key}"]`)) old.remove();
+/**
+ * While the code is open it follows the live form (and the server: a models broadcast follows a
+ * server change), so it never shows a model, URL or prompt that is no longer there. A form that
+ * cannot be sent has no code: the old one is then marked out of date instead of silently kept.
+ */
+function followCode(): void {
+  if (codeBox.hidden) return;
+  clearTimeout(codeTimer);
+  codeTimer = setTimeout(() => {
+    if (codeBox.hidden) return;
+    const req = form.currentRequest();
+    if (req) post({ type: 'viewAsCode', targets: req.targets, prompt: req.prompt, params: req.params });
+    else codeBox.querySelector('[data-code-stale]')?.removeAttribute('hidden');
+  }, 300);
 }
 
 function showCode(python: string, typescript: string): void {
+  const opening = codeBox.hidden;
   clear(codeBox);
-  const block = (lang: string, text: string) => {
+  const block = (lang: 'python' | 'typescript', text: string) => {
     const copy = h('vscode-button', { secondary: true, 'data-action': `copy-${lang}` }, 'Copy');
     copy.addEventListener('click', () => post({ type: 'copy', text, what: 'code' }));
+    const open = h('vscode-button', { secondary: true, 'data-action': `open-${lang}` }, 'Open in editor');
+    open.addEventListener('click', () => post({ type: 'openCode', language: lang, text }));
     return h(
       'div',
       { className: 'code-block' },
-      h('div', { className: 'code-head' }, h('b', {}, lang === 'python' ? 'Python (import mint)' : 'TypeScript'), copy),
+      h('div', { className: 'code-head' }, h('b', {}, lang === 'python' ? 'Python (import mint)' : 'TypeScript'), copy, open),
       h('pre', { 'data-code': lang }, text),
     );
   };
   const close = h('vscode-button', { secondary: true }, 'Close');
   close.addEventListener('click', () => (codeBox.hidden = true));
-  codeBox.append(h('h2', {}, 'View as code'), block('python', python), block('typescript', typescript), close);
+  const stale = h(
+    'div',
+    { className: 'blocker', 'data-code-stale': '', hidden: true },
+    'Out of date: the form cannot be sent as it is. Fix it and this code follows.',
+  );
+  codeBox.append(h('h2', {}, 'View as code'), stale, block('python', python), block('typescript', typescript), close);
   codeBox.hidden = false;
-  codeBox.scrollIntoView({ block: 'nearest' });
+  if (opening) codeBox.scrollIntoView({ block: 'nearest' });
 }
 
 function handle(msg: HostToWebview): void {
@@ -141,12 +152,12 @@ function handle(msg: HostToWebview): void {
         replaying = false;
       }
       requestCount();
+      followCode();
       break;
     case 'models':
       form.setCatalog(msg.models, msg.checkpoints);
-      // The server answered the model list: an older "could not reach" notice is no longer true.
-      if (msg.error) notice('error', msg.error.message, SERVER_NOTICE);
-      else clearNotice(SERVER_NOTICE);
+      if (msg.error) notice('error', msg.error.message);
+      followCode();
       break;
     case 'run':
       results.showRun(msg.run);
@@ -154,8 +165,6 @@ function handle(msg: HostToWebview): void {
       break;
     case 'outcome':
       results.setOutcome(msg.runId, msg.index, msg.outcome);
-      // A sample came back: the server is reachable, whatever an older notice said.
-      if (msg.outcome.status === 'done') clearNotice(SERVER_NOTICE);
       form.setPending(results.isPending());
       break;
     case 'queue':

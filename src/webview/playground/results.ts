@@ -13,7 +13,7 @@ import {
   type Sample,
 } from '../../shared/playground';
 import { clear, fmtMs, fmtTime, h } from './dom';
-import { tokenView } from './tokens';
+import { logprobLegend, tokenView } from './tokens';
 
 export interface ResultCallbacks {
   copy(text: string, what: 'request_id' | 'text'): void;
@@ -54,6 +54,7 @@ export class ResultsView {
     const fresh = this.renderOutcome(entry.run, index);
     if (col) col.replaceWith(fresh);
     this.updateRunHeader(entry.run, entry.el);
+    this.updateLegend(entry.run, entry.el);
   }
 
   setQueue(runId: string, index: number, q: QueueInfo): void {
@@ -109,7 +110,16 @@ export class ResultsView {
     run.outcomes.forEach((_, i) => cols.append(this.renderOutcome(run, i)));
     const el = h('article', { className: 'run', 'data-run': run.id }, h('header', { className: 'run-head' }), cols);
     this.updateRunHeader(run, el);
+    this.updateLegend(run, el);
     return el;
+  }
+
+  /** A run with coloured tokens carries the key to the colours, under its header; a text-only run does not. */
+  private updateLegend(run: Run, el: HTMLElement): void {
+    const coloured = run.outcomes.some((o) => o.prompt?.logprobs || o.samples?.some((s) => s.tokens?.logprobs));
+    const legend = el.querySelector(':scope > .lp-legend');
+    if (coloured && !legend) el.querySelector('.run-head')!.after(logprobLegend());
+    else if (!coloured) legend?.remove();
   }
 
   private updateRunHeader(run: Run, el: HTMLElement): void {

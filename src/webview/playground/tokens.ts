@@ -8,16 +8,44 @@ import { escapeHtml, h } from './dom';
 
 const views = new WeakMap<HTMLElement, TokenView>();
 
-/** Probability buckets; the colours live in CSS (theme variables only). */
+/** Lower bounds of the probability buckets b0..b4 (b5 is below the last); the colours live in CSS (theme variables only). */
+const BUCKET_FLOORS = [0.9, 0.5, 0.2, 0.05, 0.01];
+
 export function bucketOf(logprob: number | null | undefined): number {
   if (logprob === null || logprob === undefined) return -1;
   const p = Math.exp(logprob);
-  if (p >= 0.9) return 0;
-  if (p >= 0.5) return 1;
-  if (p >= 0.2) return 2;
-  if (p >= 0.05) return 3;
-  if (p >= 0.01) return 4;
-  return 5;
+  const b = BUCKET_FLOORS.findIndex((floor) => p >= floor);
+  return b < 0 ? BUCKET_FLOORS.length : b;
+}
+
+/**
+ * The key to the colours, built from the same bounds `bucketOf` uses so the two cannot disagree,
+ * and what hovering shows (top-k alternatives exist only for prompt tokens: the sampler returns
+ * them for the prompt, never for generated tokens).
+ */
+export function logprobLegend(): HTMLElement {
+  const pct = (p: number) => `${p * 100}%`;
+  const items = BUCKET_FLOORS.map((floor, b) =>
+    h(
+      'span',
+      { className: 'lp-key' },
+      h('span', { className: `tk b${b}` }, b === 0 ? `≥ ${pct(floor)}` : `${pct(floor)}–${pct(BUCKET_FLOORS[b - 1]!)}`),
+    ),
+  );
+  items.push(
+    h('span', { className: 'lp-key' }, h('span', { className: `tk b${BUCKET_FLOORS.length}` }, `< ${pct(BUCKET_FLOORS.at(-1)!)}`)),
+  );
+  return h(
+    'div',
+    { className: 'lp-legend', 'data-legend': '', role: 'note' },
+    h('span', { className: 'muted' }, 'Token probability:'),
+    ...items,
+    h(
+      'div',
+      { className: 'muted' },
+      'Hover a token (or focus and use the arrow keys) for its id and logprob; prompt tokens also list the top-k alternatives when Top-k prompt logprobs is above 0.',
+    ),
+  );
 }
 
 function shown(piece: string): string {

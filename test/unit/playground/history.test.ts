@@ -232,6 +232,7 @@ describe('playground protocol and snippets', function () {
       prompt: { mode: 'chat' as const, messages: [{ role: 'user' as const, content: 'Say "hi"\nnow' }] },
       params: { max_tokens: 32, temperature: 0.5, stop: ['\n\n'], num_samples: 2, prompt_logprobs: true, topk_prompt_logprobs: 3 },
       baseUrl: 'http://127.0.0.1:8765',
+      mintJs: '/ext/dist/mint.js',
     };
     const py = pythonSnippet(input);
     assert.match(py, /^import mint$/m);
@@ -241,7 +242,7 @@ describe('playground protocol and snippets', function () {
     assert.match(py, /include_prompt_logprobs=True/);
     assert.match(py, /"content": "Say \\"hi\\"\\nnow"/);
     const ts = typescriptSnippet(input, [1, 2, 3]);
-    assert.match(ts, /const promptTokens = \[1,2,3\];/);
+    assert.match(ts, /ModelInput\.fromInts\(\[1,2,3\]\)/);
     assert.match(ts, /createSamplingClient\(\{ model_path: "mint:\/\/run1\/sampler_weights\/s1" \}\)/);
     assert.match(ts, /topk_prompt_logprobs: 3/);
     for (const code of [py, ts]) assert.ok(!/sk-|api_key\s*=|apiKey:/.test(code), code);
