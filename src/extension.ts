@@ -106,11 +106,39 @@ async function initialState(s: Services): Promise<void> {
   s.statusBar.setConnection(server.origin === 'emulator' ? 'emulator' : 'not checked');
   try {
     const key = await s.keys.resolve();
-    if (!key && needsKey(server)) s.statusBar.setConnection('no key');
+    s.statusBar.setServer(server, key?.source);
+    if (!key && needsKey(server)) {
+      s.statusBar.setConnection('no key');
+      return;
+    }
     if (key) s.log.addSecret(key.key);
   } catch (e) {
     s.presenter.present(e);
+    return;
   }
+  await quietCheck(s, server.origin === 'emulator' ? 'emulator' : 'connected');
+}
+
+/**
+ * The state at first open, without a toast: one health check (one attempt, short timeout). Its
+ * answer is shown only if nothing newer (a request the user made) has set the state meanwhile.
+ */
+async function quietCheck(s: Services, up: 'emulator' | 'connected'): Promise<void> {
+  const asked = s.statusBar.connectionVersion;
+  let state: 'emulator' | 'connected' | 'offline';
+  try {
+    const { client } = await s.clients.getClient();
+    const health = await client.healthCheck({ timeoutMs: 5_000 });
+    state = health.ok ? up : 'offline';
+    s.log.info('server', `health check at start: ${health.status}`);
+  } catch (e) {
+    // Setup problems (no server, bad URL) are already shown by initialState; a refusal is "offline".
+    const name = (e as Error)?.name ?? '';
+    if (!/Connection|Timeout/.test(name)) return;
+    state = 'offline';
+    s.log.info('server', `health check at start: ${(e as Error).message}`);
+  }
+  if (s.statusBar.connectionVersion === asked) s.statusBar.setConnection(state);
 }
 
 export function deactivate(): void {

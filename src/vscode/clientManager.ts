@@ -38,6 +38,8 @@ export class ClientManager implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  private batching: Promise<void> | undefined;
+  private changeOwed = false;
 
   constructor(
     private readonly log: Log,
@@ -69,6 +71,8 @@ export class ClientManager implements vscode.Disposable {
   }
 
   async getClient(): Promise<ActiveClient> {
+    // A server switch under way: build only for the server it ends on.
+    while (this.batching) await this.batching;
     if (!this.current) {
       const building = this.build();
       this.current = building;
@@ -90,7 +94,30 @@ export class ClientManager implements vscode.Disposable {
         () => undefined,
       );
     }
-    this.changed.fire();
+    // Inside batch() the listeners hear of it once, at the end, on the final server.
+    if (this.batching) this.changeOwed = true;
+    else this.changed.fire();
+  }
+
+  /**
+   * Runs several changes as one (Select Server: the new setting, then letting go of the emulator):
+   * no client is built in between, and listeners are told once, so a switch builds one client and
+   * reloads each view once instead of once per change.
+   */
+  async batch<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.batching) return fn();
+    let release!: () => void;
+    this.batching = new Promise<void>((r) => (release = r));
+    try {
+      return await fn();
+    } finally {
+      this.batching = undefined;
+      release();
+      if (this.changeOwed) {
+        this.changeOwed = false;
+        this.changed.fire();
+      }
+    }
   }
 
   dispose(): void {
@@ -151,9 +178,11 @@ export class ClientManager implements vscode.Disposable {
         const line =
           `${e.method} ${e.path} -> ${e.status ?? 'no reply'} in ${Math.round(e.durationMs)} ms` +
           (e.attempt > 1 ? ` (attempt ${e.attempt})` : '') +
-          (e.request_id ? ` [request_id ${e.request_id}]` : '') +
+          (e.request_id ? ` [request id ${e.request_id}]` : '') +
           (e.error ? ` ${e.error}` : '');
         if (e.status === undefined || e.status >= 400) this.log.warn('client', line);
+        // A heartbeat every 10 s would bury the requests the user made: only at trace level.
+        else if (e.path.endsWith('/session_heartbeat')) this.log.trace('client', line);
         else this.log.info('client', line);
       },
     });

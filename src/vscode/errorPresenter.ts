@@ -84,10 +84,10 @@ export class ErrorPresenter {
     const described = this.describe(err);
     const row = rowFor(err);
     const retry = described.actions.includes('Retry') || ctx.origin ? ctx.retry : undefined;
-    this.deps.log.error(
-      'presenter',
-      `${described.className}: ${this.deps.log.redact(String((err as Error)?.message ?? err))}${described.requestId ? ` [request_id ${described.requestId}]` : ''}`,
-    );
+    // The client's message usually names the id already ("[request id X]"): say it once.
+    const text = this.deps.log.redact(String((err as Error)?.message ?? err));
+    const id = described.requestId && !text.includes(described.requestId) ? ` [request id ${described.requestId}]` : '';
+    this.deps.log.error('presenter', `${described.className}: ${text}${id}`);
     this.last = { described, retry, at: new Date() };
     if (row.connection) this.deps.statusBar.setConnection(row.connection);
     this.deps.statusBar.showLastError(described.className, described.message, described.statusText);
@@ -130,14 +130,17 @@ export class ErrorPresenter {
   private notify(described: DescribedError, retry: (() => unknown) | undefined): void {
     const level = this.deps.settings().notificationLevel;
     if (level === 'none' || (level === 'errors' && described.severity === 'info')) return;
-    const open = this.openToasts.get(described.className);
+    // One toast per failure as the user sees it: the class and its row (a masked failure and an
+    // ordinary one share a class but not a row, and must not hide each other).
+    const key = `${described.className}|${described.statusText}`;
+    const open = this.openToasts.get(key);
     if (open !== undefined) {
       // Already on screen: count it instead of stacking another toast of the same failure.
-      this.openToasts.set(described.className, open + 1);
+      this.openToasts.set(key, open + 1);
       this.deps.log.info('presenter', `${described.className} repeated (${open + 1} times while its notification is open)`);
       return;
     }
-    this.openToasts.set(described.className, 1);
+    this.openToasts.set(key, 1);
     const actions = described.actions.filter((a) => a !== 'Retry' || retry);
     // The toast must say it is MinT's, but "MinT: MinT had a server error" says it twice.
     const text = /^MinT\b/.test(described.message) ? described.message : `MinT: ${described.message}`;
@@ -149,8 +152,8 @@ export class ErrorPresenter {
           ? vscode.window.showWarningMessage
           : vscode.window.showInformationMessage;
     void Promise.resolve(show(message, ...actions)).then(async (picked) => {
-      const repeats = (this.openToasts.get(described.className) ?? 1) - 1;
-      this.openToasts.delete(described.className);
+      const repeats = (this.openToasts.get(key) ?? 1) - 1;
+      this.openToasts.delete(key);
       if (repeats > 0) this.deps.log.info('presenter', `${described.className} occurred ${repeats} more time(s) while shown`);
       if (picked) await this.runAction(picked, described, retry);
     });

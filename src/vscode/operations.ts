@@ -80,10 +80,15 @@ export class Operations {
     const onAbort = (): void => controller.abort(opts.signal?.reason);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
+    // The id this operation's result carries (a sample's future id): the done line logs it, so
+    // every id a card or document shows can be found in the log.
+    let resultId: string | undefined;
     const tracker: OperationTracker = {
       signal: controller.signal,
       requestId: (id) => {
-        if (id) this.lastId = id;
+        if (!id) return;
+        this.lastId = id;
+        resultId = id;
       },
       onQueueState: (e) => {
         if (e.request_id) this.lastId = e.request_id;
@@ -104,7 +109,11 @@ export class Operations {
     try {
       const active = await this.clients.getClient();
       const value = await fn(active, tracker);
-      this.log.info('client', `${label}: done in ${Math.round(performance.now() - started)} ms`);
+      this.log.info(
+        'client',
+        `${label}: done in ${Math.round(performance.now() - started)} ms${resultId ? ` [request id ${resultId}]` : ''}`,
+      );
+      this.statusBar.setServer(active.server, active.keySource);
       this.statusBar.setConnection(active.server.origin === 'emulator' ? 'emulator' : 'connected');
       this.statusBar.clearLastError();
       if (opts.origin) this.diagnostics.clear(opts.origin.uri, opts.origin.range);

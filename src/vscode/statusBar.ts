@@ -17,6 +17,10 @@ export class MintStatusBar implements vscode.Disposable {
   private readonly main: vscode.StatusBarItem;
   private readonly lastError: vscode.StatusBarItem;
   private state: ConnectionState = 'not checked';
+  private version = 0;
+  private server: { url: string; origin: string } | undefined;
+  private keySource: string | undefined;
+  private lastErrorText: string | undefined;
   private model = '';
   private inFlight = 0;
   private readonly queues = new Map<number, QueueBadge>();
@@ -37,7 +41,20 @@ export class MintStatusBar implements vscode.Disposable {
     this.main.show();
   }
 
+  /** Bumped by every setConnection: a background check applies its answer only if nothing newer came. */
+  get connectionVersion(): number {
+    return this.version;
+  }
+
+  /** What the tooltip names: the server requests go to and where the key came from. */
+  setServer(server: { url: string; origin: string } | undefined, keySource: string | undefined): void {
+    this.server = server;
+    this.keySource = keySource;
+    this.render();
+  }
+
   setConnection(state: ConnectionState): void {
+    this.version++;
     this.state = state;
     this.render();
     // Once MinT answers, "Get Started" (package.json views, when !mint.ready) yields its room to the playground.
@@ -85,13 +102,15 @@ export class MintStatusBar implements vscode.Disposable {
   }
 
   showLastError(className: string, tooltip: string, statusText: string): void {
+    this.lastErrorText = statusText;
     this.lastError.text = `$(error) MinT: ${statusText}`;
     this.lastError.tooltip = `${className}: ${tooltip}\nClick for details and the request id.`;
-    this.lastError.show();
+    this.render();
   }
 
   clearLastError(): void {
-    this.lastError.hide();
+    this.lastErrorText = undefined;
+    this.render();
   }
 
   dispose(): void {
@@ -115,10 +134,20 @@ export class MintStatusBar implements vscode.Disposable {
     const waitS = Math.ceil((this.waitUntil - Date.now()) / 1000);
     if (waitS > 0) parts.push(`${retryWaitWords(this.waitReason)} · retry in ${waitS}s`);
     this.main.text = `${ICONS[this.state]} ${parts.join(' · ')}`;
+    // One item for one state: a last error that only repeats the connection state ("offline")
+    // is not shown twice; the connection item then opens its details instead.
+    const sameAsState = this.lastErrorText === this.state;
+    if (this.lastErrorText !== undefined && !sameAsState) this.lastError.show();
+    else this.lastError.hide();
+    this.main.command = sameAsState ? 'mint.showLastError' : 'mint.checkConnection';
+    const where = this.server
+      ? `\nServer: ${this.server.url} (from ${this.server.origin})\nAPI key: ${this.keySource ? `from ${this.keySource}` : 'none set'}`
+      : '\nNo server chosen.';
+    const click = sameAsState ? 'Click for the last error and its request id.' : 'Click to check the connection.';
     this.main.tooltip =
       waitS > 0
-        ? `${WAIT_TOOLTIPS[this.waitReason]}${this.waitDetail ? ` (${this.waitDetail})` : ''}; the countdown shows when the request is sent again.`
-        : `MinT connection: ${this.state}. Click to check the connection.`;
+        ? `${WAIT_TOOLTIPS[this.waitReason]}${this.waitDetail ? ` (${this.waitDetail})` : ''}; the countdown shows when the request is sent again.${where}`
+        : `MinT connection: ${this.state}.${where}\n${click}`;
     this.main.backgroundColor =
       this.state === 'auth failed' || this.state === 'offline' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     // The countdown ticks only while something is counting down.

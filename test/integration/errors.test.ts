@@ -22,6 +22,8 @@ import { retryAfterMs } from '../../src/mint/retryRules';
 
 interface Case {
   cls: string;
+  /** The test's name when one class has several cases. */
+  label?: string;
   rule: Omit<FaultRule, 'route'>;
   severity: 'error' | 'warning' | 'info';
   /** A fragment of the cause and one of the fix, both must be in the message. */
@@ -41,7 +43,9 @@ const I = vscode.DiagnosticSeverity.Information;
 const trace = (cls: string) => `trace-${cls.toLowerCase()}-${Math.random().toString(36).slice(2, 8)}`;
 
 function cases(): Case[] {
-  const ids = Object.fromEntries(['400', '401', '403', '404', 'route', '409', '422', '429', '500', '418', 'bad'].map((k) => [k, trace(k)]));
+  const ids = Object.fromEntries(
+    ['400', '401', '403', '404', 'route', '409', '422', '429', '500', 'logid', '418', 'bad'].map((k) => [k, trace(k)]),
+  );
   return [
     {
       cls: 'BadRequestError',
@@ -134,6 +138,21 @@ function cases(): Case[] {
       status: 'server error',
       diagnostic: E,
       requestId: ids['500'],
+    },
+    {
+      cls: 'InternalServerError',
+      label: "InternalServerError with a body's Log ID beside a gateway's x-request-id",
+      rule: {
+        status: 500,
+        body: { detail: `Internal Server Error. Log ID: ${ids['logid']!}` },
+        headers: { 'X-Request-Id': 'gateway-generic-id', 'X-Trace-Id': '' },
+      },
+      severity: 'error',
+      says: ['server error (HTTP 500)', 'give MinT support the request id'],
+      actions: ['Copy request_id', 'Retry', 'Show Log'],
+      status: 'server error',
+      diagnostic: E,
+      requestId: ids['logid'],
     },
     {
       cls: 'APIStatusError',
@@ -234,7 +253,7 @@ describe('errors: what the user sees for each failure class', function () {
   }
 
   for (const c of cases()) {
-    it(`${c.cls}: notification, diagnostic, status bar${c.requestId ? ', Copy request_id' : ''}`, async () => {
+    it(`${c.label ?? c.cls}: notification, diagnostic, status bar${c.requestId ? ', Copy request_id' : ''}`, async () => {
       if (c.settings) await configure(c.settings);
       try {
         await emu.fault({ route: '/oai/api/v1/completions', method: 'POST', times: 1, ...c.rule });
@@ -324,6 +343,48 @@ describe('errors: what the user sees for each failure class', function () {
     assert.equal(await vscode.env.clipboard.readText(), id);
   });
 
+  it('a rate limit shows as a countdown WHILE the client waits to retry, then the retry succeeds without a toast', async () => {
+    await configure({ maxRetries: 2 });
+    try {
+      await emu.clearRequests();
+      await emu.fault({
+        route: '/oai/api/v1/completions',
+        method: 'POST',
+        times: 1,
+        status: 429,
+        body: { detail: 'Sampling backpressure: server overloaded' },
+        headers: { 'Retry-After': '8' },
+      });
+      const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+      const range = doc.lineAt(1).range;
+      editor.selection = new vscode.Selection(range.start, range.end);
+      // Not awaited: the countdown must be on screen while the command is still waiting to retry.
+      let finished = false;
+      const done = Promise.resolve(vscode.commands.executeCommand('mint.sampleSelection')).finally(() => (finished = true));
+      const item = await ui.waitFor(
+        async () => (await ui.statusBar()).find((i) => /rate limited · retry in \d+s/.test(i.text)),
+        5_000,
+        'the rate-limit countdown during the retry wait',
+      );
+      const shown = Number(/retry in (\d+)s/.exec(item.text)![1]);
+      assert.ok(shown > 4 && shown <= 8, `countdown starts from Retry-After (8 s), shows ${shown}`);
+      assert.equal(finished, false, 'the countdown appeared only after the call ended');
+      assert.equal((await emu.requestsTo('/oai/api/v1/completions')).length, 1, 'the retry was already sent');
+      const tip = await ui.statusBarTooltip('rate limited');
+      assert.match(tip, /rate limit/i);
+      await done;
+      assert.equal((await emu.requestsTo('/oai/api/v1/completions')).length, 2, 'the client did not retry after the wait');
+      const toasts = (await ui.notifications()).filter((n) => n.message.startsWith('MinT'));
+      assert.deepEqual(toasts, [], 'a rate limit that the retry got past must not raise a toast');
+      assert.ok(
+        (await readMintLog(api)).includes('HTTP 429 on /oai/api/v1/completions, retry 1 in 8.0 s'),
+        'the log does not say the client waits for a rate limit',
+      );
+    } finally {
+      await configure({ maxRetries: 0 });
+    }
+  });
+
   it('the rate-limit countdown waits as long as the client would, for every Retry-After form', async () => {
     const forms: Array<[string, Record<string, string>]> = [
       ['retry-after-ms', { 'retry-after-ms': '12000' }],
@@ -346,6 +407,41 @@ describe('errors: what the user sees for each failure class', function () {
         5_000,
         `${form}: a countdown of the client's wait (${clientWaitS.toFixed(1)} s)`,
       );
+    }
+  });
+
+  it('status bar: the state is known without opening a view, one item per state, and the tooltip names the server and key', async () => {
+    const dead = 'http://127.0.0.1:9';
+    try {
+      const clientLines = async () => (await readMintLog(api)).split('\n').filter((l) => l.includes(`MinT client for ${dead}`)).length;
+      const linesBefore = await clientLines();
+      // A switch is two changes (the setting, then another one, as letting go of an emulator is): one client.
+      await api.services.clients.batch(async () => {
+        await configure({ baseUrl: dead });
+        api.services.clients.invalidate('a second change of the same switch');
+      });
+      // No request of the user's: a quiet check finds the server down, without a toast.
+      await ui.waitFor(async () => (await ui.statusBar()).find((i) => i.text.includes('MinT: offline')), 10_000, 'offline at once');
+      assert.equal((await clientLines()) - linesBefore, 1, 'one server switch built more than one client');
+      assert.deepEqual(
+        (await ui.notifications()).filter((n) => n.message.startsWith('MinT') || n.message.includes('Could not reach')),
+        [],
+        'the quiet check raised a toast',
+      );
+      assert.ok((await ui.statusBarTooltip('MinT: offline')).includes(dead), 'the tooltip does not name the server');
+      await sampleLine(0);
+      await ui.waitForNotification('Could not reach');
+      const offline = (await ui.statusBar()).filter((i) => i.text.includes('MinT: offline'));
+      assert.equal(offline.length, 1, `one state, one item: ${offline.map((i) => i.text).join(' | ')}`);
+      await clearNotifications();
+
+      await configure({ baseUrl: emu.url });
+      await ui.waitFor(async () => (await ui.statusBar()).find((i) => i.text.includes('MinT: connected')), 10_000, 'connected again');
+      const tip = await ui.statusBarTooltip('MinT: connected');
+      assert.ok(tip.includes(emu.url.replace(/\/$/, '')), `the tooltip does not name ${emu.url}: ${tip}`);
+      assert.match(tip, /API key: from secret storage/);
+    } finally {
+      await configure({ baseUrl: emu.url });
     }
   });
 
@@ -436,6 +532,21 @@ describe('errors: what the user sees for each failure class', function () {
         await ui.waitFor(async () => (await vscode.env.clipboard.readText()) || undefined, 5_000, 'the id on the clipboard'),
         id,
       );
+    } finally {
+      await emu.config({ maskErrors: false });
+    }
+  });
+
+  it('a masked and an ordinary failure of the same class each get their toast (one does not hide the other)', async () => {
+    await emu.fault({ route: '/api/v1/asample', times: 1, futureError: { error: 'sampler ran out of KV cache', category: 'system' } });
+    await sampleTokens(doc.lineAt(2).range);
+    await ui.waitForNotification('could not finish the request');
+    await emu.config({ maskErrors: true });
+    try {
+      await emu.fault({ route: '/api/v1/asample', times: 1, futureError: { error: 'CUDA out of memory', category: 'system' } });
+      await sampleTokens(doc.lineAt(2).range);
+      await ui.waitForNotification('MinT hides the cause of this failure');
+      assert.ok((await ui.notifications()).some((n) => n.message.includes('could not finish the request')), 'the first toast went away');
     } finally {
       await emu.config({ maskErrors: false });
     }

@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { contextLabel } from '../../shared/format';
 import { KNOWN_SERVERS, baseUrlProblem, readSettings } from '../settings';
 import type { Services } from '../services';
 
@@ -40,11 +39,14 @@ export async function selectServer(s: Services): Promise<void> {
   }
   if (!url) return;
   // Application-wide on purpose: a workspace must never be able to choose where the key goes.
-  await vscode.workspace.getConfiguration('mint').update('baseUrl', url, vscode.ConfigurationTarget.Global);
-  if (s.emulator.url) {
-    await s.emulator.stop();
-    s.clients.useEmulator(undefined);
-  }
+  // One switch, one new client: the setting and letting go of the emulator are a single change.
+  await s.clients.batch(async () => {
+    await vscode.workspace.getConfiguration('mint').update('baseUrl', url, vscode.ConfigurationTarget.Global);
+    if (s.emulator.url) {
+      await s.emulator.stop();
+      s.clients.useEmulator(undefined);
+    }
+  });
   s.statusBar.setConnection('not checked');
   s.log.info('server', `server set to ${url}`);
   await vscode.commands.executeCommand('mint.checkConnection');
@@ -129,7 +131,7 @@ export async function showModels(s: Services): Promise<void> {
   const pick = await vscode.window.showQuickPick(
     caps.supported_models.map((m) => ({
       label: m.model_name,
-      description: [m.model_name === current ? 'default' : '', m.max_context_length ? contextLabel(m.max_context_length) : '']
+      description: [m.model_name === current ? 'default' : '', m.max_context_length ? `context ${m.max_context_length}` : '']
         .filter(Boolean)
         .join(' · '),
     })),

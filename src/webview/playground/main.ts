@@ -21,6 +21,8 @@ import { post } from './vscodeApi';
 
 const root = document.getElementById('app') ?? document.body;
 const notices = h('div', { className: 'notices', 'aria-live': 'polite' });
+/** The key of the notice that says the server could not be reached (or refused the model list). */
+const SERVER_NOTICE = 'server';
 const codeBox = h('section', { className: 'code', hidden: true, 'aria-label': 'Code' });
 
 let draftTimer: ReturnType<typeof setTimeout> | undefined;
@@ -82,8 +84,17 @@ function requestCount(): void {
   }, 300);
 }
 
-function notice(level: 'info' | 'warning' | 'error', message: string): void {
+/**
+ * A notice at the top. The same words are never shown twice, and a keyed notice (the model list's
+ * failure to reach the server) replaces its older self and is cleared once its cause is gone.
+ */
+function notice(level: 'info' | 'warning' | 'error', message: string, key?: string): void {
+  for (const old of notices.querySelectorAll<HTMLElement>('.notice')) {
+    if ((key !== undefined && old.dataset.key === key) || old.dataset.message === message) old.remove();
+  }
   const el = h('div', { className: `notice ${level}`, role: level === 'error' ? 'alert' : 'status' }, message);
+  el.dataset.message = message;
+  if (key !== undefined) el.dataset.key = key;
   const close = h('a', { href: '#', 'aria-label': 'Dismiss' }, '×');
   close.addEventListener('click', (e) => {
     e.preventDefault();
@@ -92,6 +103,10 @@ function notice(level: 'info' | 'warning' | 'error', message: string): void {
   el.append(close);
   notices.append(el);
   while (notices.children.length > 3) notices.firstElementChild?.remove();
+}
+
+function clearNotice(key: string): void {
+  for (const old of notices.querySelectorAll<HTMLElement>(`.notice[data-key="${key}"]`)) old.remove();
 }
 
 /**
@@ -156,7 +171,9 @@ function handle(msg: HostToWebview): void {
       break;
     case 'models':
       form.setCatalog(msg.models, msg.checkpoints);
-      if (msg.error) notice('error', msg.error.message);
+      // The server answered the model list: an older "could not reach" notice is no longer true.
+      if (msg.error) notice('error', msg.error.message, SERVER_NOTICE);
+      else clearNotice(SERVER_NOTICE);
       followCode();
       break;
     case 'run':
@@ -165,6 +182,8 @@ function handle(msg: HostToWebview): void {
       break;
     case 'outcome':
       results.setOutcome(msg.runId, msg.index, msg.outcome);
+      // A sample came back: the server is reachable, whatever an older notice said.
+      if (msg.outcome.status === 'done') clearNotice(SERVER_NOTICE);
       form.setPending(results.isPending());
       break;
     case 'queue':

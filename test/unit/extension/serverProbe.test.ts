@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ServiceClient } from '../../../src/mint/index';
-import { describeProbes, probeServers } from '../../../src/vscode/serverProbe';
+import { describeProbes, probeClientOptions, probeServers } from '../../../src/vscode/serverProbe';
 import { TestServer } from '../client/support';
 
 function listen(server: Server): Promise<string> {

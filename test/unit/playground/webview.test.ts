@@ -321,4 +321,18 @@ describe('playground webview page (headless Chromium)', function () {
     // 3 tokens in the 0.5 s of generation, not in the 12.5 s of the whole call.
     assert.equal(await col.locator('[data-tps]').textContent(), '6.0 tok/s');
   });
+
+  it('a server notice is shown once however often it comes, and cleared once the server answers', async () => {
+    const models = [{ model_name: 'Qwen/Qwen3-0.6B', max_context_length: 32768 }];
+    const error = { kind: 'APIConnectionError', message: 'Could not reach MinT at 127.0.0.1:9 (ECONNREFUSED).' };
+    await send(page, { type: 'models', models: [], checkpoints: [], error });
+    await send(page, { type: 'models', models: [], checkpoints: [], error });
+    assert.equal(await page.locator('.notice', { hasText: 'Could not reach MinT' }).count(), 1, 'the same notice twice');
+    await send(page, { type: 'models', models, checkpoints: [] });
+    assert.equal(await page.locator('.notice', { hasText: 'Could not reach MinT' }).count(), 0, 'the notice outlived its cause');
+    await send(page, { type: 'models', models: [], checkpoints: [], error });
+    await send(page, { type: 'run', run: { ...run, id: 'rn' } });
+    await send(page, { type: 'outcome', runId: 'rn', index: 0, outcome: run.outcomes[0]! });
+    assert.equal(await page.locator('.notice', { hasText: 'Could not reach MinT' }).count(), 0, 'a successful sample left the notice');
+  });
 });
