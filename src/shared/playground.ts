@@ -253,6 +253,11 @@ const SHARED_STATE = [
   z.object({ type: z.literal('outcome'), runId: RunIdSchema, index: z.number().int().min(0).max(3), outcome: OutcomeSchema }),
   z.object({ type: z.literal('queue'), runId: RunIdSchema, index: z.number().int().min(0).max(3), queue: QueueInfoSchema }),
   z.object({ type: z.literal('history'), history: z.array(HistorySummarySchema) }),
+  /**
+   * The form as the host now holds it, after another page's edit or History → Open: the host owns
+   * one draft for all pages, so the sidebar and an editor panel never sample different things.
+   */
+  z.object({ type: z.literal('draft'), draft: DraftSchema }),
 ] as const;
 
 /** Replies, sent only to the page whose message they answer: another page did not ask. */

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import { PLAYGROUND_VIEW_ID, PlaygroundViewProvider } from './provider';
+import { PLAYGROUND_PANEL_TYPE, PLAYGROUND_VIEW_ID, PlaygroundViewProvider, showPlaygroundIn } from './provider';
 import type { PlaygroundSession } from './session';
 
 /**
@@ -18,6 +18,10 @@ export function registerPlayground(s: Services): () => Promise<PlaygroundSession
     }));
   s.context.subscriptions.push(
     vscode.window.registerWebviewViewProvider(PLAYGROUND_VIEW_ID, new PlaygroundViewProvider(s.context.extensionUri, get)),
+    // Without a serializer VS Code drops the editor playground on a window reload.
+    vscode.window.registerWebviewPanelSerializer(PLAYGROUND_PANEL_TYPE, {
+      deserializeWebviewPanel: async (panel) => showPlaygroundIn(panel, s.context.extensionUri, await get()),
+    }),
   );
   return get;
 }

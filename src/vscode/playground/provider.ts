@@ -3,12 +3,14 @@ import { randomBytes } from 'node:crypto';
 import type { PlaygroundSession } from './session';
 
 export const PLAYGROUND_VIEW_ID = 'mint.playground';
+/** The editor panel's view type; its serializer (index.ts) and `onWebviewPanel:` activation event name it. */
+export const PLAYGROUND_PANEL_TYPE = 'mint.playgroundPanel';
 
 /**
  * The playground's page. Locked down: CSP default-src 'none', one nonce'd external script, styles
  * and fonts only from the extension, resources only from dist/ and media/.
  */
-export function playgroundHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+export function playgroundHtml(webview: vscode.Webview, extensionUri: vscode.Uri, where: 'sidebar' | 'editor'): string {
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'playground.js'));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'playground.css'));
@@ -28,7 +30,7 @@ export function playgroundHtml(webview: vscode.Webview, extensionUri: vscode.Uri
 <link rel="stylesheet" href="${style}">
 <title>MinT Playground</title>
 </head>
-<body>
+<body data-where="${where}">
 <div id="app"></div>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
@@ -52,19 +54,29 @@ export class PlaygroundViewProvider implements vscode.WebviewViewProvider {
     view.webview.options = webviewOptions(this.extensionUri);
     // Attach before setting html, so the page's `ready` cannot arrive before anyone listens.
     const attached = (await this.session()).attach(view.webview);
-    view.webview.html = playgroundHtml(view.webview, this.extensionUri);
+    view.webview.html = playgroundHtml(view.webview, this.extensionUri, 'sidebar');
     view.onDidDispose(() => attached.dispose());
   }
 }
 
 /** The same playground in an editor tab, for more room (compare in four columns). */
 export function openPlaygroundPanel(extensionUri: vscode.Uri, session: PlaygroundSession): vscode.WebviewPanel {
-  const panel = vscode.window.createWebviewPanel('mint.playgroundPanel', 'MinT Playground', vscode.ViewColumn.Active, {
+  const panel = vscode.window.createWebviewPanel(PLAYGROUND_PANEL_TYPE, 'MinT Playground', vscode.ViewColumn.Active, {
     ...webviewOptions(extensionUri),
     retainContextWhenHidden: false,
   });
-  const attached = session.attach(panel.webview);
-  panel.webview.html = playgroundHtml(panel.webview, extensionUri);
-  panel.onDidDispose(() => attached.dispose());
+  showPlaygroundIn(panel, extensionUri, session);
   return panel;
+}
+
+/**
+ * Fills a panel with the playground page: a new one, or one VS Code restores after a window reload
+ * (the serializer). The page keeps nothing itself, so a restored panel needs no saved webview
+ * state: after its `ready` the host replays the draft, runs and history.
+ */
+export function showPlaygroundIn(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, session: PlaygroundSession): void {
+  panel.webview.options = webviewOptions(extensionUri);
+  const attached = session.attach(panel.webview);
+  panel.webview.html = playgroundHtml(panel.webview, extensionUri, 'editor');
+  panel.onDidDispose(() => attached.dispose());
 }

@@ -102,7 +102,7 @@ export class PlaygroundSession implements vscode.Disposable {
         void this.replay(post);
         return;
       }
-      void this.handle(parsed.data, reply).catch((e) => {
+      void this.handle(parsed.data, reply, post).catch((e) => {
         this.services.log.error('playground', `handling ${parsed.data.type} failed: ${(e as Error).message}`);
         reply({
           type: 'notice',
@@ -169,6 +169,16 @@ export class PlaygroundSession implements vscode.Disposable {
     return this.draft ? structuredClone(this.draft) : undefined;
   }
 
+  /**
+   * The host owns the one draft every page shows: it keeps it (a reloaded or re-shown page gets it
+   * on `ready`) and sends it to every open page but `except`, the page whose edit it is.
+   */
+  private async setDraft(draft: Draft, except?: Post): Promise<void> {
+    this.draft = draft;
+    for (const post of this.webviews) if (post !== except) this.send(post, { type: 'draft', draft });
+    await this.services.context.workspaceState.update('mint.playground.draft', draft);
+  }
+
   /** Shared state: every open page shows it. */
   private broadcast(msg: SharedState): void {
     for (const post of this.webviews) this.send(post, msg);
@@ -201,14 +211,13 @@ export class PlaygroundSession implements vscode.Disposable {
     if (this.catalog.stale) void this.catalog.load();
   }
 
-  private async handle(m: WebviewToHost, reply: Reply): Promise<void> {
+  /** `origin` is the page that sent `m`: a draft edit goes to every other page, not back to the one being typed in. */
+  private async handle(m: WebviewToHost, reply: Reply, origin: Post): Promise<void> {
     switch (m.type) {
       case 'ready':
         return;
       case 'draft':
-        this.draft = m.draft;
-        await this.services.context.workspaceState.update('mint.playground.draft', m.draft);
-        return;
+        return this.setDraft(m.draft, origin);
       case 'sample':
         return this.runs.start(m.runId, [m.target], m.prompt, m.params, reply);
       case 'compare':
@@ -239,8 +248,10 @@ export class PlaygroundSession implements vscode.Disposable {
       }
       case 'openHistory': {
         const run = this.history.get(m.historyId);
-        if (run) this.runs.show(run);
-        return;
+        if (!run) return;
+        this.runs.show(run);
+        // Open means "load it for tweaking": its models, prompt and parameters go into every page's form.
+        return this.setDraft(draftOf(run, this.draft));
       }
       case 'deleteHistory':
         await this.history.delete(m.historyId);
@@ -337,4 +348,17 @@ export class PlaygroundSession implements vscode.Disposable {
     };
     return { type: 'code', python: pythonSnippet(input), typescript: typescriptSnippet(input, ids) };
   }
+}
+
+/** A history run as a form draft; the other prompt mode keeps what `current` holds, so switching back loses nothing. */
+function draftOf(run: Run, current: Draft | undefined): Draft {
+  const p = run.prompt;
+  return {
+    targets: run.outcomes.map((o) => o.target).slice(0, 4),
+    prompt:
+      p.mode === 'chat'
+        ? { mode: 'chat', messages: p.messages.map((m) => ({ ...m })), text: current?.prompt.text ?? '' }
+        : { mode: 'raw', messages: current?.prompt.messages ?? [], text: p.text },
+    params: { ...run.params },
+  };
 }

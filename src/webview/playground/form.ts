@@ -70,6 +70,12 @@ export class PlaygroundForm {
       h('div', { className: 'actions' }, this.sampleBtn, this.cancelBtn, codeBtn),
       this.contextEl,
     );
+    // Ctrl/Cmd+Enter samples from anywhere in the form, as in other playgrounds; plain Enter stays a newline.
+    this.el.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return;
+      e.preventDefault();
+      this.trySubmit();
+    });
     this.renderAll();
   }
 

@@ -29,6 +29,28 @@ let draftTimer: ReturnType<typeof setTimeout> | undefined;
 let codeTimer: ReturnType<typeof setTimeout> | undefined;
 let countTimer: ReturnType<typeof setTimeout> | undefined;
 let replaying = false;
+/** Runs this page started (Sample, Rerun, Retry): their results are brought into view here, not in the other pages. */
+const mine = new Set<string>();
+/** Set by History → Open until the host's draft arrives: then the loaded form is scrolled into view. */
+let opening = false;
+
+function startRun(runId: string): string {
+  mine.add(runId);
+  return runId;
+}
+
+/**
+ * Brings one of this page's runs into view unless its top already shows. In the sidebar the form
+ * fills the pane, so a new result would otherwise land below the fold and Sample seem to do nothing;
+ * called again when an outcome grows the card, so a Rerun started from the history stays in view.
+ */
+function reveal(runId: string): void {
+  if (!mine.has(runId)) return;
+  const el = results.el.querySelector<HTMLElement>(`[data-run="${CSS.escape(runId)}"]`);
+  if (!el) return;
+  const top = el.getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight - 60) el.scrollIntoView({ block: 'start' });
+}
 
 const form = new PlaygroundForm({
   changed(draft: Draft) {
@@ -39,7 +61,7 @@ const form = new PlaygroundForm({
     followCode();
   },
   submit(targets: Target[], prompt: Prompt, params: Params) {
-    const runId = newRunId();
+    const runId = startRun(newRunId());
     form.setPending(true);
     if (targets.length > 1) post({ type: 'compare', runId, targets, prompt, params });
     else post({ type: 'sample', runId, target: targets[0]!, prompt, params });
@@ -60,15 +82,18 @@ const results = new ResultsView({
   cancel: (runId) => post({ type: 'cancel', runId }),
   rerun: (historyId) => {
     form.setPending(true);
-    post({ type: 'rerun', historyId, runId: newRunId() });
+    post({ type: 'rerun', historyId, runId: startRun(newRunId()) });
   },
 });
 
 const history = new HistoryView({
-  open: (historyId) => post({ type: 'openHistory', historyId }),
+  open: (historyId) => {
+    opening = true;
+    post({ type: 'openHistory', historyId });
+  },
   rerun: (historyId) => {
     form.setPending(true);
-    post({ type: 'rerun', historyId, runId: newRunId() });
+    post({ type: 'rerun', historyId, runId: startRun(newRunId()) });
   },
   remove: (historyId) => post({ type: 'deleteHistory', historyId }),
   exportAs: (format) => post({ type: 'export', format }),
@@ -179,12 +204,26 @@ function handle(msg: HostToWebview): void {
     case 'run':
       results.showRun(msg.run);
       form.setPending(results.isPending());
+      reveal(msg.run.id);
       break;
     case 'outcome':
       results.setOutcome(msg.runId, msg.index, msg.outcome);
       // A sample came back: the server is reachable, whatever an older notice said.
       if (msg.outcome.status === 'done') clearNotice(SERVER_NOTICE);
       form.setPending(results.isPending());
+      reveal(msg.runId);
+      break;
+    case 'draft':
+      // Another page's edit, or History → Open: the host's draft replaces this form's, without echoing it back.
+      replaying = true;
+      try {
+        form.setDraft(msg.draft);
+      } finally {
+        replaying = false;
+      }
+      requestCount();
+      if (opening) form.el.scrollIntoView({ block: 'start' });
+      opening = false;
       break;
     case 'queue':
       results.setQueue(msg.runId, msg.index, msg.queue);

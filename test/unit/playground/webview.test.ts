@@ -273,6 +273,94 @@ describe('playground webview page (headless Chromium)', function () {
     assert.equal(rerun?.historyId, 'r2');
   });
 
+  it('samples on Ctrl+Enter in the prompt, and Cmd+Enter too', async () => {
+    await page.fill('vscode-textarea[data-message="1"] textarea', 'Hello');
+    await page.press('vscode-textarea[data-message="1"] textarea', 'Control+Enter');
+    const first = (await posted(page)).filter((m) => m.type === 'sample');
+    assert.equal(first.length, 1, 'Ctrl+Enter did not sample');
+    assert.deepEqual((first[0]!.prompt as { messages: unknown }).messages, [{ role: 'user', content: 'Hello' }]);
+    // The run finishes; then the same from a raw prompt with Cmd (Meta), as on a Mac.
+    await send(page, { type: 'run', run: { ...run, id: first[0]!.runId } });
+    await page.click('vscode-radio[data-mode="raw"]');
+    await page.fill('vscode-textarea[data-prompt="raw"] textarea', 'Once');
+    await page.press('vscode-textarea[data-prompt="raw"] textarea', 'Meta+Enter');
+    const all = (await posted(page)).filter((m) => m.type === 'sample');
+    assert.equal(all.length, 2, 'Cmd+Enter did not sample');
+    assert.deepEqual(all[1]!.prompt, { mode: 'raw', text: 'Once' });
+  });
+
+  it('in a short sidebar: Sample stays on screen with Parameters open, and a new result is brought into view', async () => {
+    await page.setViewportSize({ width: 300, height: 450 });
+    const onScreen = (sel: string) =>
+      page
+        .locator(sel)
+        .first()
+        .evaluate((el) => {
+          const r = el.getBoundingClientRect();
+          return r.height > 0 && r.top >= 0 && r.top < window.innerHeight - 10;
+        });
+    await page.fill('vscode-textarea[data-message="1"] textarea', 'Write a haiku about the sea.');
+    await page.click('details.params-box summary');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    assert.ok(await onScreen('[data-action="sample"]'), 'Sample is below the fold with Parameters open');
+    // Clicked where it is (a real click would scroll the page first and hide the problem).
+    await page.locator('[data-action="sample"]').evaluate((el) => (el as HTMLElement).click());
+    const sample = (await posted(page)).find((m) => m.type === 'sample')!;
+    const runId = sample.runId as string;
+    await send(page, { type: 'run', run: { ...run, id: runId, outcomes: [{ target: run.outcomes[0]!.target, status: 'pending' }] } });
+    assert.ok(await onScreen(`.run[data-run="${runId}"]`), 'the new run is not in view');
+    await send(page, { type: 'outcome', runId, index: 0, outcome: run.outcomes[0]! });
+    assert.ok(await onScreen(`.run[data-run="${runId}"] .column`), 'the finished result is not in view');
+  });
+
+  it('History → Rerun keeps the view on the new result, and a run another page started does not move this one', async () => {
+    await page.setViewportSize({ width: 300, height: 450 });
+    const onScreen = (sel: string) =>
+      page
+        .locator(sel)
+        .first()
+        .evaluate((el) => {
+          const r = el.getBoundingClientRect();
+          return r.height > 0 && r.top >= 0 && r.top < window.innerHeight - 10;
+        });
+    for (const id of ['old1', 'old2', 'old3']) await send(page, { type: 'run', run: { ...run, id } });
+    await send(page, {
+      type: 'history',
+      history: ['old1', 'old2', 'old3'].map((id) => ({ id, time: run.time, title: 'Hi', models: ['Qwen/Qwen3-0.6B'], status: 'done' })),
+    });
+    await page.click('.history-row[data-id="old1"] [data-act="rerun"]');
+    // A run from the other page (the editor playground) does not pull this page away from the history.
+    await send(page, { type: 'run', run: { ...run, id: 'elsewhere' } });
+    assert.ok(!(await onScreen('.run[data-run="elsewhere"]')), "another page's run moved this page");
+    const rerun = (await posted(page)).find((m) => m.type === 'rerun')!;
+    const runId = rerun.runId as string;
+    await send(page, { type: 'run', run: { ...run, id: runId, outcomes: [{ target: run.outcomes[0]!.target, status: 'pending' }] } });
+    assert.ok(await onScreen(`.run[data-run="${runId}"]`), 'the rerun is not in view');
+    await send(page, { type: 'outcome', runId, index: 0, outcome: run.outcomes[0]! });
+    assert.ok(await onScreen(`.run[data-run="${runId}"] .column`), 'the finished rerun is not in view');
+  });
+
+  it("takes the host's draft (another page's edit, History → Open) into the form without posting it back", async () => {
+    await send(page, {
+      type: 'draft',
+      draft: {
+        targets: [{ base_model: 'Qwen/Qwen3-0.6B' }],
+        prompt: { mode: 'chat', messages: [{ role: 'user', content: 'From the editor' }], text: '' },
+        params: { max_tokens: 96 },
+      },
+    });
+    const value = (sel: string) => page.locator(sel).evaluate((el) => (el as HTMLElement & { value: string }).value);
+    assert.equal(await value('vscode-textarea[data-message="0"]'), 'From the editor');
+    assert.equal(await value('vscode-textfield[data-param="max_tokens"]'), '96');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.ok(!(await posted(page)).some((m) => m.type === 'draft'), 'the page echoed the draft back to the host');
+    // Sample sends what the form now shows.
+    await page.click('[data-action="sample"]');
+    const sample = (await posted(page)).find((m) => m.type === 'sample')!;
+    assert.deepEqual((sample.prompt as { messages: unknown }).messages, [{ role: 'user', content: 'From the editor' }]);
+    assert.equal((sample.params as { max_tokens: number }).max_tokens, 96);
+  });
+
   it('ignores host messages that do not fit the protocol', async () => {
     await send(page, { type: 'run', run: { id: 'bad id with spaces', outcomes: [] } });
     await send(page, { type: 'nonsense' });
