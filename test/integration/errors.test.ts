@@ -361,14 +361,17 @@ describe('errors: what the user sees for each failure class', function () {
       // Not awaited: the countdown must be on screen while the command is still waiting to retry.
       let finished = false;
       const done = Promise.resolve(vscode.commands.executeCommand('mint.sampleSelection')).finally(() => (finished = true));
-      const item = await ui.waitFor(
-        async () => (await ui.statusBar()).find((i) => /rate limited · retry in \d+s/.test(i.text)),
+      // The previous test's 30 s countdown may still be on screen: wait for this wait's own.
+      const shown = await ui.waitFor(
+        async () => {
+          const item = (await ui.statusBar()).find((i) => /rate limited · retry in \d+s/.test(i.text));
+          const left = item ? Number(/retry in (\d+)s/.exec(item.text)![1]) : NaN;
+          return left > 4 && left <= 8 ? left : undefined;
+        },
         5_000,
-        'the rate-limit countdown during the retry wait',
+        'a countdown from Retry-After (8 s) during the retry wait',
       );
-      const shown = Number(/retry in (\d+)s/.exec(item.text)![1]);
-      assert.ok(shown > 4 && shown <= 8, `countdown starts from Retry-After (8 s), shows ${shown}`);
-      assert.equal(finished, false, 'the countdown appeared only after the call ended');
+      assert.equal(finished, false, `the countdown (${shown}s) appeared only after the call ended`);
       assert.equal((await emu.requestsTo('/oai/api/v1/completions')).length, 1, 'the retry was already sent');
       const tip = await ui.statusBarTooltip('rate limited');
       assert.match(tip, /rate limit/i);
@@ -443,6 +446,30 @@ describe('errors: what the user sees for each failure class', function () {
     } finally {
       await configure({ baseUrl: emu.url });
     }
+  });
+
+  it('the log: the request id a success shows is in it, and heartbeats are not (trace level)', async () => {
+    await sampleLine(2);
+    const sample = await ui.waitFor(
+      async () => vscode.window.visibleTextEditors.find((e) => e.document.getText().startsWith('<!-- MinT sample')),
+      10_000,
+      'the sample document',
+    );
+    const id = / · id (\S+) · /.exec(sample.document.lineAt(0).text)?.[1];
+    assert.ok(id, `no id in the sample header: ${sample.document.lineAt(0).text}`);
+    await emu.clearRequests();
+    await api.services.operations.run('open a session', ({ client }, t) => client.sessionId({ signal: t.signal }));
+    // MinT's heartbeat is every 10 s: wait for one to have been sent.
+    await ui.waitFor(
+      async () => ((await emu.requestsTo('/api/v1/session_heartbeat')).length > 0 ? true : undefined),
+      15_000,
+      'a heartbeat',
+    );
+    const log = await readMintLog(api);
+    assert.ok(log.includes(id), `the sample's id ${id} is not in the log`);
+    const beats = log.split('\n').filter((l) => l.includes('session_heartbeat') && !l.includes('[trace]'));
+    assert.deepEqual(beats, [], 'heartbeats are logged above trace level, burying the requests the user made');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   it('a training step that reached MinT without an answer says it may have run, and is not sent twice', async () => {
@@ -546,7 +573,10 @@ describe('errors: what the user sees for each failure class', function () {
       await emu.fault({ route: '/api/v1/asample', times: 1, futureError: { error: 'CUDA out of memory', category: 'system' } });
       await sampleTokens(doc.lineAt(2).range);
       await ui.waitForNotification('MinT hides the cause of this failure');
-      assert.ok((await ui.notifications()).some((n) => n.message.includes('could not finish the request')), 'the first toast went away');
+      assert.ok(
+        (await ui.notifications()).some((n) => n.message.includes('could not finish the request')),
+        'the first toast went away',
+      );
     } finally {
       await emu.config({ maskErrors: false });
     }
