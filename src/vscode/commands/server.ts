@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { contextLabel } from '../../shared/format';
 import { KNOWN_SERVERS, baseUrlProblem, readSettings } from '../settings';
 import type { Services } from '../services';
 
@@ -131,7 +132,7 @@ export async function showModels(s: Services): Promise<void> {
   const pick = await vscode.window.showQuickPick(
     caps.supported_models.map((m) => ({
       label: m.model_name,
-      description: [m.model_name === current ? 'default' : '', m.max_context_length ? `context ${m.max_context_length}` : '']
+      description: [m.model_name === current ? 'default' : '', m.max_context_length ? contextLabel(m.max_context_length) : '']
         .filter(Boolean)
         .join(' · '),
     })),
