@@ -142,13 +142,14 @@ export async function startCodeServer({ entry, port, userDataDir, extensionsDir,
 
 /**
  * The workbench URL that opens `folder` with development extensions (a path or a list) and
- * optionally a test entry point loaded. The vscode-remote authority must be the host the browser uses.
+ * optionally a test entry point loaded (and the Welcome page skipped unless skipWelcome is false). The vscode-remote authority must be the host the browser uses.
  */
-export function workbenchUrl({ host, folder, extensionDevelopmentPath, extensionTestsPath }) {
+export function workbenchUrl({ host, folder, extensionDevelopmentPath, extensionTestsPath, skipWelcome = true }) {
   const payload = [];
   for (const dev of [extensionDevelopmentPath ?? []].flat()) payload.push(['extensionDevelopmentPath', `vscode-remote://${host}${dev}`]);
   if (extensionTestsPath) payload.push(['extensionTestsPath', `vscode-remote://${host}${extensionTestsPath}`]);
-  payload.push(['skipWelcome', 'true']);
+  // Tests skip it; `npm start` shows it, because it offers MinT's walkthrough.
+  if (skipWelcome) payload.push(['skipWelcome', 'true']);
   return `http://${host}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 

@@ -139,6 +139,8 @@ const testEnv = {
   MINT_TEST_RESULTS: resultsDir,
   MINT_TEST_WORKSPACE: workspace,
   MINT_TEST_RUNNER: runner,
+  // The tests' emulators stay out of the user's registry, and a running `npm start` out of the tests.
+  MINT_EMULATOR_REGISTRY_DIR: join(runDir, 'emulator-registry'),
   ...(process.env.MINT_TEST_GREP ? { MINT_TEST_GREP: process.env.MINT_TEST_GREP } : {}),
 };
 

@@ -7,11 +7,12 @@
 // Options: --port N (emulator, default 8765 or a free one), --editor code|code-server,
 //          --code-server-port N (default 8080 or a free one), --no-build.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, dirname, resolve, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCodeServer, freePort, startCodeServer, workbenchUrl, QUIET_SETTINGS } from './code-server.mjs';
+import { applyStartSettings, describeStartSettings, startSettings } from './start-settings.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -91,7 +92,8 @@ if (!existsSync(emulatorJs) || !existsSync(join(root, 'dist/extension.js')))
 const emulatorPort = await freePort(Number(opt('--port', 8765)));
 const emulator = spawn(
   process.execPath,
-  [emulatorJs, '--host', '127.0.0.1', '--port', String(emulatorPort), '--data-dir', join(state, 'emulator-data')],
+  // --register: the extension finds this emulator and uses it instead of starting another.
+  [emulatorJs, '--host', '127.0.0.1', '--port', String(emulatorPort), '--data-dir', join(state, 'emulator-data'), '--register'],
   {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -127,17 +129,9 @@ if (!existsSync(workspace)) {
   }
 }
 
+// This start's own settings win over anything an earlier run left, and are printed as written.
 function writeSettings(userDataDir) {
-  const file = join(userDataDir, 'User', 'settings.json');
-  let current = {};
-  try {
-    current = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    /* first start, or hand-edited with comments */
-  }
-  mkdirSync(dirname(file), { recursive: true });
-  // The emulator's port may differ from the last start; everything else the user changed stays.
-  writeFileSync(file, JSON.stringify({ ...QUIET_SETTINGS, ...current, 'mint.baseUrl': emulatorUrl }, null, 2));
+  console.log(describeStartSettings(applyStartSettings(userDataDir, startSettings(emulatorUrl), QUIET_SETTINGS)));
 }
 
 // 4. VS Code.
@@ -168,7 +162,7 @@ if (editor === 'code') {
     logFile: join(state, 'code-server.log'),
   }).catch((err) => fail(err.message));
   children.push(server.stop);
-  const url = workbenchUrl({ host: server.host, folder: workspace, extensionDevelopmentPath: root });
+  const url = workbenchUrl({ host: server.host, folder: workspace, extensionDevelopmentPath: root, skipWelcome: false });
   console.log(
     [
       '',

@@ -38,7 +38,12 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const keys = new ApiKeyStore(context.secrets);
     const version = String((context.extension.packageJSON as { version?: string }).version ?? '0');
     const clients = new ClientManager(log, keys, `MinT-VSCode/${version} (VS Code ${vscode.version}; Node ${process.version})`);
-    const emulator = new EmulatorLauncher(context.extensionPath, log);
+    // Runs and checkpoints made on the local emulator outlive it and the window, as on MinT.
+    const emulator = new EmulatorLauncher(
+      context.extensionPath,
+      log,
+      vscode.Uri.joinPath(context.globalStorageUri, 'emulator-data').fsPath,
+    );
     const presenter = new ErrorPresenter({
       log,
       statusBar,

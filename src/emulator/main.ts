@@ -1,5 +1,6 @@
 import { startEmulator, type EmulatorOptions } from './index';
 import { listeningLine } from './banner';
+import { registerEmulator, unregisterEmulator } from './registry';
 
 const USAGE = `Usage: node dist/emulator.js [options]
   --host HOST             interface to bind (default 127.0.0.1)
@@ -8,6 +9,8 @@ const USAGE = `Usage: node dist/emulator.js [options]
   --read-only-key KEY     also accept KEY, but answer its write requests 403
   --oai-auth              require the key on /oai/api/v1 too (MinT's server does not)
   --data-dir DIR          keep runs and checkpoints in DIR across restarts
+  --register              record URL and pid in the per-user registry so the extension and
+                          other windows use this emulator instead of starting their own
   --faults                enable the /_emulator/ control interface (tests)
   --long-poll-ms MS       how long retrieve_future waits for a result (default 20000)
   --latency-ms MS         work time of each future (default 0)
@@ -21,10 +24,11 @@ const USAGE = `Usage: node dist/emulator.js [options]
 
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): { options: EmulatorOptions; verbose: boolean; quiet: boolean } {
+function parseArgs(argv: string[]): { options: EmulatorOptions; verbose: boolean; quiet: boolean; register: boolean } {
   const options: EmulatorOptions = { port: 0 };
   let verbose = false;
   let quiet = false;
+  let register = false;
   const apiKeyFromEnv = process.env['MINT_EMULATOR_API_KEY'];
   if (apiKeyFromEnv) options.apiKey = apiKeyFromEnv;
   for (let i = 0; i < argv.length; i++) {
@@ -84,6 +88,9 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; verbose: boolean
       case '--legacy-queue-headers':
         options.legacyQueueHeaders = true;
         break;
+      case '--register':
+        register = true;
+        break;
       case '--verbose':
         verbose = true;
         break;
@@ -98,7 +105,7 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; verbose: boolean
         throw new UsageError(`unknown option '${arg}'`);
     }
   }
-  return { options, verbose, quiet };
+  return { options, verbose, quiet, register };
 }
 
 async function main(): Promise<void> {
@@ -110,7 +117,7 @@ async function main(): Promise<void> {
     process.stderr.write(`emulator: ${err.message}\n${USAGE}\n`);
     process.exit(2);
   }
-  const { options, verbose, quiet } = parsed;
+  const { options, verbose, quiet, register } = parsed;
   // Per-request lines are opt-in: a parent that reads only the first stdout line must never
   // block this process on a full pipe.
   options.logRequests = verbose && !quiet;
@@ -118,6 +125,13 @@ async function main(): Promise<void> {
     if (!quiet) process.stderr.write(`${line}\n`);
   };
   const emu = await startEmulator(options);
+  // Registered before the listening line, so whoever reads that line also finds the entry.
+  if (register) {
+    const entry = { url: new URL(emu.url).origin, pid: process.pid, startedAt: new Date().toISOString() };
+    registerEmulator(options.dataDir ? { ...entry, dataDir: options.dataDir } : entry);
+    // However this process ends, a stale entry must not outlive it (readers also check the pid).
+    process.once('exit', () => unregisterEmulator(process.pid));
+  }
   process.stdout.write(`${listeningLine(new URL(emu.url).origin)}\n`);
   const loopback = /^(127\.|localhost$|::1$|\[::1\]$)/.test(options.host ?? '127.0.0.1');
   if (!quiet && !loopback && !options.apiKey) {

@@ -188,7 +188,7 @@ export class ClientManager implements vscode.Disposable {
     });
     this.log.info(
       'server',
-      `MinT client for ${server.url} (from ${server.origin}); key from ${key?.source ?? 'nowhere (local server)'}; network: ${net.describe}`,
+      `MinT client for ${server.url} (from ${server.origin}); ${key ? `key from ${key.source}` : 'no API key (a local server needs none)'}; network: ${net.describe}`,
     );
     return { client, server, keySource: key?.source };
   }

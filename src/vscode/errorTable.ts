@@ -83,6 +83,9 @@ export interface Facts {
 
 const { Error: E, Warning: W, Information: I } = vscode.DiagnosticSeverity;
 
+/** Failures of requests sent without an API key, marked by whoever knows (Operations). */
+export const NO_KEY_SENT = new WeakSet<Error>();
+
 /** THE table: every failure a user can meet, and what they see for it. */
 // One row a line or two, so the whole table reads on a screen or two: keep prettier out of it.
 // prettier-ignore
@@ -127,6 +130,11 @@ export const TABLE: Row[] = [
   { cls: BadRequestError, severity: 'error', status: 'bad request', diagnostic: E,
     message: (c) => `MinT rejected the request as invalid: ${c.detail}. Fix the request (prompt length, parameters) and send it again.`,
     actions: ['Copy request_id', 'Show Log'] },
+  // A 401 to a request that carried no key says nothing about a key: there was none (trial #12).
+  { cls: AuthenticationError, when: (e) => NO_KEY_SENT.has(e), severity: 'warning', status: 'no API key', connection: 'no key', diagnostic: W,
+    message: (c) => `No API key is set, and MinT at ${c.host} asks for one. Set your API key, then try again.`,
+    actions: ['Set API Key', 'Copy request_id', 'Show Log'],
+    short: { label: () => 'No API key is set', hint: 'set your API key', icon: 'key' } },
   { cls: AuthenticationError, severity: 'error', status: 'auth failed', connection: 'auth failed', diagnostic: E,
     message: () => 'MinT did not accept your API key. Check your API key and set it again.',
     actions: ['Set API Key', 'Copy request_id', 'Show Log'],

@@ -3,6 +3,7 @@ import type { QueueStateEvent, RetryWaitEvent } from '../mint';
 import { isCancellation } from '../mint/errors';
 import type { ActiveClient, ClientManager } from './clientManager';
 import type { DescribedError, ErrorPresenter, PresentContext } from './errorPresenter';
+import { NO_KEY_SENT } from './errorTable';
 import type { Log } from './log';
 import type { MintDiagnostics } from './diagnostics';
 import { queueBadgeOf } from './queueBadge';
@@ -106,8 +107,9 @@ export class Operations {
       },
     };
     const started = performance.now();
+    let active: ActiveClient | undefined;
     try {
-      const active = await this.clients.getClient();
+      active = await this.clients.getClient();
       const value = await fn(active, tracker);
       this.log.info(
         'client',
@@ -120,6 +122,8 @@ export class Operations {
       if (this.lastFailed?.label === label) this.lastFailed = undefined;
       return { kind: 'ok', value };
     } catch (err) {
+      // The error table words a 401 differently when no key was sent at all.
+      if (err instanceof Error && active && !active.keySource) NO_KEY_SENT.add(err);
       if (opts.quiet) {
         if (isCancellation(err)) return { kind: 'cancelled' };
         const error = this.presenter.describe(err);

@@ -1,6 +1,7 @@
 // Every MinT command, run the way a user runs it (palette, quick picks, input boxes, buttons),
 // against a real emulator; what the workbench shows is read back through the UI bridge.
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -17,6 +18,7 @@ import {
   type TestEmulator,
 } from './mintHarness';
 import type { MintExtensionApi } from '../../src/extension';
+import { findRunningEmulator } from '../../src/emulator/registry';
 
 const DEFAULTS = {
   baseUrl: undefined,
@@ -492,5 +494,151 @@ describe('commands: each MinT command from the palette', function () {
     await ui.waitForNotification('local emulator running at', 30_000);
     await vscode.commands.executeCommand('mint.stopEmulator');
     await sleep(100);
+  });
+
+  it('a 401 to a request sent without a key says no key is set (not that the key was rejected), and Check Connection words a keyless local server plainly', async () => {
+    // Cleared first: the views' own requests may raise this toast before Check Connection does
+    // (then it counts as a repeat), and a clear right after would sweep it away.
+    await clearNotifications();
+    await api.services.keys.clear();
+    await configure({ baseUrl: emu.url });
+    await vscode.commands.executeCommand('mint.checkConnection');
+    const n = await ui.waitForNotification('No API key is set');
+    assert.ok(!n.message.includes('did not accept'), n.message);
+    assert.equal(n.actions[0], 'Set API Key');
+    await clearNotifications();
+    // A local server without key checking: the toast says no key was sent, not "key from nowhere".
+    await vscode.commands.executeCommand('mint.startEmulator');
+    await ui.waitForNotification('local emulator running at', 30_000);
+    await clearNotifications();
+    await vscode.commands.executeCommand('mint.checkConnection');
+    const ok = await ui.waitForNotification('MinT: connected to');
+    assert.ok(ok.message.includes('no API key sent (a local server needs none)') && !ok.message.includes('nowhere'), ok.message);
+    await vscode.commands.executeCommand('mint.stopEmulator');
+    await clearNotifications();
+  });
+
+  // Trial #2: one local emulator per user, its data kept, and never stopped behind anyone's back.
+  it('Start Local Emulator uses an emulator already running for this user (npm start, another window) and never stops it', async () => {
+    await configure({ baseUrl: undefined });
+    const theirs = spawn(
+      process.execPath,
+      [join(api.services.context.extensionPath, 'dist', 'emulator.js'), '--port', '0', '--register', '--quiet'],
+      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    try {
+      const theirUrl = await new Promise<string>((res, rej) => {
+        theirs.stdout!.on('data', (d: Buffer) => {
+          const m = /listening on (http:\/\/\S+)/.exec(String(d));
+          if (m) res(m[1]!);
+        });
+        theirs.once('exit', (c) => rej(new Error(`the emulator exited (${c})`)));
+      });
+      await clearNotifications();
+      await ui.runFromPalette('MinT: Start Local Emulator');
+      const n = await ui.waitForNotification('local emulator running at', 30_000);
+      assert.ok(n.message.includes(theirUrl) && n.message.includes('already running'), n.message);
+      assert.equal(api.services.clients.server()?.url, theirUrl);
+      await clearNotifications();
+      await ui.runFromPalette('MinT: Stop Local Emulator');
+      const released = await ui.waitForNotification('no longer using the local emulator');
+      assert.ok(released.message.includes('keeps running'), released.message);
+      assert.equal((await fetch(`${theirUrl}/api/v1/healthz`)).status, 200, 'Stop stopped an emulator this window did not start');
+    } finally {
+      theirs.kill('SIGTERM');
+      await new Promise((r) => theirs.once('exit', r));
+    }
+    await clearNotifications();
+  });
+
+  it("the window's own emulator is registered for others, keeps its checkpoints across a restart, and Stop warns when it holds runs", async () => {
+    await configure({ baseUrl: undefined });
+    await clearNotifications();
+    await vscode.commands.executeCommand('mint.startEmulator');
+    const first = api.services.emulator.url!;
+    assert.ok(api.services.emulator.owned, 'no other emulator runs, so this window starts its own');
+    // What another window (or a second Start) finds: this same emulator.
+    assert.equal((await findRunningEmulator())?.url, first);
+    await vscode.commands.executeCommand('mint.startEmulator');
+    assert.equal(api.services.emulator.url, first, 'a second start started another emulator');
+
+    const { client } = await api.services.clients.getClient();
+    const training = await client.createLoraTrainingClient({ base_model: 'Qwen/Qwen3-0.6B', rank: 4 });
+    await training.saveWeightsForSampler('kept');
+    const runIds = async (url: string) =>
+      ((await (await fetch(`${url}/api/v1/training_runs`)).json()) as { training_runs: { training_run_id: string }[] }).training_runs.map(
+        (r) => r.training_run_id,
+      );
+    const made = await runIds(first);
+    assert.ok(made.length >= 1, 'the run was not created');
+
+    await clearNotifications();
+    // The workbench clears asynchronously: a toast raised at once could be swept away with the rest.
+    await sleep(500);
+    const stopping = vscode.commands.executeCommand('mint.stopEmulator');
+    const warn = await ui.waitForNotification('holds');
+    assert.match(
+      warn.message,
+      /holds \d+ training runs?\. Stopping it ends (its session|their sessions): saved checkpoints are kept in .*emulator-data/,
+    );
+    assert.deepEqual(warn.actions, ['Stop Emulator', 'Keep Running']);
+    await ui.clickNotificationAction('Stop Emulator', 'holds');
+    await stopping;
+    await assert.rejects(fetch(`${first}/api/v1/healthz`), 'the emulator still answers after Stop');
+
+    await vscode.commands.executeCommand('mint.startEmulator');
+    const second = api.services.emulator.url!;
+    assert.notEqual(second, first);
+    // As on MinT, the runs listing shows live sessions only; the checkpoint catalog outlives them.
+    const kept = (await (await fetch(`${second}/api/v1/training_runs/${training.model_id}/checkpoints`)).json()) as {
+      checkpoints?: { checkpoint_id: string }[];
+    };
+    assert.ok(
+      kept.checkpoints?.some((c) => c.checkpoint_id === 'sampler_weights/kept'),
+      `the checkpoint did not survive the restart: ${JSON.stringify(kept)}`,
+    );
+
+    // Select Server → Local emulator reaches the same one.
+    const pickServer = async (label: string) => {
+      await ui.runFromPalette('MinT: Select Server');
+      await ui.waitFor(
+        async () => (await ui.query('.quick-input-list .monaco-list-row')).some((r) => r.includes(label)),
+        5_000,
+        'the server list',
+      );
+      await ui.type(label);
+      await ui.pressKeys('Enter');
+    };
+    await clearNotifications();
+    await pickServer('Local emulator');
+    const same = await ui.waitForNotification('local emulator running at', 30_000);
+    assert.ok(same.message.includes(second), same.message);
+
+    // Choosing another server stops this window's emulator (it holds no live session now, so silently).
+    await clearNotifications();
+    await pickServer('Custom URL');
+    try {
+      await ui.waitFor(
+        async () => (await ui.query('.quick-input-widget .quick-input-title')).some((t) => t.includes('MinT server URL')),
+        5_000,
+        'the URL input box',
+      );
+      await ui.pressKeys('Control+a');
+      await ui.type(emu.url);
+      await ui.pressKeys('Enter');
+      await ui.waitFor(
+        () =>
+          fetch(`${second}/api/v1/healthz`).then(
+            () => undefined,
+            () => true,
+          ),
+        10_000,
+        "this window's emulator to stop",
+      );
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    }
+    await assert.rejects(fetch(`${second}/api/v1/healthz`), 'the emulator still answers after choosing another server');
+    await clearNotifications();
   });
 });

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { contextLabel } from '../../shared/format';
 import { KNOWN_SERVERS, baseUrlProblem, readSettings } from '../settings';
 import type { Services } from '../services';
+import { leaveLocalEmulator } from './emulator';
 
 type ServerPick = vscode.QuickPickItem & { url?: string; choice: 'known' | 'emulator' | 'custom' };
 
@@ -15,7 +16,12 @@ export async function selectServer(s: Services): Promise<void> {
       choice: 'known',
       picked: current === k.url,
     })),
-    { label: 'Local emulator', description: 'runs on 127.0.0.1, no key needed', choice: 'emulator' },
+    {
+      label: 'Local emulator',
+      description: 'the one already running on 127.0.0.1 (npm start, another window), else a new one; no key needed',
+      choice: 'emulator',
+      picked: s.clients.server()?.origin === 'emulator',
+    },
     { label: 'Custom URL…', description: 'https:// (or http:// on loopback)', choice: 'custom' },
   ];
   const pick = await vscode.window.showQuickPick(items, {
@@ -43,10 +49,7 @@ export async function selectServer(s: Services): Promise<void> {
   // One switch, one new client: the setting and letting go of the emulator are a single change.
   await s.clients.batch(async () => {
     await vscode.workspace.getConfiguration('mint').update('baseUrl', url, vscode.ConfigurationTarget.Global);
-    if (s.emulator.url) {
-      await s.emulator.stop();
-      s.clients.useEmulator(undefined);
-    }
+    await leaveLocalEmulator(s);
   });
   s.statusBar.setConnection('not checked');
   s.log.info('server', `server set to ${url}`);
@@ -74,7 +77,9 @@ export async function checkConnection(s: Services): Promise<void> {
   }
   void vscode.window.showInformationMessage(
     `MinT: connected to ${result.server.url} (${result.server.origin === 'emulator' ? 'local emulator' : `from ${result.server.origin}`}), ` +
-      `${result.models} model${result.models === 1 ? '' : 's'} available; key from ${result.keySource ?? 'nowhere (local server)'}.`,
+      `${result.models} model${result.models === 1 ? '' : 's'} available; ` +
+      // Only loopback servers are reached without a key: say that, not where a missing key came from.
+      (result.keySource ? `API key from ${result.keySource}.` : 'no API key sent (a local server needs none).'),
   );
 }
 

@@ -176,8 +176,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
           id: 'no-runs',
           label: 'No training runs yet',
           icon: 'info',
-          description: 'create one with create_lora_training_client',
-          tooltip: `${this.serverText()} has no training runs for this API key. A run appears once a LoRA training client is created (service_client.create_lora_training_client(base_model=...)); refresh then.`,
+          description: 'try examples/node/train-tiny-lora.mjs',
+          // The example is the no-code way to a first checkpoint; the API call is for those writing code.
+          tooltip:
+            `${this.serverText()} has no training runs for this API key. To make one without writing code, run ` +
+            '`node examples/node/train-tiny-lora.mjs` from the MinT for VS Code repository (it trains a few steps on the local emulator ' +
+            'and saves a sampler checkpoint). In your own code a run appears once a LoRA training client is created ' +
+            '(create_lora_training_client / createLoraTrainingClient). Refresh then.',
           command: { command: 'mint.runs.refresh', title: 'Refresh' },
         },
       ];
