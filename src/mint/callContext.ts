@@ -50,11 +50,15 @@ export function retryReasonOf(status: number | undefined): RetryWaitReason {
   return status === 408 || status === 503 ? 'server_busy' : 'server_error';
 }
 
-/** Tells the caller about a wait; a display callback's bug must not fail the call it displays. */
-export function reportRetryWait(ctx: CallContext, e: RetryWaitEvent): void {
+/** Tells the caller about a wait (unset fields left out); a display callback's bug must not fail the call it displays. */
+export function reportRetryWait(
+  ctx: CallContext,
+  e: Omit<RetryWaitEvent, 'status' | 'request_id'> & { status?: number | undefined; request_id?: string | undefined },
+): void {
   if (!ctx.onRetryWait) return;
+  const { status, request_id, ...rest } = e;
   try {
-    ctx.onRetryWait(e);
+    ctx.onRetryWait({ ...rest, ...(status !== undefined ? { status } : {}), ...(request_id ? { request_id } : {}) });
   } catch {
     // ignored on purpose: see above
   }

@@ -35,7 +35,8 @@ export {
 } from './paths';
 export { resolveConfig, normalizeBaseUrl, DEFAULT_BASE_URL, CLIENT_VERSION, DEFAULT_USER_AGENT } from './config';
 export type { QueueStateEvent } from './futures';
-export type { RequestEvent, CallOptions, RetryWaitEvent, RetryWaitReason } from './transport';
+export type { RequestEvent, CallOptions } from './transport';
+export type { RetryWaitEvent, RetryWaitReason } from './callContext';
 export type {
   SamplingParams,
   SampleResponse,

@@ -92,15 +92,7 @@ const REDACTED = '[REDACTED]';
 const PRECISE_TIMEOUT_BELOW_MS = 5_000;
 
 // The cancellation/deadline helpers live in callContext.ts; re-exported for the other modules.
-export {
-  contextOf,
-  sleep,
-  throwIfCancelled,
-  type CallContext,
-  type CallOptions,
-  type RetryWaitEvent,
-  type RetryWaitReason,
-} from './callContext';
+export { contextOf, sleep, throwIfCancelled, type CallContext, type CallOptions } from './callContext';
 import { reportRetryWait, retryReasonOf, sleep, throwIfCancelled, type CallContext } from './callContext';
 // The retry rules live in retryRules.ts; re-exported because tests and older callers import them here.
 export { backoffMs, isRetryableStatus, retryAfterMs } from './retryRules';
@@ -420,15 +412,9 @@ export class Transport {
       }
       const wait = delay ?? backoffMs(attempt);
       if (ctx.deadline !== undefined && Date.now() + wait >= ctx.deadline) throw failure;
-      const rid = (failure as { request_id?: string }).request_id;
-      reportRetryWait(ctx, {
-        attempt: attempt + 1,
-        delayMs: wait,
-        reason: retryReasonOf(status),
-        path: this.basePath + spec.path,
-        ...(status !== undefined ? { status } : {}),
-        ...(rid ? { request_id: rid } : {}),
-      });
+      const { request_id } = failure as { request_id?: string };
+      const path = this.basePath + spec.path;
+      reportRetryWait(ctx, { attempt: attempt + 1, delayMs: wait, reason: retryReasonOf(status), path, status, request_id });
       await this.wait(wait, ctx);
     }
   }
