@@ -96,3 +96,38 @@ export function sleep(ms: number, ctx: CallContext, alsoStop?: AbortSignal): Pro
     alsoStop?.addEventListener('abort', onStop, { once: true });
   });
 }
+
+/**
+ * The abort signal of one HTTP attempt, or undefined when the transport's own close signal will do.
+ * undici's headers/body timers cost nothing extra per request but tick every ~0.5 s, so they bound
+ * the default 60 s attempt; a caller's signal, a deadline or a short timeout needs an
+ * AbortController of its own (and a precise timer), paid for only then.
+ */
+export function attemptSignal(
+  caller: AbortSignal | undefined,
+  closing: AbortSignal,
+  timeoutMs: number,
+  precise: boolean,
+): { signal: AbortSignal; timedOut(): boolean; dispose(): void } | undefined {
+  if (!caller && !precise) return undefined;
+  const ac = new AbortController();
+  let timedOut = false;
+  const onAbort = () => ac.abort();
+  caller?.addEventListener('abort', onAbort, { once: true });
+  closing.addEventListener('abort', onAbort, { once: true });
+  const timer = precise
+    ? setTimeout(() => {
+        timedOut = true;
+        ac.abort();
+      }, timeoutMs)
+    : undefined;
+  return {
+    signal: ac.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onAbort);
+      closing.removeEventListener('abort', onAbort);
+    },
+  };
+}

@@ -93,7 +93,7 @@ const PRECISE_TIMEOUT_BELOW_MS = 5_000;
 
 // The cancellation/deadline helpers live in callContext.ts; re-exported for the other modules.
 export { contextOf, sleep, throwIfCancelled, type CallContext, type CallOptions } from './callContext';
-import { reportRetryWait, retryReasonOf, sleep, throwIfCancelled, type CallContext } from './callContext';
+import { attemptSignal, reportRetryWait, retryReasonOf, sleep, throwIfCancelled, type CallContext } from './callContext';
 // The retry rules live in retryRules.ts; re-exported because tests and older callers import them here.
 export { backoffMs, isRetryableStatus, retryAfterMs } from './retryRules';
 
@@ -206,25 +206,7 @@ export class Transport {
     }
 
     const signal = ctx.signal;
-    // undici's own headers/body timers cost nothing extra per request but tick every ~0.5 s, so
-    // they bound the default 60 s attempt. A caller's signal, a deadline or a short timeout needs
-    // its own AbortController (and a precise timer), paid for only then.
-    let own: { ac: AbortController; timer: NodeJS.Timeout | undefined; onAbort: () => void } | undefined;
-    let timedOut = false;
-    const precise = ctx.deadline !== undefined || timeoutMs < PRECISE_TIMEOUT_BELOW_MS;
-    if (signal || precise) {
-      const ac = new AbortController();
-      const onAbort = () => ac.abort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.closing.signal.addEventListener('abort', onAbort, { once: true });
-      const timer = precise
-        ? setTimeout(() => {
-            timedOut = true;
-            ac.abort();
-          }, timeoutMs)
-        : undefined;
-      own = { ac, timer, onAbort };
-    }
+    const own = attemptSignal(signal, this.closing.signal, timeoutMs, ctx.deadline !== undefined || timeoutMs < PRECISE_TIMEOUT_BELOW_MS);
     // Only exactly-once requests pay for knowing whether the request was written.
     let probe: SendProbe | undefined;
     let dispatcher = this.dispatcher;
@@ -238,7 +220,7 @@ export class Transport {
         headers,
         body,
         dispatcher,
-        signal: own ? own.ac.signal : this.closing.signal,
+        signal: own ? own.signal : this.closing.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       };
@@ -267,7 +249,7 @@ export class Transport {
           { cause: signal.reason, mayHaveBeenApplied: true, training_op: spec.exactlyOnce },
         );
       } else if (signal?.aborted) out = new CancelledError(`${spec.method} ${logPath} was cancelled.`, { cause: signal.reason });
-      else if (timedOut || isUndiciTimeout(err)) {
+      else if (own?.timedOut() || isUndiciTimeout(err)) {
         out = new APITimeoutError(
           `${spec.method} ${logPath} timed out after ${Math.round(timeoutMs)} ms. The server or network is slow; try again, or raise the timeout.`,
           { cause: err },
@@ -282,11 +264,7 @@ export class Transport {
       this.emit({ method: spec.method, path: logPath, durationMs, attempt, error: out.message });
       throw out;
     } finally {
-      if (own) {
-        clearTimeout(own.timer);
-        signal?.removeEventListener('abort', own.onAbort);
-        this.closing.signal.removeEventListener('abort', own.onAbort);
-      }
+      own?.dispose();
     }
   }
 
