@@ -42,19 +42,26 @@ export class PlaygroundCatalog {
     return !this.models.length || Date.now() - this.loadedAt > STALE_MS;
   }
 
-  /** Loads both lists and publishes them; a load already under way is joined unless `force`. */
-  load(force = false): Promise<void> {
+  /**
+   * Loads both lists and publishes them; a load already under way is joined unless `force`.
+   * `quiet`: nobody asked (a server change, a page shown): a failure shows in the page only.
+   */
+  load(force = false, quiet = false): Promise<void> {
     if (this.loading && !force) return this.loading;
     const generation = ++this.generation;
     const p = (async () => {
-      const result = await this.services.operations.attempt('Load playground models', async ({ client }, t) => {
-        const caps = await client.getServerCapabilities({ signal: t.signal });
-        const models = caps.supported_models.map((m) => ({
-          model_name: m.model_name,
-          ...(typeof m.max_context_length === 'number' && m.max_context_length > 0 ? { max_context_length: m.max_context_length } : {}),
-        }));
-        return { models, checkpoints: await this.loadCheckpoints(client, t.signal) };
-      });
+      const result = await this.services.operations.attempt(
+        'Load playground models',
+        async ({ client }, t) => {
+          const caps = await client.getServerCapabilities({ signal: t.signal });
+          const models = caps.supported_models.map((m) => ({
+            model_name: m.model_name,
+            ...(typeof m.max_context_length === 'number' && m.max_context_length > 0 ? { max_context_length: m.max_context_length } : {}),
+          }));
+          return { models, checkpoints: await this.loadCheckpoints(client, t.signal) };
+        },
+        { quiet },
+      );
       if (generation !== this.generation) return;
       if (result.kind === 'ok') {
         this.models = result.value.models;

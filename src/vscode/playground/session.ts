@@ -71,7 +71,8 @@ export class PlaygroundSession implements vscode.Disposable {
     this.subscriptions.push(
       services.clients.onDidChange(() => {
         this.catalog.forget();
-        if (this.webviews.size) void this.catalog.load(true);
+        // Nobody asked for this reload: a failure shows in the page, not as a toast.
+        if (this.webviews.size) void this.catalog.load(true, true);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('mint.tokenizer') || e.affectsConfiguration('http')) this.tokenizers.forget();
@@ -208,7 +209,7 @@ export class PlaygroundSession implements vscode.Disposable {
       history: this.history.list(),
       ...(this.services.clients.server() ? { connection: this.services.clients.server()!.url } : {}),
     });
-    if (this.catalog.stale) void this.catalog.load();
+    if (this.catalog.stale) void this.catalog.load(false, true);
   }
 
   /** `origin` is the page that sent `m`: a draft edit goes to every other page, not back to the one being typed in. */
