@@ -93,6 +93,7 @@ export class EmulatorCore {
         run.checkpoints.delete(id);
         this.log(`warning: skipping checkpoint ${id} of run ${run.id}: ${misfit}`);
       }
+      run.restored = true;
       this.world.runs.set(run.id, run);
     }
   }

@@ -38,6 +38,8 @@ export interface TrainingRun {
   createdAt: Date;
   lastRequestTime: Date;
   checkpoints: Map<string, Checkpoint>;
+  /** Loaded from --data-dir at start-up: no live session, but listed so the user's work stays in view. */
+  restored?: boolean;
 }
 
 /** One training operation waiting for, or holding, its model. */

@@ -589,7 +589,8 @@ describe('commands: each MinT command from the palette', function () {
     await vscode.commands.executeCommand('mint.startEmulator');
     const second = api.services.emulator.url!;
     assert.notEqual(second, first);
-    // As on MinT, the runs listing shows live sessions only; the checkpoint catalog outlives them.
+    // The run and its checkpoint are back after the restart (the emulator lists restored runs).
+    assert.ok((await runIds(second)).includes(training.model_id), 'the run is gone from the listing after a restart');
     const kept = (await (await fetch(`${second}/api/v1/training_runs/${training.model_id}/checkpoints`)).json()) as {
       checkpoints?: { checkpoint_id: string }[];
     };

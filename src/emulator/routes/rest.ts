@@ -49,8 +49,7 @@ export function newestFirst(cps: Iterable<Checkpoint>): Checkpoint[] {
     .map((x) => x.cp);
 }
 
-function runJson(m: LiveModel) {
-  const run = m.run;
+function runJson(run: TrainingRun) {
   const lastActivity = run.lastRequestTime.getTime() / 1000;
   return {
     training_run_id: run.id,
@@ -95,7 +94,7 @@ function page<T>(items: T[], query: URLSearchParams): { items: T[]; offset: numb
 }
 
 /** Model ids are "<session>_<seq>"; MinT orders runs created together by that seq. */
-export function modelSeqOf(m: LiveModel): number {
+export function modelSeqOf(m: { id: string }): number {
   const n = Number(m.id.slice(m.id.lastIndexOf('_') + 1));
   return Number.isInteger(n) ? n : 0;
 }
@@ -108,20 +107,36 @@ export function liveRuns(core: EmulatorCore): LiveModel[] {
   );
 }
 
+/**
+ * What /training_runs lists: MinT's live training sessions and, departing on purpose (see the
+ * README), runs restored from --data-dir, so a user's runs stay in view across restarts.
+ */
+function listedRuns(core: EmulatorCore): TrainingRun[] {
+  const runs = liveRuns(core).map((m) => m.run);
+  const restored = [...core.world.runs.values()].filter((run) => run.restored && !core.world.models.has(run.id));
+  restored.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || modelSeqOf(b) - modelSeqOf(a));
+  return [...runs, ...restored];
+}
+
+function listedRun(core: EmulatorCore, id: string): TrainingRun | undefined {
+  const run = core.world.models.get(id)?.run ?? core.world.runs.get(id);
+  return run && (core.world.models.has(id) || run.restored) ? run : undefined;
+}
+
 const RUN = '([^/]+)';
 const CHECKPOINT = '((?:weights|sampler_weights)/[^/]+)';
 
 export function registerRest(r: Router): void {
   r.add('GET', '/api/v1/training_runs', (ctx) => {
-    const runs = liveRuns(ctx.core);
+    const runs = listedRuns(ctx.core);
     const { items, offset, limit } = page(runs, ctx.query);
     return json({ training_runs: items.map(runJson), cursor: { offset, limit, total_count: runs.length } });
   });
 
   r.add('GET', new RegExp(`^/api/v1/training_runs/${RUN}$`), (ctx) => {
-    const m = ctx.core.world.models.get(ctx.params[0]!);
-    if (!m) throw detail(404, `Training run '${ctx.params[0]}' not found`);
-    return json(runJson(m));
+    const run = listedRun(ctx.core, ctx.params[0]!);
+    if (!run) throw detail(404, `Training run '${ctx.params[0]}' not found`);
+    return json(runJson(run));
   });
 
   // MinT reads its checkpoint catalog here, so a run's checkpoints outlive its training session.

@@ -37,9 +37,14 @@ describe('emulator: --data-dir', function () {
     emu = await startEmulator({ dataDir: dir, log: (l) => warnings.push(l) });
     try {
       assert.ok(warnings.some((w) => /skipping unreadable run/.test(w)));
-      // As on MinT, training_runs lists live training sessions only; the checkpoints stay listed by run id.
+      // MinT lists live sessions only; the emulator also lists runs restored from --data-dir (a
+      // departure on purpose), so the user's runs stay in the Training Runs view after a restart.
       const runs = await get(emu.url, '/api/v1/training_runs');
-      assert.deepEqual(runs.json.training_runs, []);
+      assert.deepEqual(
+        runs.json.training_runs.map((r: { training_run_id: string }) => r.training_run_id),
+        [runId],
+      );
+      assert.equal((await get(emu.url, `/api/v1/training_runs/${runId}`)).json.training_run_id, runId);
       const cps = await get(emu.url, `/api/v1/training_runs/${runId}/checkpoints`);
       assert.deepEqual(cps.json.checkpoints.map((c: { checkpoint_id: string }) => c.checkpoint_id).sort(), [
         'sampler_weights/final',
