@@ -447,6 +447,43 @@ describe('commands: each MinT command from the palette', function () {
     await configure({ baseUrl: emu.url });
   });
 
+  it('a server switch with the playground open builds one client and asks the new server for its models once per purpose (trial #15)', async () => {
+    await api.services.keys.store(TEST_KEY);
+    await configure({ baseUrl: 'http://127.0.0.1:9' });
+    await vscode.commands.executeCommand('mint.openPlayground');
+    await sleep(1_500);
+    await clearNotifications();
+    await emu.clearRequests();
+    const clientLines = async () => (await readMintLog(api)).split('\n').filter((l) => l.includes(`MinT client for ${emu.url}`)).length;
+    const linesBefore = await clientLines();
+    await ui.runFromPalette('MinT: Select Server');
+    await ui.waitFor(
+      async () => (await ui.query('.quick-input-list .monaco-list-row')).some((r) => r.includes('Custom URL')),
+      5_000,
+      'the server list',
+    );
+    await ui.type('Custom URL');
+    await ui.pressKeys('Enter');
+    try {
+      await ui.waitFor(
+        async () => (await ui.query('.quick-input-widget .quick-input-title')).some((t) => t.includes('MinT server URL')),
+        5_000,
+        'the URL input box',
+      );
+      await ui.pressKeys('Control+a');
+      await ui.type(emu.url);
+      await ui.pressKeys('Enter');
+      await ui.waitForNotification('MinT: connected to');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    }
+    await sleep(2_000);
+    const caps = (await emu.requests()).filter((r) => r.path === '/api/v1/get_server_capabilities');
+    // One for Check Connection, one for the playground's model list: not four within milliseconds.
+    assert.ok(caps.length <= 2, `${caps.length} get_server_capabilities calls after one switch`);
+    assert.equal((await clientLines()) - linesBefore, 1, 'one server switch built more than one client');
+  });
+
   it('a stray failure inside a view command reaches the presenter instead of vanishing (the one safety net)', async () => {
     await clearNotifications();
     // A menu hands the command a node; a broken one makes the command itself throw.
