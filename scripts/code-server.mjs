@@ -50,6 +50,8 @@ export function writeUserSettings(userDataDir, settings) {
 /** Settings that keep a test or demo window quiet and offline. */
 export const QUIET_SETTINGS = {
   'workbench.startupEditor': 'none',
+  // Tests open the walkthrough themselves; a first-run tab would take the editor from them.
+  'mint.openWalkthroughOnFirstRun': false,
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,
   'telemetry.telemetryLevel': 'off',

@@ -7,10 +7,11 @@ import { dirname, join } from 'node:path';
 
 /**
  * What every `npm start` sets, whatever an earlier run left: the extension talks to this start's
- * emulator, and the Welcome page opens, which offers MinT's walkthrough ("Get started with MinT").
+ * emulator, and MinT opens its walkthrough ("Get started with MinT") the first time it runs in
+ * this profile. code-server's own Welcome page stays shut: it opens code-server's walkthrough.
  */
 export function startSettings(emulatorUrl) {
-  return { 'mint.baseUrl': emulatorUrl, 'workbench.startupEditor': 'welcomePage' };
+  return { 'mint.baseUrl': emulatorUrl, 'mint.openWalkthroughOnFirstRun': true, 'workbench.startupEditor': 'none' };
 }
 
 function readJson(file) {

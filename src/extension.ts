@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { bundleEvaluationStart } from './vscode/loadClock';
 import { ClientManager, needsKey } from './vscode/clientManager';
 import { registerCommands } from './vscode/commands';
+import { openWalkthroughOnFirstRun } from './vscode/commands/walkthrough';
 import { MintDiagnostics } from './vscode/diagnostics';
 import { EmulatorLauncher } from './vscode/emulatorLauncher';
 import { EnvKeyDetector } from './vscode/envFile';
@@ -81,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     );
     // The key state is shown after activation returns: SecretStorage can be slow to answer.
     void initialState(services).then(() => envKeys.check());
+    void openWalkthroughOnFirstRun(services).catch((e: unknown) => log?.warn('activation', `could not open the walkthrough: ${String(e)}`));
 
     const activateMs = performance.now() - t0;
     const moduleEvalMs = moduleEnd - bundleEvaluationStart;

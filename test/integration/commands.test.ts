@@ -484,6 +484,21 @@ describe('commands: each MinT command from the palette', function () {
     assert.equal((await clientLines()) - linesBefore, 1, 'one server switch built more than one client');
   });
 
+  it('MinT: Open Walkthrough from the palette opens "Get started with MinT" (trial #19)', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await ui.runFromPalette('MinT: Open Walkthrough');
+    const page = await ui.waitFor(
+      async () => {
+        const t = (await ui.query('.part.editor')).join('\n');
+        return t.includes('Get started with MinT') ? t : undefined;
+      },
+      10_000,
+      'the MinT walkthrough',
+    );
+    assert.ok(page.includes('Sample your first text'), page.slice(0, 400));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('a stray failure inside a view command reaches the presenter instead of vanishing (the one safety net)', async () => {
     await clearNotifications();
     // A menu hands the command a node; a broken one makes the command itself throw.

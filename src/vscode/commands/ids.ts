@@ -15,6 +15,7 @@ export const CONTRIBUTED_COMMANDS = [
   'mint.copyLastRequestId',
   'mint.retryLastFailed',
   'mint.showLog',
+  'mint.openWalkthrough',
   'mint.startEmulator',
   'mint.stopEmulator',
   'mint.showLastError',

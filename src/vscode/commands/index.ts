@@ -6,6 +6,7 @@ import { clearApiKey, setApiKey } from './apiKey';
 import { startLocalEmulator, stopLocalEmulator } from './emulator';
 import type { CommandId } from './ids';
 import { openPlayground, openPlaygroundInEditor, setHuggingFaceToken } from './playground';
+import { openWalkthrough } from './walkthrough';
 import { copyLastRequestId, copyRequestId } from './requests';
 import { copyCheckpointPath, copyRunId, deleteCheckpoint, sampleCheckpoint } from './runs';
 import { sampleSelection } from './sampleSelection';
@@ -42,6 +43,7 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     },
     'mint.showLastError': () => s.presenter.showLastFailure(),
     'mint.showLog': () => s.log.show(),
+    'mint.openWalkthrough': () => openWalkthrough(s),
     'mint.startEmulator': () => startLocalEmulator(s),
     'mint.stopEmulator': () => stopLocalEmulator(s),
     'mint.storeKeyFromEnv': () => deps.detectEnvKey(),

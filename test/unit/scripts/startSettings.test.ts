@@ -58,11 +58,14 @@ describe('npm start settings', () => {
 });
 
 describe('npm start offers the walkthrough (trial #19)', () => {
-  it('opens the Welcome page (which lists "Get started with MinT") instead of skipping it; the tests still skip it', async () => {
+  it("lets MinT open its walkthrough on the first run (code-server's Welcome page would open code-server's own); the tests turn it off", async () => {
     // Loaded at run time: the module reads import.meta, which a CommonJS bundle does not have.
     const codeServer = pathToFileURL(join(__dirname, '../../../../scripts/code-server.mjs')).href;
-    const { workbenchUrl } = (await import(codeServer)) as typeof import('../../../scripts/code-server.mjs');
-    assert.equal(startSettings('http://127.0.0.1:8765')['workbench.startupEditor'], 'welcomePage');
+    const { workbenchUrl, QUIET_SETTINGS } = (await import(codeServer)) as typeof import('../../../scripts/code-server.mjs');
+    const settings = startSettings('http://127.0.0.1:8765');
+    assert.equal(settings['mint.openWalkthroughOnFirstRun'], true);
+    assert.equal(settings['workbench.startupEditor'], 'none');
+    assert.equal(QUIET_SETTINGS['mint.openWalkthroughOnFirstRun'], false, 'the test harness must not get a walkthrough tab');
     const payload = (url: string) => decodeURIComponent(new URL(url).searchParams.get('payload') ?? '');
     const opts = { host: '127.0.0.1:8080', folder: '/w', extensionDevelopmentPath: '/repo' };
     assert.ok(!payload(workbenchUrl({ ...opts, skipWelcome: false })).includes('skipWelcome'));
