@@ -129,7 +129,11 @@ export async function benchWebviewRender(root = process.cwd(), print: (line: str
         document.body.getBoundingClientRect(); // force style + layout inside the timed span
         const t1 = performance.now();
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-        return { sync: t1 - t0, frame: performance.now() - t0, spans: document.querySelectorAll(`[data-run="${m.run.id}"] .tk`).length };
+        return {
+          sync: t1 - t0,
+          frame: performance.now() - t0,
+          spans: document.querySelectorAll(`[data-run="${m.run.id}"] .tokens .tk`).length,
+        };
       }, msg);
       if (t.spans !== 4000) throw new Error(`expected 4000 token spans, the page rendered ${t.spans}`);
       sync.push(t.sync);
