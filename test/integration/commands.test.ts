@@ -29,6 +29,18 @@ const DEFAULTS = {
   sampleMaxTokens: undefined,
 };
 
+/** After "Custom URL…" was picked: waits for the URL box itself (the quick pick's filter is an input too), then enters `url`. */
+async function typeCustomServerUrl(url: string): Promise<void> {
+  await ui.waitFor(
+    async () => (await ui.query('.quick-input-widget .quick-input-title')).some((t) => t.includes('MinT server URL')),
+    5_000,
+    'the URL input box',
+  );
+  await ui.pressKeys('Control+a');
+  await ui.type(url);
+  await ui.pressKeys('Enter');
+}
+
 describe('commands: each MinT command from the palette', function () {
   this.timeout(60_000);
   let emu: TestEmulator;
@@ -407,15 +419,7 @@ describe('commands: each MinT command from the palette', function () {
     await ui.type('Custom URL');
     await ui.pressKeys('Enter');
     try {
-      // The quick pick's filter is an input too: wait for the URL box itself (its title) before typing.
-      await ui.waitFor(
-        async () => (await ui.query('.quick-input-widget .quick-input-title')).some((t) => t.includes('MinT server URL')),
-        5_000,
-        'the URL input box',
-      );
-      await ui.pressKeys('Control+a');
-      await ui.type(emu.url);
-      await ui.pressKeys('Enter');
+      await typeCustomServerUrl(emu.url);
       await ui.waitForNotification('MinT: connected to');
     } finally {
       // The box ignores focus-out; left open it would swallow the next test's keystrokes.
@@ -465,14 +469,7 @@ describe('commands: each MinT command from the palette', function () {
     await ui.type('Custom URL');
     await ui.pressKeys('Enter');
     try {
-      await ui.waitFor(
-        async () => (await ui.query('.quick-input-widget .quick-input-title')).some((t) => t.includes('MinT server URL')),
-        5_000,
-        'the URL input box',
-      );
-      await ui.pressKeys('Control+a');
-      await ui.type(emu.url);
-      await ui.pressKeys('Enter');
+      await typeCustomServerUrl(emu.url);
       await ui.waitForNotification('MinT: connected to');
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
@@ -671,14 +668,7 @@ describe('commands: each MinT command from the palette', function () {
     await clearNotifications();
     await pickServer('Custom URL');
     try {
-      await ui.waitFor(
-        async () => (await ui.query('.quick-input-widget .quick-input-title')).some((t) => t.includes('MinT server URL')),
-        5_000,
-        'the URL input box',
-      );
-      await ui.pressKeys('Control+a');
-      await ui.type(emu.url);
-      await ui.pressKeys('Enter');
+      await typeCustomServerUrl(emu.url);
       await ui.waitFor(
         () =>
           fetch(`${second}/api/v1/healthz`).then(

@@ -392,6 +392,7 @@ describe('playground: one draft for every page, History → Open, the editor pan
   };
 
   before(async function () {
+    // Reads the screen through the UI bridge, which only the code-server runner provides (smoke.test.ts fails that run without it).
     if (!ui.available) this.skip();
     emu = await startEmulator({ host: '127.0.0.1', port: 0, apiKey: KEY, log: () => undefined });
     const ext = vscode.extensions.getExtension(`${manifest.publisher}.${manifest.name}`);
