@@ -117,7 +117,8 @@ export class Operations {
       );
       this.statusBar.setServer(active.server, active.keySource);
       this.statusBar.setConnection(active.server.origin === 'emulator' ? 'emulator' : 'connected');
-      this.statusBar.clearLastError();
+      // A load nobody asked for (a view filling itself) must not wipe the user's last failure.
+      if (!opts.quiet) this.statusBar.clearLastError();
       if (opts.origin) this.diagnostics.clear(opts.origin.uri, opts.origin.range);
       if (this.lastFailed?.label === label) this.lastFailed = undefined;
       return { kind: 'ok', value };
