@@ -6,7 +6,12 @@ import tseslint from 'typescript-eslint';
 const NODE_BUILTINS = ['fs', 'path', 'os', 'http', 'https', 'net', 'child_process', 'crypto', 'stream', 'url', 'events', 'util', 'zlib'];
 
 /** Modules the extension reaches only through import(): they go to dist/lazy.js and may load the client. */
-const LAZY_HOST_MODULES = ['src/vscode/network.ts', 'src/vscode/serverProbe.ts', 'src/vscode/playground/!(index|provider).ts'];
+const LAZY_HOST_MODULES = [
+  'src/vscode/network.ts',
+  'src/vscode/serverProbe.ts',
+  'src/vscode/playground/!(index|provider).ts',
+  'src/vscode/batch/!(index).ts',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test-results/**', '**/*.vsix', 'media/**'] },
@@ -29,7 +34,7 @@ export default tseslint.config(
   },
   {
     // The client, the emulator and the shared protocol run outside VS Code (Node, the page).
-    files: ['src/mint/**', 'src/emulator/**', 'src/shared/**', 'src/python/**', 'src/datasets/**'],
+    files: ['src/mint/**', 'src/emulator/**', 'src/shared/**', 'src/python/**', 'src/batch/**', 'src/datasets/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the integration tests and `npm start` need beyond `npm ci`:
-#   - Debian packages: chromium (headless browser), ripgrep, and the toolchain code-server's
+#   - Debian packages: chromium (headless browser), ripgrep, python3-debugpy (a real Python debug
+#     adapter for the debugger tests), and the toolchain code-server's
 #     native modules (argon2, node-pty, kerberos) build themselves with;
 #   - code-server 4.99.4 (VS Code 1.99.3 on Node 20; newer releases need Node 22+) from the npm
 #     registry, into a cache folder outside the repository so every clone reuses it.
@@ -16,7 +17,7 @@ ENTRY="$CS_ROOT/node_modules/code-server/out/node/entry.js"
 log() { echo "[install-test-deps] $*" >&2; }
 
 # --- Debian packages (only those missing; one `apt-get update` when anything is) -----------
-APT_PKGS=(chromium ripgrep libkrb5-dev pkg-config build-essential)
+APT_PKGS=(chromium ripgrep libkrb5-dev pkg-config build-essential python3-debugpy)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

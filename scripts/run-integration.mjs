@@ -94,6 +94,9 @@ writeFileSync(
     engines: { vscode: '^1.99.0' },
     main: './harness.js',
     activationEvents: ['*'],
+    // Real debugpy (Debian's python3-debugpy) as a debug type, so the tests can stop a Python run
+    // on a MinT exception without the Python extension, which code-server cannot install here.
+    contributes: { debuggers: [{ type: 'mint-test-debugpy', label: 'debugpy (MinT tests)', languages: ['python'] }] },
   }),
 );
 writeFileSync(
@@ -106,7 +109,15 @@ function report(code) {
   req.on('error', (e) => console.error('harness could not report to the UI bridge: ' + e.message));
   req.end(body);
 }
-exports.activate = () => {
+exports.activate = (context) => {
+  const vscode = require('vscode');
+  context.subscriptions.push(
+    vscode.debug.registerDebugAdapterDescriptorFactory('mint-test-debugpy', {
+      // Debian's interpreter, where python3-debugpy is (a pyenv python3 earlier on PATH lacks it).
+      createDebugAdapterDescriptor: () =>
+        new vscode.DebugAdapterExecutable(require('node:fs').existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-m', 'debugpy.adapter']),
+    }),
+  );
   setTimeout(() => {
     Promise.resolve().then(() => require(${JSON.stringify(testsPath)}).run())
       .then(() => report(0), (err) => { console.error(err && err.stack || String(err)); report(1); });

@@ -17,6 +17,8 @@ import { MintStatusBar } from './vscode/statusBar';
 import { StartView } from './vscode/startView';
 import { registerPlayground } from './vscode/playground';
 import { registerRunsTree } from './vscode/trees';
+import { registerPythonRuns, type PythonRuns } from './vscode/pythonRuns';
+import { registerBatch, type Batch } from './vscode/batch';
 import type { PlaygroundSession } from './vscode/playground/session';
 
 const moduleEnd = performance.now();
@@ -25,6 +27,8 @@ const moduleEnd = performance.now();
 export interface MintExtensionApi {
   services: Services;
   playground: () => Promise<PlaygroundSession>;
+  python: PythonRuns;
+  batch: Batch;
   activation: { moduleEvalMs: number; activateMs: number };
 }
 
@@ -65,6 +69,8 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     statusBar.setModel(readSettings().defaultModel);
     const playground = registerPlayground(services);
     const runs = registerRunsTree(services);
+    const python = registerPythonRuns(services, playground);
+    const batch = registerBatch(services, playground);
     context.subscriptions.push(
       log,
       statusBar,
@@ -74,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
       emulator,
       envKeys,
       samples,
-      ...registerCommands(services, { detectEnvKey: () => envKeys.check(true), playground, runs }),
+      ...registerCommands(services, { detectEnvKey: () => envKeys.check(true), playground, runs, python, batch }),
       new StartView(),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('mint.defaultModel')) statusBar.setModel(readSettings().defaultModel);
@@ -87,7 +93,7 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const activateMs = performance.now() - t0;
     const moduleEvalMs = moduleEnd - bundleEvaluationStart;
     log.info('activation', `activated in ${activateMs.toFixed(1)} ms (+ ${moduleEvalMs.toFixed(1)} ms evaluating the bundle)`);
-    return { services, playground, activation: { moduleEvalMs, activateMs } };
+    return { services, playground, python, batch, activation: { moduleEvalMs, activateMs } };
   } catch (e) {
     // VS Code shows nothing when activation throws; the user must learn MinT is not running.
     const msg = e instanceof Error ? e.message : String(e);

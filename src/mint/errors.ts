@@ -300,6 +300,11 @@ export function isCancellation(err: unknown): boolean {
 export function requestIdOf(err: unknown): string | undefined {
   if (err instanceof RequestFailedError) return err.request_id;
   if (err instanceof APIError) return err.request_id;
+  // Other TinkerErrors that carry one (a failure read from a Python run's traceback).
+  if (err instanceof TinkerError) {
+    const id = (err as { request_id?: unknown }).request_id;
+    if (typeof id === 'string' && id) return id;
+  }
   return undefined;
 }
 

@@ -7,13 +7,25 @@ export interface FailureDiagnostic {
   severity: vscode.DiagnosticSeverity;
   requestId: string | undefined;
   retry: (() => unknown) | undefined;
+  /** The Retry Quick Fix's title ("Run again" for a Python run); "Retry the MinT request" when absent. */
+  retryTitle?: string | undefined;
+  /**
+   * Diagnostics from one source of failures (a command line run in a terminal, a task): they
+   * outlive their document being closed, and go together when that source succeeds.
+   */
+  group?: string | undefined;
 }
 
 interface Entry {
   diagnostic: vscode.Diagnostic;
   requestId: string | undefined;
   retry: (() => unknown) | undefined;
+  retryTitle: string | undefined;
+  group: string | undefined;
 }
+
+/** The request id a MinT diagnostic's message ends with, whoever made it (us, or the $mint-python matcher). */
+const ID_IN_MESSAGE = /\(request id: ([^\s()]+)\)\s*$/;
 
 /**
  * The "MinT" diagnostic collection for requests that came from a document (a selection sent by
@@ -28,7 +40,8 @@ export class MintDiagnostics implements vscode.Disposable, vscode.CodeActionProv
   constructor() {
     this.subscriptions.push(
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
-      vscode.workspace.onDidCloseTextDocument((d) => this.clearDocument(d.uri)),
+      // A closed document's request failures are stale; a Python run's stay until the run succeeds.
+      vscode.workspace.onDidCloseTextDocument((d) => this.clearDocument(d.uri, { keepGroups: true })),
       vscode.languages.registerCodeActionsProvider({ scheme: '*' }, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
     );
   }
@@ -38,7 +51,7 @@ export class MintDiagnostics implements vscode.Disposable, vscode.CodeActionProv
     d.source = 'MinT';
     d.code = f.className;
     const list = (this.entries.get(uri.toString()) ?? []).filter((e) => !e.diagnostic.range.isEqual(range));
-    list.push({ diagnostic: d, requestId: f.requestId, retry: f.retry });
+    list.push({ diagnostic: d, requestId: f.requestId, retry: f.retry, retryTitle: f.retryTitle, group: f.group });
     this.store(uri, list);
     return d;
   }
@@ -53,8 +66,29 @@ export class MintDiagnostics implements vscode.Disposable, vscode.CodeActionProv
       );
   }
 
-  clearDocument(uri: vscode.Uri): void {
-    this.store(uri, []);
+  clearDocument(uri: vscode.Uri, opts: { keepGroups?: boolean } = {}): void {
+    const list = this.entries.get(uri.toString()) ?? [];
+    this.store(uri, opts.keepGroups ? list.filter((e) => e.group !== undefined) : []);
+  }
+
+  /** Removes every diagnostic of a group (its command succeeded, or ran again). Returns how many. */
+  clearGroup(group: string): number {
+    let removed = 0;
+    for (const [key, list] of [...this.entries]) {
+      const kept = list.filter((e) => e.group !== group);
+      if (kept.length === list.length) continue;
+      removed += list.length - kept.length;
+      this.store(vscode.Uri.parse(key), kept);
+    }
+    return removed;
+  }
+
+  /** The diagnostics of a group, for tests and for "Run again". */
+  groupDiagnostics(group: string): { uri: vscode.Uri; diagnostic: vscode.Diagnostic }[] {
+    const out: { uri: vscode.Uri; diagnostic: vscode.Diagnostic }[] = [];
+    for (const [key, list] of this.entries)
+      for (const e of list) if (e.group === group) out.push({ uri: vscode.Uri.parse(key), diagnostic: e.diagnostic });
+    return out;
   }
 
   provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
@@ -63,15 +97,23 @@ export class MintDiagnostics implements vscode.Disposable, vscode.CodeActionProv
     for (const d of context.diagnostics) {
       if (d.source !== 'MinT') continue;
       const entry = list.find((e) => e.diagnostic === d || (e.diagnostic.range.isEqual(d.range) && e.diagnostic.message === d.message));
-      if (!entry) continue;
-      if (entry.requestId) {
-        const copy = new vscode.CodeAction(`Copy request_id ${entry.requestId}`, vscode.CodeActionKind.QuickFix);
+      // A diagnostic we did not make (the $mint-python problem matcher's) still carries its class and id.
+      const requestId = entry ? entry.requestId : ID_IN_MESSAGE.exec(d.message)?.[1];
+      if (requestId) {
+        const copy = new vscode.CodeAction(`Copy request_id ${requestId}`, vscode.CodeActionKind.QuickFix);
         copy.diagnostics = [d];
-        copy.command = { title: 'Copy request_id', command: 'mint.copyRequestId', arguments: [entry.requestId] };
+        copy.command = { title: 'Copy request_id', command: 'mint.copyRequestId', arguments: [requestId] };
         actions.push(copy);
       }
-      if (entry.retry) {
-        const retry = new vscode.CodeAction('Retry the MinT request', vscode.CodeActionKind.QuickFix);
+      const className = typeof d.code === 'string' ? d.code : typeof d.code === 'object' ? String(d.code.value) : undefined;
+      if (className && /^[A-Z]\w*(Error|Exception)$/.test(className) && (entry?.group !== undefined || !entry)) {
+        const explain = new vscode.CodeAction(`Explain ${className}`, vscode.CodeActionKind.QuickFix);
+        explain.diagnostics = [d];
+        explain.command = { title: 'Explain', command: 'mint.explainError', arguments: [className, requestId] };
+        actions.push(explain);
+      }
+      if (entry?.retry) {
+        const retry = new vscode.CodeAction(entry.retryTitle ?? 'Retry the MinT request', vscode.CodeActionKind.QuickFix);
         retry.diagnostics = [d];
         retry.isPreferred = true;
         retry.command = { title: 'Retry', command: 'mint.retryDiagnostic', arguments: [document.uri.toString(), rangeKey(d.range)] };

@@ -25,9 +25,13 @@ export interface DescribedError {
 
 export interface PresentContext {
   /** The document range the request came from: the failure also becomes a diagnostic there. */
-  origin?: { uri: vscode.Uri; range: vscode.Range } | undefined;
+  origin?: { uri: vscode.Uri; range: vscode.Range; group?: string | undefined } | undefined;
   /** Runs the failed operation again (Retry action and Quick Fix). */
   retry?: (() => unknown) | undefined;
+  /** What Retry is called where it means something else ("Run again" for a Python run). */
+  retryTitle?: string | undefined;
+  /** Where the failure happened, when not in the extension's own request ("your Python run"). */
+  where?: string | undefined;
 }
 
 export interface PresenterDeps {
@@ -87,7 +91,7 @@ export class ErrorPresenter {
     // The client's message usually names the id already ("[request id X]"): say it once.
     const text = this.deps.log.redact(String((err as Error)?.message ?? err));
     const id = described.requestId && !text.includes(described.requestId) ? ` [request id ${described.requestId}]` : '';
-    this.deps.log.error('presenter', `${described.className}: ${text}${id}`);
+    this.deps.log.error('presenter', `${ctx.where ? `${ctx.where}: ` : ''}${described.className}: ${text}${id}`);
     this.last = { described, retry, at: new Date() };
     if (row.connection) this.deps.statusBar.setConnection(row.connection);
     this.deps.statusBar.showLastError(described.className, described.message, described.statusText);
@@ -98,13 +102,16 @@ export class ErrorPresenter {
         severity: described.diagnosticSeverity,
         requestId: described.requestId,
         retry: ctx.retry,
+        retryTitle: ctx.retryTitle,
+        group: ctx.origin.group,
       });
     }
-    if (row.countdown) {
+    // A countdown is for the extension's own waiting requests; a Python run's 429 already gave up.
+    if (row.countdown && !ctx.where) {
       this.deps.statusBar.rateLimited(retryAfterSeconds(err) ?? 5);
       return described;
     }
-    this.notify(described, retry);
+    this.notify(described, retry, ctx.where);
     return described;
   }
 
@@ -127,7 +134,7 @@ export class ErrorPresenter {
     if (picked) await this.runAction(picked, described, retry);
   }
 
-  private notify(described: DescribedError, retry: (() => unknown) | undefined): void {
+  private notify(described: DescribedError, retry: (() => unknown) | undefined, where?: string): void {
     const level = this.deps.settings().notificationLevel;
     if (level === 'none' || (level === 'errors' && described.severity === 'info')) return;
     // One toast per failure as the user sees it: the class and its row (a masked failure and an
@@ -143,7 +150,11 @@ export class ErrorPresenter {
     this.openToasts.set(key, 1);
     const actions = described.actions.filter((a) => a !== 'Retry' || retry);
     // The toast must say it is MinT's, but "MinT: MinT had a server error" says it twice.
-    const text = /^MinT\b/.test(described.message) ? described.message : `MinT: ${described.message}`;
+    const text = where
+      ? `${/^MinT\b/.test(described.message) ? '' : 'MinT '}${described.className} in ${where}: ${described.message}`
+      : /^MinT\b/.test(described.message)
+        ? described.message
+        : `MinT: ${described.message}`;
     const message = `${text}${described.requestId ? ` (request id: ${described.requestId})` : ''}`;
     const show =
       described.severity === 'error'

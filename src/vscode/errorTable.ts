@@ -27,6 +27,7 @@ import {
 } from '../mint/errors';
 import { BaseUrlRefusedError, EmulatorStartError, NoApiKeyError, NoServerError } from './setupErrors';
 import { KeyringError } from './secrets';
+import { PythonRunError } from './pythonErrors';
 import type { ConnectionState } from './statusBar';
 
 export type Action =
@@ -174,10 +175,48 @@ export const TABLE: Row[] = [
     actions: ['Copy request_id', 'Retry', 'Show Log'] },
   { cls: CheckpointPathError, severity: 'error', status: 'bad checkpoint path', diagnostic: E,
     message: (c) => c.err.message, actions: ['Show Log'] },
+  // Failures a Python run printed that the TypeScript client has no class for (see pythonErrors.ts).
+  { cls: PythonRunError, when: py('cookbook', /^Data(Format|Validation)?Error$/), severity: 'error', status: 'data rejected', diagnostic: E,
+    message: (c) => `tinker-cookbook rejected your training data: ${c.detail}. Fix the row or field it names (open the .jsonl: MinT marks rows that do not fit their format), then run again.`,
+    actions: ['Show Log'] },
+  { cls: PythonRunError, when: py('cookbook', /^ConfigurationError$/), severity: 'error', status: 'bad config', diagnostic: E,
+    message: (c) => `tinker-cookbook refused its configuration: ${c.detail}. Fix the config field it names (model name, renderer, batch size, log_path) and run again.`,
+    actions: ['Show Log'] },
+  { cls: PythonRunError, when: py('cookbook', /^RendererError$/), severity: 'error', status: 'renderer failed', diagnostic: E,
+    message: (c) => `The chat renderer could not render a conversation: ${c.detail}. Use the renderer that matches the model (its chat template), and check every message has a known role and text content.`,
+    actions: ['Show Log'] },
+  { cls: PythonRunError, when: py('cookbook', /^(Checkpoint|Weights\w*)Error$/), severity: 'error', status: 'checkpoint failed', diagnostic: E,
+    message: (c) => `A checkpoint could not be saved, loaded or converted: ${c.detail}. Check the path exists and is the right kind (sampler_weights/ to sample or download, weights/ to resume): the Training Runs view lists them.`,
+    actions: ['Copy request_id', 'Show Log'] },
+  { cls: PythonRunError, when: py('cookbook', /^AllTrajectoriesFailedError$/), severity: 'error', status: 'rollouts failed', diagnostic: E,
+    message: (c) => `Every rollout of a group failed, so there was nothing to train on: ${c.detail}. Read the first RolloutError above it in the output; a sampling failure there has its own request id.`,
+    actions: ['Show Log'] },
+  { cls: PythonRunError, when: py('cookbook', /^(Eval\w*|BenchmarkNotFound|Sandbox)Error$/), severity: 'error', status: 'evaluation failed', diagnostic: E,
+    message: (c) => `An evaluation step failed: ${c.detail}. Check the benchmark name and its grader; the training itself is not affected unless the script stops here.`,
+    actions: ['Show Log'] },
+  { cls: PythonRunError, when: py('cookbook'), severity: 'error', status: 'training stopped', diagnostic: E,
+    message: (c) => `tinker-cookbook stopped the run: ${c.detail}. Fix what it names; resume from the run's last saved state (checkpoints.jsonl) instead of starting over.`,
+    actions: ['Copy request_id', 'Show Log'] },
+  { cls: PythonRunError, when: py('builtin', /^TimeoutError$/), severity: 'warning', status: 'gave up waiting', diagnostic: W,
+    message: (c) => `Your script stopped waiting for a MinT request: ${c.detail}. It may still be queued or paused by a rate limit or capacity: wait and run again, raise the timeout, or give each rollout its own timeout so one stuck request cannot stall the run.`,
+    actions: ['Copy request_id', 'Show Log'] },
+  { cls: PythonRunError, when: py('builtin'), severity: 'error', status: 'SDK gave up', diagnostic: E,
+    message: (c) => `The MinT SDK gave up on a request: ${c.detail}. Check MinT is reachable (MinT: Check Connection), then run again; if it persists, give MinT support the request id. A process that hangs after this line can be stopped safely.`,
+    actions: ['Copy request_id', 'Show Log'] },
+  { cls: PythonRunError, when: (e) => /^Sidecar/.test((e as PythonRunError).pythonClass), severity: 'error', status: 'SDK sidecar failed', diagnostic: E,
+    message: (c) => `The tinker SDK's helper process failed: ${c.detail}. Run again; if it keeps failing, reinstall mindlab-toolkit / tinker in this environment.`,
+    actions: ['Show Log'] },
+  { cls: PythonRunError, severity: 'error', status: 'MinT error', diagnostic: E,
+    message: (c) => `Your MinT run failed: ${c.detail}. Run again; if it persists, give MinT support the request id.`,
+    actions: ['Copy request_id', 'Show Log'] },
   { cls: Error, severity: 'error', status: 'error', diagnostic: E,
     message: (c) => `Something unexpected went wrong in MinT: ${c.detail}. Show the log for details.`,
     actions: ['Show Log'] },
 ];
+
+function py(family: PythonRunError['family'], name?: RegExp): (e: Error) => boolean {
+  return (e) => (e as PythonRunError).family === family && (!name || name.test((e as PythonRunError).pythonClass));
+}
 
 /** The first row whose class the failure is an instance of; the last row catches everything. */
 export function rowFor(err: unknown): Row {

@@ -27,9 +27,16 @@ export const CONTRIBUTED_COMMANDS = [
   'mint.runs.copyPath',
   'mint.runs.sampleCheckpoint',
   'mint.runs.deleteCheckpoint',
+  'mint.runPythonFile',
+  'mint.explainError',
+  'mint.batch.runAll',
+  'mint.batch.runRemaining',
+  'mint.batch.cancel',
+  'mint.batch.configure',
+  'mint.batch.compare',
 ] as const;
 
 /** Registered but not contributed: only a tree item's click runs them, never a person by name. */
-export const INTERNAL_COMMANDS = ['mint.runs.loadMore'] as const;
+export const INTERNAL_COMMANDS = ['mint.runs.loadMore', 'mint.batch.sampleRow'] as const;
 
 export type CommandId = (typeof CONTRIBUTED_COMMANDS)[number] | (typeof INTERNAL_COMMANDS)[number];

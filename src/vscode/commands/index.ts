@@ -2,6 +2,9 @@ import * as vscode from 'vscode';
 import type { PlaygroundSession } from '../playground/session';
 import type { Services } from '../services';
 import type { RunsView } from '../trees';
+import type { PythonRuns } from '../pythonRuns';
+import type { Batch } from '../batch';
+import { batchCommand } from './batch';
 import { clearApiKey, setApiKey } from './apiKey';
 import { startLocalEmulator, stopLocalEmulator } from './emulator';
 import type { CommandId } from './ids';
@@ -16,6 +19,8 @@ export interface CommandDeps {
   detectEnvKey: () => Promise<void>;
   playground: () => Promise<PlaygroundSession>;
   runs: RunsView;
+  python: PythonRuns;
+  batch: Batch;
 }
 
 /**
@@ -53,6 +58,15 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     'mint.runs.copyPath': (arg) => copyCheckpointPath(runs, arg),
     'mint.runs.sampleCheckpoint': (arg) => sampleCheckpoint(runs, playground, arg),
     'mint.runs.deleteCheckpoint': (arg) => deleteCheckpoint(s, runs, arg),
+    'mint.runPythonFile': async (arg) => (await import('../pythonRuns/task')).runPythonFile(await deps.python.tasks(), arg),
+    'mint.explainError': async (cls, id, text) => (await import('../pythonRuns/explain')).explainError(s, cls, id, text),
+    'mint.batch.runAll': (uri, opts) => batchCommand(deps.batch, uri, (c, u) => c.runAll(u, opts)),
+    'mint.batch.runRemaining': (uri, opts) => batchCommand(deps.batch, uri, (c, u) => c.runRemaining(u, opts)),
+    'mint.batch.cancel': (uri) => batchCommand(deps.batch, uri, (c, u) => c.cancel(u)),
+    'mint.batch.configure': (uri, value) => batchCommand(deps.batch, uri, (c, u) => (value ? c.configure(u, value) : c.pickConfig(u))),
+    'mint.batch.compare': (uri) => batchCommand(deps.batch, uri, (c, u) => c.compare(u)),
+    'mint.batch.sampleRow': (uri, line) =>
+      batchCommand(deps.batch, uri, (c, u) => (typeof line === 'number' ? c.sampleRow(u, line) : undefined)),
   };
   return Object.entries(table).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

@@ -155,6 +155,19 @@ export class PlaygroundSession implements vscode.Disposable {
    * the checkpoint against what is already there); one already in the form is not added twice, and
    * with four columns the last one makes room.
    */
+  /**
+   * What sampling outside the pages needs (batch runs over prompt files): the catalog, loaded if
+   * empty, and the tokenizers the playground uses, so a row renders exactly as in the playground.
+   */
+  async samplingContext(): Promise<{
+    models: readonly ModelInfo[];
+    checkpoints: readonly CheckpointInfo[];
+    tokenizers: PlaygroundTokenizers;
+  }> {
+    if (!this.catalog.models.length) await this.catalog.load(false, true);
+    return { models: this.catalog.models, checkpoints: this.catalog.checkpoints, tokenizers: this.tokenizers };
+  }
+
   async addTarget(target: Target): Promise<void> {
     const path = 'model_path' in target ? target.model_path : undefined;
     if (path && !this.catalog.checkpoints.some((c) => c.path === path)) await this.catalog.load(true);
