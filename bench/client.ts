@@ -20,8 +20,8 @@ import { HeartbeatResponseSchema } from '../src/mint/schemas';
 import { Transport } from '../src/mint/transport';
 import { LISTENING_LINE } from '../src/emulator/banner';
 
-const API_KEY = 'sk-bench-not-a-real-key';
-const BASE_MODEL = 'Qwen/Qwen3-0.6B';
+export const API_KEY = 'sk-bench-not-a-real-key';
+export const BASE_MODEL = 'Qwen/Qwen3-0.6B';
 const HARD_LIMIT_MS = 120_000;
 
 export interface ClientBenchResult {
@@ -43,7 +43,7 @@ function verdict(ok: boolean): string {
   return ok ? 'PASS' : 'MISS';
 }
 
-async function startChildEmulator(root: string): Promise<{ url: string; child: ChildProcess }> {
+export async function startChildEmulator(root: string): Promise<{ url: string; child: ChildProcess }> {
   const script = join(root, 'dist/emulator.js');
   if (!existsSync(script)) throw new Error(`${script} is missing: run "node scripts/build.mjs --only emulator" first.`);
   const child = spawn(
@@ -70,7 +70,7 @@ async function startChildEmulator(root: string): Promise<{ url: string; child: C
   return { url, child };
 }
 
-async function control(url: string, method: 'POST' | 'DELETE' | 'GET', path: string, body?: unknown): Promise<unknown> {
+export async function control(url: string, method: 'POST' | 'DELETE' | 'GET', path: string, body?: unknown): Promise<unknown> {
   const res = await request(`${url}/_emulator/${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },

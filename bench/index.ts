@@ -16,6 +16,7 @@ const BENCHES: Bench[] = [
   { name: 'webviewRender', run: (root, print) => import('./webviewRender').then((m) => m.benchWebviewRender(root, print)) },
   { name: 'activation', run: (root, print) => import('./activation').then((m) => m.benchActivation(root, print)) },
   { name: 'datasetLint', run: (root, print) => import('./datasetLint').then((m) => m.benchDatasetLint(root, print)) },
+  { name: 'batch', run: (root, print) => import('./batch').then((m) => m.benchBatch(root, print)) },
   { name: 'pythonTraceback', run: (root, print) => import('./pythonTraceback').then((m) => m.benchPythonTraceback(root, print)) },
   { name: 'runFolders', run: (root, print) => import('./runFolders').then((m) => m.benchRunFolders(root, print)) },
 ];

@@ -82,6 +82,8 @@ function lazyEntry() {
 const targets = [
   { name: 'mint', entryPoints: { mint: 'src/mint/index.ts' }, outdir: 'dist', ...node },
   { name: 'emulator', entryPoints: { emulator: 'src/emulator/main.ts' }, outdir: 'dist', ...node },
+  // The dataset linter's worker thread (src/vscode/datasets.ts starts it on the first JSONL file).
+  { name: 'datasetWorker', entryPoints: { datasetWorker: 'src/datasets/worker.ts' }, outdir: 'dist', ...node, minify: production },
   {
     name: 'extension',
     entryPoints: { extension: 'src/extension.ts' },

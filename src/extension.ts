@@ -19,6 +19,7 @@ import { registerPlayground } from './vscode/playground';
 import { registerRunsTree } from './vscode/trees';
 import { registerPythonRuns, type PythonRuns } from './vscode/pythonRuns';
 import { registerBatch, type Batch } from './vscode/batch';
+import { registerDatasets, type Datasets } from './vscode/datasets';
 import type { PlaygroundSession } from './vscode/playground/session';
 
 const moduleEnd = performance.now();
@@ -29,6 +30,7 @@ export interface MintExtensionApi {
   playground: () => Promise<PlaygroundSession>;
   python: PythonRuns;
   batch: Batch;
+  datasets: Datasets;
   activation: { moduleEvalMs: number; activateMs: number };
 }
 
@@ -71,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const runs = registerRunsTree(services);
     const python = registerPythonRuns(services, playground);
     const batch = registerBatch(services, playground);
+    const datasets = registerDatasets(services, playground);
     context.subscriptions.push(
       log,
       statusBar,
@@ -93,7 +96,7 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const activateMs = performance.now() - t0;
     const moduleEvalMs = moduleEnd - bundleEvaluationStart;
     log.info('activation', `activated in ${activateMs.toFixed(1)} ms (+ ${moduleEvalMs.toFixed(1)} ms evaluating the bundle)`);
-    return { services, playground, python, batch, activation: { moduleEvalMs, activateMs } };
+    return { services, playground, python, batch, datasets, activation: { moduleEvalMs, activateMs } };
   } catch (e) {
     // VS Code shows nothing when activation throws; the user must learn MinT is not running.
     const msg = e instanceof Error ? e.message : String(e);

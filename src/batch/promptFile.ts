@@ -49,6 +49,11 @@ export interface PromptFile {
   isPromptFile: boolean;
 }
 
+/** Most rows carry an answer (a trailing assistant turn, a completion): a training dataset, linted as one. */
+export function looksLikeDataset(file: PromptFile): boolean {
+  return file.rows.length > 0 && file.rows.filter((r) => r.reference !== undefined).length > file.rows.length / 2;
+}
+
 const ROLES = new Set(['system', 'user', 'assistant']);
 const PARAM_KEYS: Record<string, 'int' | 'number' | 'strings'> = {
   max_tokens: 'int',
@@ -139,6 +144,8 @@ function parseRow(
   if (hasPrompt) {
     if (typeof o.prompt !== 'string' || o.prompt === '') return fail('"prompt" must be non-empty text.', 'prompt');
     prompt = { mode: 'raw', text: o.prompt };
+    // A prompt/completion dataset row: the completion is the reference answer.
+    if (typeof o.completion === 'string') reference = o.completion;
   } else {
     if (!Array.isArray(o.messages) || o.messages.length === 0)
       return fail('"messages" must be a non-empty list of {role, content}.', 'messages');

@@ -27,18 +27,29 @@ export interface BatchSummary {
 export async function runBatch(o: BatchRunOptions): Promise<BatchSummary> {
   const summary: BatchSummary = { ok: 0, failed: 0, notRun: 0 };
   let next = 0;
+  // One listener on the run's signal aborts every row in flight (not one listener per request,
+  // which a run of 64 at a time would pile onto a single signal).
+  const inFlight = new Set<AbortController>();
+  const abortAll = (): void => {
+    for (const c of inFlight) c.abort(o.signal.reason);
+  };
+  o.signal.addEventListener('abort', abortAll, { once: true });
   const worker = async (): Promise<void> => {
     while (!o.signal.aborted && next < o.rows.length) {
       const row = o.rows[next++]!;
+      const own = new AbortController();
+      inFlight.add(own);
       let record: ResultRecord;
       try {
-        record = await o.sampleRow(row, o.signal);
+        record = await o.sampleRow(row, own.signal);
       } catch (e) {
         if (o.signal.aborted) {
           summary.notRun++;
           continue;
         }
         throw e;
+      } finally {
+        inFlight.delete(own);
       }
       if (o.signal.aborted && record.status === 'error') {
         // Failed because it was cancelled: not a result, it runs again with "Run remaining".
@@ -51,7 +62,11 @@ export async function runBatch(o: BatchRunOptions): Promise<BatchSummary> {
     }
   };
   const n = Math.max(1, Math.min(o.concurrency, o.rows.length));
-  await Promise.all(Array.from({ length: n }, worker));
+  try {
+    await Promise.all(Array.from({ length: n }, worker));
+  } finally {
+    o.signal.removeEventListener('abort', abortAll);
+  }
   summary.notRun += o.rows.length - next;
   return summary;
 }

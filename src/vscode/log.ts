@@ -8,7 +8,8 @@ import * as vscode from 'vscode';
  * forget: the API key currently in use is registered with `addSecret` and replaced by a marker in
  * every line; `sk-…`-shaped tokens and `X-API-Key:` header values are masked whatever their value.
  */
-export type Component = 'client' | 'emulator' | 'key' | 'server' | 'presenter' | 'activation' | 'sample' | 'env' | 'playground' | 'python';
+export type Component =
+  'client' | 'emulator' | 'key' | 'server' | 'presenter' | 'activation' | 'sample' | 'env' | 'playground' | 'python' | 'datasets';
 
 const KEY_SHAPED = /\b(sk|tml)-[A-Za-z0-9_-]{6,}/g;
 const KEY_HEADER = /(x-api-key|authorization)(["']?\s*[:=]\s*["']?)(bearer\s+)?[^\s"',}]+/gi;

@@ -164,6 +164,29 @@ describe('batch: sampling a prompt file', function () {
     assert.ok(text.includes(MODEL) && /\d+ tokens · stop: /.test(text), text);
   });
 
+  it("Compare: two targets' results for the same file open side by side", async () => {
+    const uri = vscode.Uri.joinPath(dir, 'compare.jsonl');
+    writeFileSync(uri.fsPath, promptRows(4, 'c') + '\n');
+    const other = 'Qwen/Qwen3-4B-Instruct-2507';
+    for (const model of [MODEL, other]) {
+      await vscode.commands.executeCommand('mint.batch.configure', uri, {
+        target: { base_model: model },
+        params: { max_tokens: 4, temperature: 0 },
+      });
+      const s = await vscode.commands.executeCommand<BatchSummary>('mint.batch.runAll', uri);
+      assert.equal(s.ok, 4);
+    }
+    const results = readResults(uri.fsPath.replace(/\.jsonl$/, '.results.jsonl'));
+    assert.equal(results.length, 8, 'one line per (row, target)');
+    await vscode.commands.executeCommand('mint.batch.compare', uri, { base_model: MODEL }, { base_model: other });
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    assert.ok(tab?.input instanceof vscode.TabInputTextDiff, `a diff editor is open (${tab?.label})`);
+    assert.equal(tab.label, `${MODEL} ↔ ${other}`);
+    const left = await vscode.workspace.openTextDocument(tab.input.original);
+    assert.match(left.getText(), /### c-0\n/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('a window reload mid-run, then Run remaining: finishes every row without sending a finished row again', async () => {
     const uri = vscode.Uri.joinPath(dir, 'reload.jsonl');
     const resultsPath = uri.fsPath.replace(/\.jsonl$/, '.results.jsonl');

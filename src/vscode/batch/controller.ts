@@ -26,6 +26,7 @@ interface FileRun {
 }
 
 const CONFIG_KEY = 'mint.batch.config';
+const COMPARE_SCHEME = 'mint-batch-compare';
 export const BATCH_GROUP = (uri: vscode.Uri) => `batch:${uri.toString()}`;
 
 export class BatchController implements vscode.Disposable {
@@ -38,11 +39,18 @@ export class BatchController implements vscode.Disposable {
     rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
   });
   private readonly results = new Map<string, Promise<ResultsFile>>();
+  private readonly compareDocs = new Map<string, string>();
+  private compareSeq = 0;
+  private readonly compareProvider: vscode.Disposable;
 
   constructor(
     private readonly s: Services,
     private readonly playground: () => Promise<PlaygroundSession>,
-  ) {}
+  ) {
+    this.compareProvider = vscode.workspace.registerTextDocumentContentProvider(COMPARE_SCHEME, {
+      provideTextDocumentContent: (u) => this.compareDocs.get(u.toString()) ?? '',
+    });
+  }
 
   isRunning(uri: vscode.Uri): boolean {
     return this.running.has(uri.toString());
@@ -375,7 +383,7 @@ export class BatchController implements vscode.Disposable {
   }
 
   /** Two targets' outputs for the same file, side by side (VS Code's diff editor). */
-  async compare(uri: vscode.Uri): Promise<void> {
+  async compare(uri: vscode.Uri, leftTarget?: unknown, rightTarget?: unknown): Promise<void> {
     const results = await this.resultsFor(uri, true);
     const targets = results.targets();
     if (targets.length < 2) {
@@ -390,9 +398,11 @@ export class BatchController implements vscode.Disposable {
         .map((t) => ({ label: targetLabel(t), target: t }));
       return (await vscode.window.showQuickPick(items, { title }))?.target;
     };
-    const a = await pick('MinT compare: left');
+    // Two targets given (automation, tests) skip the pickers.
+    const given = TargetSchema.safeParse(leftTarget).success && TargetSchema.safeParse(rightTarget).success;
+    const a = given ? TargetSchema.parse(leftTarget) : await pick('MinT compare: left');
     if (!a) return;
-    const b = await pick('MinT compare: right', a);
+    const b = given ? TargetSchema.parse(rightTarget) : await pick('MinT compare: right', a);
     if (!b) return;
     const doc = await vscode.workspace.openTextDocument(uri);
     const rows = parsePromptFile(doc.getText()).rows;
@@ -404,13 +414,18 @@ export class BatchController implements vscode.Disposable {
           return `### ${row.label}\n${body}\n`;
         })
         .join('\n');
-    const left = await vscode.workspace.openTextDocument({ content: render(a), language: 'markdown' });
-    const right = await vscode.workspace.openTextDocument({ content: render(b), language: 'markdown' });
-    await vscode.commands.executeCommand('vscode.diff', left.uri, right.uri, `${targetLabel(a)} ↔ ${targetLabel(b)}`);
+    // Read-only documents of our own scheme: nothing to save when the comparison is closed.
+    const name = uri.path.split('/').pop() ?? 'results';
+    const left = vscode.Uri.from({ scheme: COMPARE_SCHEME, path: `/${targetLabel(a)}/${name}.md`, query: String(++this.compareSeq) });
+    const right = vscode.Uri.from({ scheme: COMPARE_SCHEME, path: `/${targetLabel(b)}/${name}.md`, query: String(this.compareSeq) });
+    this.compareDocs.set(left.toString(), render(a));
+    this.compareDocs.set(right.toString(), render(b));
+    await vscode.commands.executeCommand('vscode.diff', left, right, `${targetLabel(a)} ↔ ${targetLabel(b)}`);
   }
 
   dispose(): void {
     for (const r of this.running.values()) r.abort.abort();
+    this.compareProvider.dispose();
     this.decoration.dispose();
     this.changed.dispose();
   }

@@ -49,9 +49,11 @@ export function registerBatch(s: Services, playground: () => Promise<PlaygroundS
   const check = async (doc: vscode.TextDocument): Promise<void> => {
     if (!isJsonl(doc)) return;
     const file = await parse(doc);
+    const { looksLikeDataset } = await import('../../batch/promptFile');
     problems.set(
       doc.uri,
-      file.isPromptFile
+      // A dataset's rows are checked by the dataset linter, which knows its formats.
+      file.isPromptFile && !looksLikeDataset(file)
         ? file.problems.map((p) => {
             const d = new vscode.Diagnostic(
               new vscode.Range(p.span.start.line, p.span.start.character, p.span.end.line, p.span.end.character),

@@ -64,7 +64,7 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     'mint.batch.runRemaining': (uri, opts) => batchCommand(deps.batch, uri, (c, u) => c.runRemaining(u, opts)),
     'mint.batch.cancel': (uri) => batchCommand(deps.batch, uri, (c, u) => c.cancel(u)),
     'mint.batch.configure': (uri, value) => batchCommand(deps.batch, uri, (c, u) => (value ? c.configure(u, value) : c.pickConfig(u))),
-    'mint.batch.compare': (uri) => batchCommand(deps.batch, uri, (c, u) => c.compare(u)),
+    'mint.batch.compare': (uri, a, b) => batchCommand(deps.batch, uri, (c, u) => c.compare(u, a, b)),
     'mint.batch.sampleRow': (uri, line) =>
       batchCommand(deps.batch, uri, (c, u) => (typeof line === 'number' ? c.sampleRow(u, line) : undefined)),
   };

@@ -15,6 +15,8 @@ export type TokenizerLookup = { tokenizer: MintTokenizer; problem?: undefined } 
  */
 export class PlaygroundTokenizers {
   private readonly failures = new Map<string, string>();
+  /** Models whose tokenizer source is already in the log: a batch of 10,000 rows says it once. */
+  private readonly logged = new Set<string>();
   private network: Promise<Dispatcher | undefined> | undefined;
 
   constructor(
@@ -44,7 +46,10 @@ export class PlaygroundTokenizers {
           : false,
         signal,
       });
-      this.log.info('playground', `tokenizer for ${model}: ${t.source}`);
+      if (!this.logged.has(`${model}\u0000${t.source}`)) {
+        this.logged.add(`${model}\u0000${t.source}`);
+        this.log.info('playground', `tokenizer for ${model}: ${t.source}`);
+      }
       return { tokenizer: t };
     } catch (e) {
       if (signal?.aborted) throw e;
@@ -65,6 +70,7 @@ export class PlaygroundTokenizers {
 
   forget(): void {
     this.failures.clear();
+    this.logged.clear();
     this.network = undefined;
     void import('../../mint/tokenizer').then((m) => m.clearTokenizerCache());
   }
