@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { ui } from './bridge';
 import { TEST_KEY, configure, extensionApi, sleep, startTestEmulator, type TestEmulator } from './mintHarness';
 import type { MintExtensionApi } from '../../src/extension';
 import type { ResultRecord } from '../../src/batch/results';
@@ -155,6 +156,12 @@ describe('batch: sampling a prompt file', function () {
       await sleep(100);
     assert.ok(!vscode.languages.getDiagnostics(uri).some((x) => x.range.start.line === failedFuture.line && x.source === 'MinT'));
 
+    if (ui.available) {
+      const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      editor.revealRange(new vscode.Range(failedFuture.line, 0, failedFuture.line, 0), vscode.TextEditorRevealType.InCenter);
+      await sleep(800);
+      await ui.screenshot('batch-prompt-file');
+    }
     const hover = await vscode.commands.executeCommand<vscode.Hover[]>(
       'vscode.executeHoverProvider',
       uri,

@@ -79,6 +79,11 @@ describe('datasets: the linter on training files', function () {
     assert.ok(stray, JSON.stringify(byLine(4).map((d) => d.code)));
     assert.equal(byLine(0).length + byLine(5).length, 0, 'clean rows have no findings');
 
+    if (ui.available) {
+      await vscode.commands.executeCommand('workbench.actions.view.problems');
+      await sleep(500);
+      await ui.screenshot('dataset-lint');
+    }
     const fixes = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, stray.range);
     const fix = fixes.find((f) => f.edit && /think/i.test(f.title));
     assert.ok(fix, fixes.map((f) => f.title).join(' | '));

@@ -264,7 +264,9 @@ export class BatchController implements vscode.Disposable {
     ];
     const text = `MinT batch ${name}: ${cancelled ? 'cancelled; ' : ''}${parts.join(', ')}.${s.notRun ? ' Run remaining picks up the rest.' : ''}`;
     this.s.log.info('sample', text);
-    if (s.failed)
+    // The summary is a notification like any failure's: mint.notificationLevel "none" keeps it in the status bar.
+    const level = vscode.workspace.getConfiguration('mint').get<string>('notificationLevel', 'errors');
+    if (s.failed && level !== 'none')
       void vscode.window
         .showWarningMessage(text, 'Show Problems')
         .then((p) => p && vscode.commands.executeCommand('workbench.actions.view.problems'));
