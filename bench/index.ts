@@ -18,6 +18,7 @@ const BENCHES: Bench[] = [
   { name: 'datasetLint', run: (root, print) => import('./datasetLint').then((m) => m.benchDatasetLint(root, print)) },
   { name: 'batch', run: (root, print) => import('./batch').then((m) => m.benchBatch(root, print)) },
   { name: 'pythonTraceback', run: (root, print) => import('./pythonTraceback').then((m) => m.benchPythonTraceback(root, print)) },
+  { name: 'dashboardRender', run: (root, print) => import('./dashboardRender').then((m) => m.benchDashboardRender(root, print)) },
   { name: 'runFolders', run: (root, print) => import('./runFolders').then((m) => m.benchRunFolders(root, print)) },
 ];
 

@@ -95,7 +95,8 @@ const targets = [
   },
   {
     name: 'webview',
-    entryPoints: { 'webview/playground': 'src/webview/playground/main.ts' },
+    // The run dashboard also emits dist/webview/dashboard.css (uPlot's stylesheet and its own, imported by its main.ts).
+    entryPoints: { 'webview/playground': 'src/webview/playground/main.ts', 'webview/dashboard': 'src/webview/dashboard/main.ts' },
     outdir: 'dist',
     platform: 'browser',
     target: 'es2022',
