@@ -34,7 +34,16 @@ export default tseslint.config(
   },
   {
     // The client, the emulator and the shared protocol run outside VS Code (Node, the page).
-    files: ['src/mint/**', 'src/emulator/**', 'src/shared/**', 'src/python/**', 'src/batch/**', 'src/datasets/**', 'src/runs/**'],
+    files: [
+      'src/mint/**',
+      'src/emulator/**',
+      'src/shared/**',
+      'src/python/**',
+      'src/batch/**',
+      'src/datasets/**',
+      'src/runs/**',
+      'src/finetune/**',
+    ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -20,6 +20,7 @@ const BENCHES: Bench[] = [
   { name: 'pythonTraceback', run: (root, print) => import('./pythonTraceback').then((m) => m.benchPythonTraceback(root, print)) },
   { name: 'dashboardRender', run: (root, print) => import('./dashboardRender').then((m) => m.benchDashboardRender(root, print)) },
   { name: 'runFolders', run: (root, print) => import('./runFolders').then((m) => m.benchRunFolders(root, print)) },
+  { name: 'fineTune', run: (root, print) => import('./fineTune').then((m) => m.benchFineTune(root, print)) },
 ];
 
 async function main(): Promise<void> {
