@@ -11,6 +11,8 @@ const LAZY_HOST_MODULES = [
   'src/vscode/serverProbe.ts',
   'src/vscode/playground/!(index|provider).ts',
   'src/vscode/batch/!(index).ts',
+  'src/vscode/dashboard/!(index).ts',
+  'src/vscode/fineTune.ts',
 ];
 
 export default tseslint.config(

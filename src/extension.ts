@@ -20,6 +20,8 @@ import { registerRunsTree } from './vscode/trees';
 import { registerPythonRuns, type PythonRuns } from './vscode/pythonRuns';
 import { registerBatch, type Batch } from './vscode/batch';
 import { registerDatasets, type Datasets } from './vscode/datasets';
+import { registerRunDashboard, type LocalRuns } from './vscode/dashboard';
+import type { FineTuneCommands } from './vscode/fineTune';
 import type { PlaygroundSession } from './vscode/playground/session';
 
 const moduleEnd = performance.now();
@@ -31,6 +33,7 @@ export interface MintExtensionApi {
   python: PythonRuns;
   batch: Batch;
   datasets: Datasets;
+  localRuns: LocalRuns;
   activation: { moduleEvalMs: number; activateMs: number };
 }
 
@@ -74,6 +77,12 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const python = registerPythonRuns(services, playground);
     const batch = registerBatch(services, playground);
     const datasets = registerDatasets(services, playground);
+    const localRuns = registerRunDashboard(services, playground);
+    let fineTuning: Promise<FineTuneCommands> | undefined;
+    const fineTune = (): Promise<FineTuneCommands> =>
+      (fineTuning ??= import('./vscode/fineTune').then(
+        (m) => new m.FineTuneCommands(services, playground, () => localRuns.provider.refresh()),
+      ));
     context.subscriptions.push(
       log,
       statusBar,
@@ -83,7 +92,7 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
       emulator,
       envKeys,
       samples,
-      ...registerCommands(services, { detectEnvKey: () => envKeys.check(true), playground, runs, python, batch }),
+      ...registerCommands(services, { detectEnvKey: () => envKeys.check(true), playground, runs, python, batch, localRuns, fineTune }),
       new StartView(),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('mint.defaultModel')) statusBar.setModel(readSettings().defaultModel);
@@ -96,7 +105,7 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const activateMs = performance.now() - t0;
     const moduleEvalMs = moduleEnd - bundleEvaluationStart;
     log.info('activation', `activated in ${activateMs.toFixed(1)} ms (+ ${moduleEvalMs.toFixed(1)} ms evaluating the bundle)`);
-    return { services, playground, python, batch, datasets, activation: { moduleEvalMs, activateMs } };
+    return { services, playground, python, batch, datasets, localRuns, activation: { moduleEvalMs, activateMs } };
   } catch (e) {
     // VS Code shows nothing when activation throws; the user must learn MinT is not running.
     const msg = e instanceof Error ? e.message : String(e);

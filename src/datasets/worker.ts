@@ -30,6 +30,8 @@ export type WorkerToHost = {
   uri: string;
   version: number;
   kind: DatasetKind;
+  /** The detected format (sft-messages, dpo-prompt, …), when it is a dataset. */
+  format: string | undefined;
   findings: Finding[];
   summary: { status: string; hover: string[] } | undefined;
 };
@@ -70,6 +72,7 @@ function post(uri: string, doc: Doc): void {
     uri,
     version: doc.version,
     kind: doc.kind,
+    format: doc.kind === 'dataset' ? doc.linter.format().format : undefined,
     findings: findingsOf(doc),
     summary: doc.kind === 'dataset' ? summaryLines(doc.linter.summary()) : undefined,
   };

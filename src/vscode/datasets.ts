@@ -18,6 +18,7 @@ import type { Services } from './services';
 interface Linted {
   version: number;
   kind: WorkerToHost['kind'];
+  format: string | undefined;
   findings: Finding[];
   summary: WorkerToHost['summary'];
 }
@@ -66,6 +67,24 @@ export function registerDatasets(s: Services, playground: () => Promise<Playgrou
   const results = new Map<string, Linted>();
   const open = new Set<string>();
   const linted = new vscode.EventEmitter<vscode.Uri>();
+  const lensesChanged = new vscode.EventEmitter<void>();
+  // "Fine-tune on this dataset" at the top of a chat-SFT file.
+  const lenses: vscode.CodeLensProvider = {
+    onDidChangeCodeLenses: lensesChanged.event,
+    provideCodeLenses(doc) {
+      const r = results.get(doc.uri.toString());
+      if (!r || r.kind !== 'dataset' || (r.format !== 'sft-messages' && r.format !== 'sft-fields')) return [];
+      const top = new vscode.Range(0, 0, 0, 0);
+      return [
+        new vscode.CodeLens(top, {
+          title: '$(rocket) Fine-tune on this dataset',
+          tooltip: 'Supervised fine-tuning on MinT (a LoRA adapter), with a run folder you can watch',
+          command: 'mint.fineTune',
+          arguments: [doc.uri],
+        }),
+      ];
+    },
+  };
   const status = vscode.window.createStatusBarItem('mint.dataset', vscode.StatusBarAlignment.Right, 90);
   status.name = 'MinT dataset';
   status.command = 'workbench.actions.view.problems';
@@ -91,7 +110,8 @@ export function registerDatasets(s: Services, playground: () => Promise<Playgrou
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === m.uri);
     // An answer for an older version has stale ranges: the answer for the newer one is on its way.
     if (doc && doc.version !== m.version) return;
-    results.set(m.uri, { version: m.version, kind: m.kind, findings: m.findings, summary: m.summary });
+    results.set(m.uri, { version: m.version, kind: m.kind, format: m.format, findings: m.findings, summary: m.summary });
+    lensesChanged.fire();
     collection.set(
       uri,
       m.findings.map((f) => {
@@ -194,6 +214,8 @@ export function registerDatasets(s: Services, playground: () => Promise<Playgrou
     collection,
     status,
     linted,
+    lensesChanged,
+    vscode.languages.registerCodeLensProvider({ pattern: '**/*.jsonl' }, lenses),
     vscode.workspace.onDidOpenTextDocument(openDoc),
     vscode.workspace.onDidChangeTextDocument((e) => {
       const key = e.document.uri.toString();

@@ -9,7 +9,18 @@ import * as vscode from 'vscode';
  * every line; `sk-…`-shaped tokens and `X-API-Key:` header values are masked whatever their value.
  */
 export type Component =
-  'client' | 'emulator' | 'key' | 'server' | 'presenter' | 'activation' | 'sample' | 'env' | 'playground' | 'python' | 'datasets';
+  | 'client'
+  | 'emulator'
+  | 'key'
+  | 'server'
+  | 'presenter'
+  | 'activation'
+  | 'sample'
+  | 'env'
+  | 'playground'
+  | 'python'
+  | 'datasets'
+  | 'finetune';
 
 const KEY_SHAPED = /\b(sk|tml)-[A-Za-z0-9_-]{6,}/g;
 const KEY_HEADER = /(x-api-key|authorization)(["']?\s*[:=]\s*["']?)(bearer\s+)?[^\s"',}]+/gi;

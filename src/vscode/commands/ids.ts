@@ -34,6 +34,11 @@ export const CONTRIBUTED_COMMANDS = [
   'mint.batch.cancel',
   'mint.batch.configure',
   'mint.batch.compare',
+  'mint.openRunDashboard',
+  'mint.localRuns.refresh',
+  'mint.localRuns.sampleCheckpoint',
+  'mint.fineTune',
+  'mint.fineTune.cancel',
 ] as const;
 
 /** Registered but not contributed: only a tree item's click runs them, never a person by name. */

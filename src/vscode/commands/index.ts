@@ -4,6 +4,8 @@ import type { Services } from '../services';
 import type { RunsView } from '../trees';
 import type { PythonRuns } from '../pythonRuns';
 import type { Batch } from '../batch';
+import type { LocalRuns } from '../dashboard';
+import type { FineTuneCommands } from '../fineTune';
 import { batchCommand } from './batch';
 import { clearApiKey, setApiKey } from './apiKey';
 import { startLocalEmulator, stopLocalEmulator } from './emulator';
@@ -21,6 +23,8 @@ export interface CommandDeps {
   runs: RunsView;
   python: PythonRuns;
   batch: Batch;
+  localRuns: LocalRuns;
+  fineTune: () => Promise<FineTuneCommands>;
 }
 
 /**
@@ -65,6 +69,18 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     'mint.batch.cancel': (uri) => batchCommand(deps.batch, uri, (c, u) => c.cancel(u)),
     'mint.batch.configure': (uri, value) => batchCommand(deps.batch, uri, (c, u) => (value ? c.configure(u, value) : c.pickConfig(u))),
     'mint.batch.compare': (uri, a, b) => batchCommand(deps.batch, uri, (c, u) => c.compare(u, a, b)),
+    'mint.fineTune': async (uri, args) => {
+      const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+      if (!target || !/\.jsonl$/i.test(target.path)) {
+        void vscode.window.showInformationMessage('MinT: open a chat-SFT dataset (.jsonl with "messages") to fine-tune on it.');
+        return undefined;
+      }
+      return (await deps.fineTune()).run(target, args);
+    },
+    'mint.fineTune.cancel': async (uri) => (uri instanceof vscode.Uri ? (await deps.fineTune()).cancel(uri) : false),
+    'mint.openRunDashboard': (arg) => deps.localRuns.open(arg),
+    'mint.localRuns.refresh': () => deps.localRuns.provider.refresh(),
+    'mint.localRuns.sampleCheckpoint': (arg) => deps.localRuns.sampleCheckpoint(arg),
     'mint.batch.sampleRow': (uri, line) =>
       batchCommand(deps.batch, uri, (c, u) => (typeof line === 'number' ? c.sampleRow(u, line) : undefined)),
   };
