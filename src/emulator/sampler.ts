@@ -16,6 +16,8 @@ export interface SampledSequence {
   tokens: number[];
   logprobs: number[];
   stop_reason: 'stop' | 'length';
+  /** Only when asked (`topk_sample_logprobs` > 0): the model's top-k [token, logprob] at each sampled position. */
+  topk_logprobs?: [number, number][][];
 }
 
 /**
@@ -77,9 +79,13 @@ export function generate(
   prompt: number[],
   o: SamplingOptions,
   rng: Rng,
+  topk = 0,
 ): SampledSequence {
   const tokens: number[] = [];
   const logprobs: number[] = [];
+  const alts: [number, number][][] | undefined = topk > 0 ? [] : undefined;
+  const done = (stop_reason: 'stop' | 'length'): SampledSequence =>
+    alts ? { tokens, logprobs, stop_reason, topk_logprobs: alts } : { tokens, logprobs, stop_reason };
   const stopIds = new Set([...model.eosIds, ...o.stopTokens]);
   const longestStop = o.stopStrings.reduce((m, s) => Math.max(m, s.length), 0);
   let prev = prompt.length > 0 ? prompt[prompt.length - 1]! : -1;
@@ -88,15 +94,24 @@ export function generate(
     const next = pick(model, dist, o, rng);
     tokens.push(next);
     logprobs.push(model.logprobOf(dist, next));
-    if (stopIds.has(next)) return { tokens, logprobs, stop_reason: 'stop' };
+    if (alts) alts.push(topOf(model, dist, topk));
+    if (stopIds.has(next)) return done('stop');
     if (longestStop > 0) {
       // A stop string can only complete inside the newest token, so a short suffix suffices.
       const window = model.decode(tokens.slice(-(longestStop + 4)));
-      if (o.stopStrings.some((s) => s.length > 0 && window.includes(s))) return { tokens, logprobs, stop_reason: 'stop' };
+      if (o.stopStrings.some((s) => s.length > 0 && window.includes(s))) return done('stop');
     }
     prev = next;
   }
-  return { tokens, logprobs, stop_reason: 'length' };
+  return done('length');
+}
+
+/** The k most likely tokens of one distribution, most likely first, as [token id, logprob]. */
+function topOf(model: LanguageModel, dist: RowDist, k: number): [number, number][] {
+  const order = model.order(dist);
+  const out: [number, number][] = [];
+  for (let j = 0; j < Math.min(k, order.length); j++) out.push([dist.colTokens[order[j]!]!, dist.logp[order[j]!]!]);
+  return out;
 }
 
 /** Logprob of each prompt token given the one before; the first has no context, hence null. */
@@ -110,12 +125,5 @@ export function topkPromptLogprobs(
   prompt: number[],
   k: number,
 ): ([number, number][] | null)[] {
-  return prompt.map((_, i) => {
-    if (i === 0) return null;
-    const dist = model.distribution(model.rowOf(prompt[i - 1]!, adapter), adapter);
-    const order = model.order(dist);
-    const out: [number, number][] = [];
-    for (let j = 0; j < Math.min(k, order.length); j++) out.push([dist.colTokens[order[j]!]!, dist.logp[order[j]!]!]);
-    return out;
-  });
+  return prompt.map((_, i) => (i === 0 ? null : topOf(model, model.distribution(model.rowOf(prompt[i - 1]!, adapter), adapter), k)));
 }

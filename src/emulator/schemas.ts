@@ -63,6 +63,8 @@ export const SampleRequest = z
     prompt_logprobs: z.boolean().nullish(),
     include_prompt_logprobs: z.boolean().nullish(),
     topk_prompt_logprobs: int.default(0),
+    /** Newer Tinker (not in MinT's 2026-08 snapshot): the top-k at each sampled position, as `topk_logprobs` per sequence. */
+    topk_sample_logprobs: int.default(0),
   })
   .superRefine((b, ctx) => {
     const session = b.sampling_session_id || b.model_id;

@@ -3,7 +3,7 @@
  * transport's retries of that POST carry the same seq_id and MinT deduplicates them instead of
  * generating twice.
  */
-import { RequestFailedError } from './errors';
+import { BadRequestError, RequestFailedError, UnprocessableEntityError } from './errors';
 import { awaitFuture, type QueueStateEvent } from './futures';
 import {
   SampleResponseSchema,
@@ -38,7 +38,16 @@ export interface SampleRequest {
   num_samples?: number;
   prompt_logprobs?: boolean;
   topk_prompt_logprobs?: number;
+  /**
+   * Newer Tinker: the top-k at each generated position (`sequences[i].topk_logprobs`). Servers
+   * without it (MinT's 2026-08 snapshot) may ignore it or refuse it: a 400/422 is retried once
+   * without the field, and this client does not send it again.
+   */
+  topk_sample_logprobs?: number;
 }
+
+/** Clients (by transport) whose server refused `topk_sample_logprobs`: it is not sent to them again. */
+const refusesTopkSample = new WeakSet<Transport>();
 
 export interface SampleOptions extends CallOptions {
   onQueueState?: ((e: QueueStateEvent) => void) | undefined;
@@ -64,8 +73,9 @@ export class SamplingClient {
       );
     }
     const ctx = contextOf(opts);
+    let withTopk = (req.topk_sample_logprobs ?? 0) > 0 && !refusesTopkSample.has(this.transport);
     const submit = async (): Promise<string> => {
-      const body = {
+      const body: Record<string, unknown> = {
         sampling_session_id: this.sampling_session_id,
         seq_id: this.seq++,
         num_samples: req.num_samples ?? 1,
@@ -75,8 +85,17 @@ export class SamplingClient {
         topk_prompt_logprobs: req.topk_prompt_logprobs ?? 0,
         type: 'sample',
       };
-      const { data } = await this.transport.request({ method: 'POST', path: 'api/v1/asample', body, schema: UntypedFutureSchema }, ctx);
-      return data.request_id;
+      if (withTopk) body.topk_sample_logprobs = req.topk_sample_logprobs;
+      try {
+        const { data } = await this.transport.request({ method: 'POST', path: 'api/v1/asample', body, schema: UntypedFutureSchema }, ctx);
+        return data.request_id;
+      } catch (err) {
+        if (!withTopk || !(err instanceof BadRequestError || err instanceof UnprocessableEntityError)) throw err;
+        // A server that does not know the field: once more without it, and never again on this client.
+        refusesTopkSample.add(this.transport);
+        withTopk = false;
+        return submit();
+      }
     };
     const first = await submit();
     const { data, request_id } = await awaitFuture(this.transport, first, SampleResponseSchema, ctx, {

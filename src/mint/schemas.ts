@@ -91,6 +91,14 @@ export const SampledSequenceSchema = z.object({
   stop_reason: z.enum(['stop', 'length', 'eos']),
   tokens: z.array(z.number().int()),
   logprobs: z.array(z.number()).nullish(),
+  /**
+   * Newer Tinker servers, when `topk_sample_logprobs` was asked: per sampled position its top-k
+   * [token, logprob]. Dense rows pad empty slots with token 0 and logprob -99999; the client drops those.
+   */
+  topk_logprobs: z
+    .array(z.array(z.tuple([z.number().int(), z.number()])).nullable())
+    .nullish()
+    .transform((rows) => rows?.map((row) => (row ? row.filter(([, lp]) => lp > -99_999 && Number.isFinite(lp)) : null))),
 });
 export type SampledSequence = z.infer<typeof SampledSequenceSchema>;
 

@@ -55,9 +55,20 @@ export const ParamsSchema = z.object({
     .max(2 ** 53 - 1)
     .optional(),
   stop: z.array(z.string().min(1, 'A stop string cannot be empty.')).max(16, 'At most 16 stop strings.').optional(),
-  num_samples: z.number().int('Samples must be a whole number.').min(1, 'At least 1 sample.').max(16, 'At most 16 samples per request.'),
+  /** Fan-out: up to 64 per target, in one request (MinT sets no upper bound; the emulator's is 128). */
+  num_samples: z.number().int('Samples must be a whole number.').min(1, 'At least 1 sample.').max(64, 'At most 64 samples per target.'),
   prompt_logprobs: z.boolean(),
   topk_prompt_logprobs: z.number().int().min(0, 'Top-k prompt logprobs must be 0 or more.').max(20, 'Top-k prompt logprobs is at most 20.'),
+  /**
+   * Alternatives for every generated token, top-k of them: the server's `topk_sample_logprobs`
+   * where it has it, else one scoring request per sample (prompt + completion, top-k prompt logprobs).
+   */
+  topk_sample_logprobs: z
+    .number()
+    .int('Top-k generated must be a whole number.')
+    .min(0, 'Top-k generated must be 0 or more.')
+    .max(20, 'Top-k generated is at most 20.')
+    .optional(),
 });
 export type Params = z.infer<typeof ParamsSchema>;
 
@@ -125,6 +136,41 @@ export const WebviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('openCode'), language: z.enum(['python', 'typescript']), text: z.string().max(1_000_000) }),
   z.object({ type: z.literal('refreshModels') }),
   z.object({ type: z.literal('countTokens'), target: TargetSchema, prompt: PromptSchema }),
+  /** Top-k alternatives for a sample's generated tokens: one scoring request (prompt + completion). */
+  z.object({
+    type: z.literal('alternatives'),
+    runId: RunIdSchema,
+    index: z.number().int().min(0).max(3),
+    sample: z.number().int().min(0),
+    branch: RunIdSchema.optional(),
+    k: z.number().int().min(1).max(20),
+  }),
+  /** Continue from token `at` of a sample (or branch) with another token: a new branch of that sample. */
+  z.object({
+    type: z.literal('branch'),
+    runId: RunIdSchema,
+    index: z.number().int().min(0).max(3),
+    sample: z.number().int().min(0),
+    parent: RunIdSchema.optional(),
+    at: z.number().int().min(0),
+    token: z.union([z.object({ id: z.number().int().min(0) }), z.object({ text: z.string().min(1, 'Type a token first.').max(1000) })]),
+    branchId: RunIdSchema,
+  }),
+  /** Score a given completion under 1-4 targets: per-token logprobs, no generation. */
+  z.object({
+    type: z.literal('score'),
+    runId: RunIdSchema,
+    targets: z.array(TargetSchema).min(1).max(4),
+    prompt: PromptSchema,
+    params: ParamsSchema,
+    completion: z.string().min(1, 'Paste a completion to score.').max(1_000_000),
+  }),
+  z.object({ type: z.literal('searchHistory'), query: z.string().max(500) }),
+  z.object({ type: z.literal('pinHistory'), historyId: RunIdSchema, pinned: z.boolean() }),
+  z.object({ type: z.literal('renameHistory'), historyId: RunIdSchema, name: z.string().max(200) }),
+  /** Save a run (with its branch trees) as a file another playground can open: no key, no server URL. */
+  z.object({ type: z.literal('shareRun'), historyId: RunIdSchema }),
+  z.object({ type: z.literal('importRun') }),
 ]);
 export type WebviewToHost = z.infer<typeof WebviewToHostSchema>;
 
@@ -156,6 +202,9 @@ export const SampleSchema = z.object({
   text: z.string(),
   stop_reason: z.string(),
   tokens: TokenViewSchema.optional(),
+  /** Where `tokens.topk` came from: the server's own top-k for generated tokens, or a scoring request (its id). */
+  alts: z.enum(['server', 'scored']).optional(),
+  score_request_id: z.string().optional(),
 });
 export type Sample = z.infer<typeof SampleSchema>;
 
@@ -186,6 +235,31 @@ export const QueueInfoSchema = z.object({
 });
 export type QueueInfo = z.infer<typeof QueueInfoSchema>;
 
+/**
+ * A branch: the text of a sample (or of another branch) up to token `at`, then `token` instead of
+ * what was there, then what the model generates from it. `sample.tokens` holds the whole branch,
+ * the kept prefix included, so a branch reads (and is compared) like any sample.
+ */
+export const BranchSchema = z.object({
+  id: RunIdSchema,
+  /** The sample it branches from (index into the outcome's samples), and the branch within it, if any. */
+  from: z.number().int().min(0),
+  parent: RunIdSchema.optional(),
+  at: z.number().int().min(0),
+  token: z.tuple([z.number().int(), z.string()]),
+  /** How many tokens were put at `at` (typed text can be several). */
+  forced: z.number().int().min(1).optional(),
+  status: z.enum(['pending', 'done', 'failed', 'cancelled']),
+  sample: SampleSchema.optional(),
+  request_id: z.string().optional(),
+  error: ErrorInfoSchema.optional(),
+});
+export type Branch = z.infer<typeof BranchSchema>;
+
+/** A scored completion under one target: its tokens' logprobs summed and averaged. */
+export const ScoreSchema = z.object({ total: z.number(), mean: z.number(), tokens: z.number().int() });
+export type Score = z.infer<typeof ScoreSchema>;
+
 /** One column of a run: one model or checkpoint's answer. */
 export const OutcomeSchema = z.object({
   target: TargetSchema,
@@ -202,6 +276,10 @@ export const OutcomeSchema = z.object({
   queue: QueueInfoSchema.optional(),
   error: ErrorInfoSchema.optional(),
   note: z.string().optional(),
+  /** Continuations from a chosen token, as a tree (each names its sample and parent branch). */
+  branches: z.array(BranchSchema).max(5000).optional(),
+  /** A score run: the completion (samples[0]) under this target. */
+  score: ScoreSchema.optional(),
 });
 export type Outcome = z.infer<typeof OutcomeSchema>;
 
@@ -212,8 +290,21 @@ export const RunSchema = z.object({
   prompt: PromptSchema,
   params: ParamsSchema,
   outcomes: z.array(OutcomeSchema).min(1).max(4),
+  /** A score run: this completion's per-token logprobs under each target, nothing generated. */
+  completion: z.string().max(1_000_000).optional(),
+  /** History: the user's name for it, and whether it stays at the top. */
+  name: z.string().max(200).optional(),
+  pinned: z.boolean().optional(),
 });
 export type Run = z.infer<typeof RunSchema>;
+
+/** A shared run file (`*.mint-run.json`): one run with its branches, nothing about who made it or where. */
+export const SharedRunFileSchema = z.object({
+  format: z.literal('mint-playground-run'),
+  version: z.literal(1),
+  run: RunSchema,
+});
+export type SharedRunFile = z.infer<typeof SharedRunFileSchema>;
 
 export const HistorySummarySchema = z.object({
   id: RunIdSchema,
@@ -221,6 +312,11 @@ export const HistorySummarySchema = z.object({
   title: z.string(),
   models: z.array(z.string()),
   status: z.enum(['pending', 'done', 'failed', 'cancelled']),
+  name: z.string().optional(),
+  pinned: z.boolean().optional(),
+  kind: z.enum(['sample', 'score']).optional(),
+  branches: z.number().int().optional(),
+  samples: z.number().int().optional(),
 });
 export type HistorySummary = z.infer<typeof HistorySummarySchema>;
 
@@ -272,6 +368,8 @@ const REPLIES = [
   }),
   z.object({ type: z.literal('notice'), level: z.enum(['info', 'warning', 'error']), message: z.string() }),
   z.object({ type: z.literal('rejected'), message: z.string(), runId: RunIdSchema.optional() }),
+  /** History search: the runs (and branches) whose text matches, best first. */
+  z.object({ type: z.literal('historyResults'), query: z.string(), history: z.array(HistorySummarySchema) }),
 ] as const;
 
 export const SharedStateSchema = z.discriminatedUnion('type', [...SHARED_STATE]);

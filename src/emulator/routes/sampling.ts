@@ -206,7 +206,7 @@ export function registerSampling(r: Router): void {
         if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
         // Unseeded samples need variety, not secrecy: Math.random avoids a crypto call per sample.
         const rng = seededRng(seed != null ? deriveSeed(seed, i) : Math.floor(Math.random() * 2 ** 32));
-        sequences.push(generate(model, target.adapter, prompt, opts, rng));
+        sequences.push(generate(model, target.adapter, prompt, opts, rng, body.topk_sample_logprobs));
       }
       const result: Record<string, unknown> = { type: 'sample', sequences };
       if (wantPrompt) result['prompt_logprobs'] = promptLogprobs(model, target.adapter, prompt);

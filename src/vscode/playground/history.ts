@@ -16,6 +16,8 @@ export const HISTORY_LIMIT = 10_000;
 export class HistoryStore {
   private readonly runs = new Map<string, Run>(); // insertion order = age, oldest first
   private summaries: HistorySummary[] | undefined;
+  /** Per run, its searchable text in lower case (prompt, name, models, samples, branches); built on first search. */
+  private readonly haystacks = new Map<string, string>();
   private lines = 0;
   private writing: Promise<void> = Promise.resolve();
   private readonly file: string;
@@ -71,10 +73,53 @@ export class HistoryStore {
     return this.runs.get(id);
   }
 
-  /** Newest first. Cached: the webview asks for it after every run. */
+  /** Pinned first, then newest first. Cached: the webview asks for it after every run. */
   list(): HistorySummary[] {
-    this.summaries ??= [...this.runs.values()].reverse().map(summarize);
+    if (!this.summaries) {
+      const all = [...this.runs.values()].reverse().map(summarize);
+      this.summaries = [...all.filter((r) => r.pinned), ...all.filter((r) => !r.pinned)];
+    }
     return this.summaries;
+  }
+
+  /**
+   * Runs whose prompt, name, models, samples or branches contain every word of `query` (case
+   * ignored), in list order; at most `limit`. An empty query is the whole list.
+   */
+  search(query: string, limit = 500): HistorySummary[] {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    if (!words.length) return this.list().slice(0, limit);
+    const out: HistorySummary[] = [];
+    for (const summary of this.list()) {
+      const run = this.runs.get(summary.id);
+      if (!run) continue;
+      let hay = this.haystacks.get(run.id);
+      if (hay === undefined) this.haystacks.set(run.id, (hay = searchText(run)));
+      if (words.every((w) => hay.includes(w))) out.push(summary);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Names or pins a run; false when there is no such run. */
+  async setMeta(id: string, meta: { name?: string; pinned?: boolean }): Promise<boolean> {
+    const run = this.runs.get(id);
+    if (!run) return false;
+    const next: Run = { ...run };
+    if (meta.name !== undefined) {
+      if (meta.name.trim()) next.name = meta.name.trim();
+      else delete next.name;
+    }
+    if (meta.pinned !== undefined) {
+      if (meta.pinned) next.pinned = true;
+      else delete next.pinned;
+    }
+    // Kept where it was in age order: a pin or a name does not make a run newer.
+    this.runs.set(id, next);
+    this.haystacks.delete(id);
+    this.summaries = undefined;
+    await this.append(JSON.stringify(next));
+    return true;
   }
 
   put(run: Run): Promise<void> {
@@ -82,15 +127,21 @@ export class HistoryStore {
     // Pending outcomes are never stored as pending: a reload would show a spinner forever.
     for (const o of copy.outcomes)
       if (o.status === 'pending') Object.assign(o, { status: 'cancelled', queue: undefined, note: 'Interrupted before it finished.' });
+    // A rerun's update of a pinned or named run keeps what the user gave it.
+    const old = this.runs.get(copy.id);
+    if (old?.name !== undefined && copy.name === undefined) copy.name = old.name;
+    if (old?.pinned && copy.pinned === undefined) copy.pinned = true;
     this.runs.delete(copy.id);
     this.runs.set(copy.id, copy);
     this.trim();
+    this.haystacks.delete(copy.id);
     this.summaries = undefined;
     return this.append(JSON.stringify(copy));
   }
 
   delete(id: string): Promise<void> {
     if (!this.runs.delete(id)) return this.writing;
+    this.haystacks.delete(id);
     this.summaries = undefined;
     return this.append(JSON.stringify({ deleted: id }));
   }
@@ -159,7 +210,33 @@ export function summarize(r: Run): HistorySummary {
       : r.outcomes.some((o) => o.status === 'pending')
         ? 'pending'
         : 'done';
-  return { id: r.id, time: r.time, title: promptTitle(r).slice(0, 200), models: r.outcomes.map((o) => targetLabel(o.target)), status };
+  const branches = r.outcomes.reduce((n, o) => n + (o.branches?.length ?? 0), 0);
+  const samples = r.outcomes.reduce((n, o) => n + (o.samples?.length ?? 0), 0);
+  return {
+    id: r.id,
+    time: r.time,
+    title: promptTitle(r).slice(0, 200),
+    models: r.outcomes.map((o) => targetLabel(o.target)),
+    status,
+    ...(r.name ? { name: r.name } : {}),
+    ...(r.pinned ? { pinned: true } : {}),
+    ...(r.completion !== undefined ? { kind: 'score' as const } : {}),
+    ...(branches ? { branches } : {}),
+    ...(samples ? { samples } : {}),
+  };
+}
+
+/** Everything a search looks in, lower-cased once. */
+function searchText(r: Run): string {
+  const parts: string[] = [r.name ?? '', r.completion ?? ''];
+  if (r.prompt.mode === 'chat') for (const m of r.prompt.messages) parts.push(m.content);
+  else parts.push(r.prompt.text);
+  for (const o of r.outcomes) {
+    parts.push(targetLabel(o.target));
+    for (const s of o.samples ?? []) parts.push(s.text);
+    for (const b of o.branches ?? []) parts.push(b.token[1], b.sample?.text ?? '');
+  }
+  return parts.join('\n').toLowerCase();
 }
 
 function fence(text: string): string {

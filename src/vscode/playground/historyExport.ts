@@ -3,7 +3,7 @@
  * vscode so it is testable in plain Node; this is the half that needs the editor.
  */
 import * as vscode from 'vscode';
-import type { HostReply } from '../../shared/playground';
+import { SharedRunFileSchema, type HostReply, type Run, type SharedRunFile } from '../../shared/playground';
 import type { Log } from '../log';
 import type { HistoryStore } from './history';
 
@@ -33,4 +33,33 @@ export async function exportHistory(history: HistoryStore, format: ExportFormat,
 export async function writeExport(history: HistoryStore, target: vscode.Uri, format: ExportFormat): Promise<void> {
   const text = format === 'jsonl' ? history.exportJsonl() : history.exportMarkdown();
   await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+}
+
+/**
+ * A run (with its branch trees) as a file another playground can open. A run holds prompt,
+ * targets, parameters and results by construction (no key, no server URL); the text still passes
+ * through the log's redactor in case a key was pasted into a prompt.
+ */
+export async function writeSharedRun(run: Run, target: vscode.Uri, redact: (s: string) => string): Promise<void> {
+  const file: SharedRunFile = { format: 'mint-playground-run', version: 1, run };
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(redact(JSON.stringify(file, null, 1)) + '\n'));
+}
+
+/** Reads a shared run file; throws with what is wrong when it is not one. */
+export async function readSharedRun(source: vscode.Uri): Promise<Run> {
+  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(source));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${source.fsPath} is not JSON.`);
+  }
+  const parsed = SharedRunFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `${source.fsPath} is not a MinT playground run: ${issue?.message ?? 'invalid'} at ${issue?.path.join('.') || 'the top'}.`,
+    );
+  }
+  return parsed.data.run;
 }

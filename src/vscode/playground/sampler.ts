@@ -137,35 +137,75 @@ function view(tok: MintTokenizer, ids: number[], logprobs?: ReadonlyArray<number
   return v;
 }
 
-export async function sampleTarget(client: ServiceClient, tracker: OperationTracker, job: TargetJob): Promise<Outcome> {
-  const { target, prompt, params } = job;
+/** What a native request to one target needs: its tokenizer, the prompt as ids, its sampler, its context. */
+export interface NativeTarget {
+  tok: MintTokenizer;
+  base: string;
+  ids: number[];
+  max: number | undefined;
+  sampler: SamplingClient;
+}
+
+/**
+ * Resolves a target for native requests (sampling, scoring, branching): an inline failure the
+ * user can fix in the form, text mode when there is no tokenizer, else the prepared target.
+ * `extra` is how many tokens beyond the prompt the request needs, for the context check.
+ */
+export async function prepareNative(
+  client: ServiceClient,
+  tracker: OperationTracker,
+  job: Omit<TargetJob, 'onQueue'>,
+  extra: number,
+): Promise<{ native: NativeTarget } | { inline: Outcome } | { text: { base: string | undefined; problem: string } }> {
+  const { target, prompt } = job;
   if ('model_path' in target) {
     const problem = checkpointPathProblem(target.model_path);
-    if (problem) return inline(target, 'CheckpointPathError', problem);
+    if (problem) return { inline: inline(target, 'CheckpointPathError', problem) };
   }
   let base: string | undefined;
   try {
     base = await baseModelOf(client, target, job.checkpoints, tracker.signal);
   } catch (e) {
-    if ((e as Error).name === 'CheckpointPathError') return inline(target, 'CheckpointPathError', (e as Error).message);
+    if ((e as Error).name === 'CheckpointPathError') return { inline: inline(target, 'CheckpointPathError', (e as Error).message) };
     throw e;
   }
   const lookup = base
     ? await job.tokenizers.get(base, tracker.signal)
     : { problem: `The base model of ${targetLabel(target)} is unknown.` };
-  if (!lookup.tokenizer) return sampleAsText(client, tracker, job, base, lookup.problem);
+  if (!lookup.tokenizer || !base) return { text: { base, problem: lookup.problem ?? 'No tokenizer.' } };
   const tok = lookup.tokenizer;
-
   const ids = promptTokens(tok, prompt);
   const max = job.models.find((m) => m.model_name === base)?.max_context_length;
-  if (max !== undefined && ids.length + params.max_tokens > max) {
-    return inline(
-      target,
-      'ContextLengthExceeded',
-      `The prompt is ${ids.length} tokens; with max_tokens ${params.max_tokens} that is ${ids.length + params.max_tokens}, over ${base}'s context length of ${max}. Shorten the prompt or lower Max tokens.`,
-    );
+  if (max !== undefined && ids.length + extra > max) {
+    return {
+      inline: inline(
+        target,
+        'ContextLengthExceeded',
+        `The prompt is ${ids.length} tokens; with ${extra} more that is ${ids.length + extra}, over ${base}'s context length of ${max}. Shorten the prompt or lower Max tokens.`,
+      ),
+    };
   }
-  const sampler = await samplerFor(client, target, tracker);
+  return { native: { tok, base, ids, max, sampler: await samplerFor(client, target, tracker) } };
+}
+
+/** A server's [id, logprob] rows as the page's [id, piece, logprob], one decode per distinct id. */
+export function withPieces(tok: MintTokenizer, rows: ReadonlyArray<ReadonlyArray<readonly [number, number]> | null>): TokenView['topk'] {
+  const pieces = new Map<number, string>();
+  const piece = (id: number): string => {
+    let p = pieces.get(id);
+    if (p === undefined) pieces.set(id, (p = tok.decode([id])));
+    return p;
+  };
+  return rows.map((row) => (row ? row.map(([id, lp]) => [id, piece(id), lp] as [number, string, number]) : null));
+}
+
+export async function sampleTarget(client: ServiceClient, tracker: OperationTracker, job: TargetJob): Promise<Outcome> {
+  const { target, params } = job;
+  const prep = await prepareNative(client, tracker, job, params.max_tokens);
+  if ('inline' in prep) return prep.inline;
+  if ('text' in prep) return sampleAsText(client, tracker, job, prep.text.base, prep.text.problem);
+  const { tok, ids, sampler } = prep.native;
+  const topkGen = params.topk_sample_logprobs ?? 0;
   const clock = new WaitClock(tracker, job.onQueue);
   const started = performance.now();
   const res = await sampler.sample(
@@ -175,17 +215,34 @@ export async function sampleTarget(client: ServiceClient, tracker: OperationTrac
       num_samples: params.num_samples,
       prompt_logprobs: params.prompt_logprobs,
       topk_prompt_logprobs: params.topk_prompt_logprobs,
+      ...(topkGen > 0 ? { topk_sample_logprobs: topkGen } : {}),
     },
     { signal: tracker.signal, onQueueState: clock.onQueueState, onRetryWait: clock.onRetryWait },
   );
   const latency = performance.now() - started;
   const waited = clock.stop();
   tracker.requestId(res.request_id);
-  const samples: Sample[] = res.sequences.map((seq) => ({
-    text: tok.decode(seq.tokens, { skipSpecialTokens: true }),
-    stop_reason: seq.stop_reason,
-    tokens: view(tok, seq.tokens, seq.logprobs),
-  }));
+  const samples: Sample[] = res.sequences.map((seq) => {
+    const sample: Sample = {
+      text: tok.decode(seq.tokens, { skipSpecialTokens: true }),
+      stop_reason: seq.stop_reason,
+      tokens: view(tok, seq.tokens, seq.logprobs),
+    };
+    if (topkGen > 0 && seq.topk_logprobs && seq.topk_logprobs.length === seq.tokens.length) {
+      sample.tokens!.topk = withPieces(tok, seq.topk_logprobs);
+      sample.alts = 'server';
+    }
+    return sample;
+  });
+  // A server without generated-token top-k (MinT): one scoring request per sample, up to AUTO_SCORE of them; the rest on demand.
+  if (topkGen > 0) {
+    await Promise.all(
+      samples
+        .filter((s) => !s.alts)
+        .slice(0, AUTO_SCORE)
+        .map((s) => addAlternatives(prep.native, tracker, s, topkGen)),
+    );
+  }
   const outcome: Outcome = {
     target,
     status: 'done',
@@ -199,12 +256,60 @@ export async function sampleTarget(client: ServiceClient, tracker: OperationTrac
   if (params.prompt_logprobs || params.topk_prompt_logprobs > 0) {
     const pv = view(tok, ids, res.prompt_logprobs);
     const topk = res.topk_prompt_logprobs;
-    if (topk && topk.length === ids.length) {
-      pv.topk = topk.map((row) => (row ? row.map(([id, lp]) => [id, tok.decode([id]), lp] as [number, string, number]) : null));
-    }
+    if (topk && topk.length === ids.length) pv.topk = withPieces(tok, topk);
     outcome.prompt = pv;
   }
   return outcome;
+}
+
+/** How many samples of one run get their alternatives scored right away when the server has no generated-token top-k. */
+const AUTO_SCORE = 8;
+
+/**
+ * Scores `continuation` after `prompt` in one request: MinT's sampler with prompt logprobs and
+ * top-k prompt logprobs over prompt + continuation, max_tokens 1 (MinT requires at least 1). The
+ * values at the continuation's positions are that continuation's per-token logprobs and alternatives.
+ */
+export async function scoreContinuation(
+  native: NativeTarget,
+  tracker: OperationTracker,
+  continuation: readonly number[],
+  k: number,
+): Promise<{ logprobs: Array<number | null>; topk: TokenView['topk']; request_id: string }> {
+  const all = [...native.ids, ...continuation];
+  const res = await native.sampler.sample(
+    {
+      prompt: { chunks: [{ type: 'encoded_text', tokens: all }] },
+      sampling_params: { max_tokens: 1, temperature: 0 },
+      num_samples: 1,
+      prompt_logprobs: true,
+      topk_prompt_logprobs: k,
+    },
+    { signal: tracker.signal, onRetryWait: tracker.onRetryWait },
+  );
+  tracker.requestId(res.request_id);
+  const from = native.ids.length;
+  const lps = res.prompt_logprobs ?? [];
+  const rows = res.topk_prompt_logprobs ?? [];
+  return {
+    logprobs: continuation.map((_, i) => lps[from + i] ?? null),
+    topk: withPieces(
+      native.tok,
+      continuation.map((_, i) => rows[from + i] ?? null),
+    ),
+    request_id: res.request_id,
+  };
+}
+
+/** A sample's generated tokens get their top-k alternatives (and their own logprob, if missing) from one scoring request. */
+export async function addAlternatives(native: NativeTarget, tracker: OperationTracker, sample: Sample, k: number): Promise<void> {
+  const tokens = sample.tokens;
+  if (!tokens?.ids.length) return;
+  const scored = await scoreContinuation(native, tracker, tokens.ids, k);
+  tokens.topk = scored.topk;
+  tokens.logprobs ??= scored.logprobs;
+  sample.alts = 'scored';
+  sample.score_request_id = scored.request_id;
 }
 
 /** No tokenizer: the server tokenizes (and applies the chat template) through /oai/api/v1. */

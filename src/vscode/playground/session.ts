@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import {
   HostToWebviewSchema,
+  promptTitle as promptTitleOf,
   WebviewToHostSchema,
   targetLabel,
   type CheckpointInfo,
@@ -18,7 +19,7 @@ import {
 import type { Services } from '../services';
 import { PlaygroundCatalog } from './catalog';
 import { HistoryStore } from './history';
-import { exportHistory } from './historyExport';
+import { exportHistory, readSharedRun, writeSharedRun } from './historyExport';
 import { PlaygroundRuns } from './runs';
 import { baseModelOf, promptTokens } from './sampler';
 import { pythonSnippet, typescriptSnippet } from './snippets';
@@ -258,8 +259,41 @@ export class PlaygroundSession implements vscode.Disposable {
           old.prompt,
           old.params,
           reply,
+          old.completion,
         );
       }
+      case 'score':
+        return this.runs.start(m.runId, m.targets, m.prompt, m.params, reply, m.completion);
+      case 'alternatives':
+        await this.historyReady;
+        return this.runs.alternatives(m, reply);
+      case 'branch':
+        await this.historyReady;
+        return this.runs.branch(m, reply);
+      case 'searchHistory':
+        await this.historyReady;
+        return reply({ type: 'historyResults', query: m.query, history: this.history.search(m.query) });
+      case 'pinHistory':
+      case 'renameHistory':
+        await this.historyReady;
+        if (await this.history.setMeta(m.historyId, m.type === 'pinHistory' ? { pinned: m.pinned } : { name: m.name })) {
+          const run = this.runs.recent.find((r) => r.id === m.historyId);
+          if (run) {
+            if (m.type === 'pinHistory')
+              if (m.pinned) run.pinned = true;
+              else delete run.pinned;
+            else if (m.name.trim()) run.name = m.name.trim();
+            else delete run.name;
+          }
+          this.broadcast({ type: 'history', history: this.history.list() });
+        }
+        return;
+      case 'shareRun':
+        await this.shareRun(m.historyId, reply);
+        return;
+      case 'importRun':
+        await this.importRun(undefined, reply);
+        return;
       case 'openHistory': {
         const run = this.history.get(m.historyId);
         if (!run) return;
@@ -298,6 +332,62 @@ export class PlaygroundSession implements vscode.Disposable {
       case 'countTokens':
         return reply(await this.countTokens(m.target, m.prompt));
     }
+  }
+
+  /**
+   * Share: a run and its branch trees as a `.mint-run.json` file (no key, no server URL). `to` is
+   * for tests, which cannot drive the save dialog.
+   */
+  async shareRun(historyId: string, reply: Reply, to?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    await this.historyReady;
+    const run = this.runs.find(historyId);
+    if (!run) {
+      reply({ type: 'notice', level: 'warning', message: 'That run is no longer in the history.' });
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const name = `${(run.name ?? promptTitleOf(run)).replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 40) || 'run'}.mint-run.json`;
+    const target =
+      to ??
+      (await vscode.window.showSaveDialog({
+        title: 'Share MinT playground run',
+        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
+        filters: { 'MinT playground run': ['json'] },
+      }));
+    if (!target) return undefined;
+    await writeSharedRun(run, target, (t) => this.services.log.redact(t));
+    this.services.log.info('playground', `shared run ${run.id} as ${target.fsPath}`);
+    if (!to)
+      reply({ type: 'notice', level: 'info', message: `Saved ${target.fsPath}: open it with Open shared run in any MinT playground.` });
+    return target;
+  }
+
+  /** Opens a shared run file into this workspace's history (a new id) and shows it. `from` is for tests. */
+  async importRun(from: vscode.Uri | undefined, reply: Reply): Promise<Run | undefined> {
+    await this.historyReady;
+    const source =
+      from ??
+      (
+        await vscode.window.showOpenDialog({
+          title: 'Open a shared MinT playground run',
+          canSelectMany: false,
+          filters: { 'MinT playground run': ['json'] },
+        })
+      )?.[0];
+    if (!source) return undefined;
+    let run: Run;
+    try {
+      run = await readSharedRun(source);
+    } catch (e) {
+      reply({ type: 'notice', level: 'error', message: (e as Error).message });
+      return undefined;
+    }
+    run = { ...run, id: `i${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}` };
+    for (const o of run.outcomes) if (o.status === 'pending') o.status = 'cancelled';
+    await this.history.put(run);
+    this.runs.show(run);
+    this.broadcast({ type: 'history', history: this.history.list() });
+    return run;
   }
 
   private async countTokens(target: Target, prompt: Prompt): Promise<HostReply> {

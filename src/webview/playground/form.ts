@@ -25,6 +25,8 @@ export interface FormCallbacks {
   cancel(): void;
   viewAsCode(targets: Target[], prompt: Prompt, params: Params): void;
   refresh(): void;
+  /** Score a completion under the form's targets: per-token logprobs, nothing generated. */
+  score(targets: Target[], prompt: Prompt, params: Params, completion: string): void;
 }
 
 export interface ContextInfo {
@@ -45,6 +47,14 @@ export class PlaygroundForm {
   private readonly contextEl = h('div', { className: 'context', 'aria-live': 'polite' });
   private readonly sampleBtn = h('vscode-button', { 'data-action': 'sample' }, 'Sample') as ValueEl;
   private readonly cancelBtn = h('vscode-button', { secondary: true, 'data-action': 'cancel', hidden: true }, 'Cancel') as ValueEl;
+  private readonly scoreText = h('textarea', {
+    rows: 4,
+    'data-score-completion': '',
+    placeholder: "Paste a completion (e.g. a dataset's assistant turn), or use Score on a sample",
+    'aria-label': 'Completion to score',
+  }) as HTMLTextAreaElement;
+  private readonly scoreBtn = h('vscode-button', { secondary: true, 'data-action': 'score' }, 'Score') as ValueEl;
+  private readonly scoreBox = h('details', { className: 'score-box' });
 
   constructor(private readonly cb: FormCallbacks) {
     const changed = { changed: () => this.changed() };
@@ -58,6 +68,18 @@ export class PlaygroundForm {
       const req = this.request();
       if (req) this.cb.viewAsCode(req.targets, req.prompt, req.params);
     });
+    this.scoreBtn.addEventListener('click', () => this.trySubmitScore());
+    this.scoreText.addEventListener('input', () => this.validate());
+    this.scoreBox.append(
+      h('summary', {}, 'Score a completion'),
+      h(
+        'div',
+        { className: 'hint' },
+        'Its per-token logprobs under each model above, with total and mean, and where the models disagree most.',
+      ),
+      this.scoreText,
+      h('div', { className: 'actions' }, this.scoreBtn),
+    );
     this.el = h(
       'section',
       { className: 'form', 'aria-label': 'Request' },
@@ -69,6 +91,7 @@ export class PlaygroundForm {
       // The context line and its hints sit below the buttons: they come and go as you type, and must not move Sample.
       h('div', { className: 'actions' }, this.sampleBtn, this.cancelBtn, codeBtn),
       this.contextEl,
+      this.scoreBox,
     );
     // Ctrl/Cmd+Enter samples from anywhere in the form, as in other playgrounds; plain Enter stays a newline.
     this.el.addEventListener('keydown', (e) => {
@@ -100,6 +123,14 @@ export class PlaygroundForm {
   setContext(info: ContextInfo): void {
     this.context = info;
     this.validate();
+  }
+
+  /** A sample's text as the completion to score; the Score box opens with it. */
+  setScoreText(text: string): void {
+    this.scoreText.value = text;
+    this.scoreBox.open = true;
+    this.validate();
+    this.scoreBox.scrollIntoView({ block: 'nearest' });
   }
 
   /** The first target as text, for the token-count request. */
@@ -165,6 +196,13 @@ export class PlaygroundForm {
     if (blocker) this.contextEl.append(h('div', { className: 'blocker', 'data-blocker': '' }, blocker));
     this.sampleBtn.textContent = targets.length > 1 ? `Compare ${targets.length}` : 'Sample';
     this.sampleBtn.disabled = Boolean(blocker) || this.pending;
+    this.scoreBtn.disabled = Boolean(blocker) || this.pending || !this.scoreText.value;
+  }
+
+  private trySubmitScore(): void {
+    const req = this.request();
+    if (!req || this.pending || !this.scoreText.value) return;
+    this.cb.score(req.targets, req.prompt, req.params, this.scoreText.value);
   }
 
   private changed(): void {

@@ -16,8 +16,8 @@ import { clear, h, newRunId } from './dom';
 import { PlaygroundForm } from './form';
 import { HistoryView } from './history';
 import { ResultsView } from './results';
-import { installTokenTooltip } from './tokens';
-import { post } from './vscodeApi';
+import { installTokenMenu, installTokenTooltip, setHeatScale, type HeatScale } from './tokens';
+import { post, restoreState, saveState } from './vscodeApi';
 
 const root = document.getElementById('app') ?? document.body;
 const notices = h('div', { className: 'notices', 'aria-live': 'polite' });
@@ -75,6 +75,11 @@ const form = new PlaygroundForm({
   refresh() {
     post({ type: 'refreshModels' });
   },
+  score(targets, prompt, params, completion) {
+    const runId = startRun(newRunId());
+    form.setPending(true);
+    post({ type: 'score', runId, targets, prompt, params, completion });
+  },
 });
 
 const results = new ResultsView({
@@ -84,7 +89,26 @@ const results = new ResultsView({
     form.setPending(true);
     post({ type: 'rerun', historyId, runId: startRun(newRunId()) });
   },
+  alternatives: (ref) =>
+    post({
+      type: 'alternatives',
+      runId: ref.runId,
+      index: ref.index,
+      sample: ref.sample,
+      ...(ref.branch ? { branch: ref.branch } : {}),
+      k: 5,
+    }),
+  scoreText: (text) => form.setScoreText(text),
+  heatScale: (s) => {
+    // The scale is this page's reading preference: kept across reloads of this page.
+    saveState({ heatScale: s });
+    results.setScale(s);
+  },
 });
+{
+  const saved = restoreState()?.heatScale;
+  if (saved === 'surprisal' || saved === 'probability') setHeatScale(saved as HeatScale);
+}
 
 const history = new HistoryView({
   open: (historyId) => {
@@ -98,6 +122,11 @@ const history = new HistoryView({
   remove: (historyId) => post({ type: 'deleteHistory', historyId }),
   exportAs: (format) => post({ type: 'export', format }),
   clearAll: () => post({ type: 'clearHistory' }),
+  search: (query) => post({ type: 'searchHistory', query }),
+  pin: (historyId, pinned) => post({ type: 'pinHistory', historyId, pinned }),
+  rename: (historyId, name) => post({ type: 'renameHistory', historyId, name }),
+  share: (historyId) => post({ type: 'shareRun', historyId }),
+  importRun: () => post({ type: 'importRun' }),
 });
 
 function requestCount(): void {
@@ -231,6 +260,9 @@ function handle(msg: HostToWebview): void {
     case 'history':
       history.setItems(msg.history);
       break;
+    case 'historyResults':
+      history.setResults(msg.query, msg.history);
+      break;
     case 'code':
       showCode(msg.python, msg.typescript);
       break;
@@ -264,4 +296,26 @@ window.addEventListener('message', (ev: MessageEvent) => {
 
 root.append(notices, form.el, codeBox, results.el, history.el);
 installTokenTooltip(root);
+installTokenMenu(root, {
+  branch: (ref, at, token) =>
+    post({
+      type: 'branch',
+      runId: ref.runId,
+      index: ref.index,
+      sample: ref.sample,
+      ...(ref.branch ? { parent: ref.branch } : {}),
+      at,
+      token,
+      branchId: newRunId(),
+    }),
+  alternatives: (ref) =>
+    post({
+      type: 'alternatives',
+      runId: ref.runId,
+      index: ref.index,
+      sample: ref.sample,
+      ...(ref.branch ? { branch: ref.branch } : {}),
+      k: 5,
+    }),
+});
 post({ type: 'ready' });

@@ -13,6 +13,12 @@ const PARAM_FIELDS: Array<{ key: keyof Params; label: string; placeholder: strin
   { key: 'seed', label: 'Seed', placeholder: 'random', hint: '' },
   { key: 'num_samples', label: 'Samples', placeholder: '1', hint: '' },
   { key: 'topk_prompt_logprobs', label: 'Top-k prompt logprobs', placeholder: '0', hint: 'Alternatives per prompt token.' },
+  {
+    key: 'topk_sample_logprobs',
+    label: 'Top-k generated',
+    placeholder: '0',
+    hint: "Alternatives per generated token: the server's own, else one scoring request per sample. 0: on demand.",
+  },
 ];
 
 export class ParamsSection {
@@ -61,6 +67,7 @@ export class ParamsSection {
       num_samples: num('num_samples') ?? 1,
       prompt_logprobs: this.promptLogprobs || (num('topk_prompt_logprobs') ?? 0) > 0,
       topk_prompt_logprobs: num('topk_prompt_logprobs') ?? 0,
+      topk_sample_logprobs: num('topk_sample_logprobs'),
     };
     if (stops.length) p.stop = stops;
     for (const k of Object.keys(p)) if (p[k] === undefined) delete p[k];

@@ -12,24 +12,44 @@ import {
   type Run,
   type Sample,
 } from '../../shared/playground';
-import { clear, fmtMs, fmtTime, h } from './dom';
-import { logprobLegend, tokenView } from './tokens';
+import { clear, escapeHtml, fmtMs, fmtTime, h } from './dom';
+import { branchSection, disagreement, scoreLine } from './instrumentViews';
+import { OTHER_KEY, distributionChart, groupAnswers, type ExtractRule } from './outcomes';
+import { logprobLegend, setHeatScale, tokenView, type HeatScale, type TokenRef } from './tokens';
 
 export interface ResultCallbacks {
   copy(text: string, what: 'request_id' | 'text'): void;
   cancel(runId: string): void;
   rerun(runId: string): void;
+  /** One scoring request: the top-k alternatives of a sample's generated tokens. */
+  alternatives(ref: TokenRef): void;
+  /** Put this text in the Score box (a sample as the completion to score under every target). */
+  scoreText(text: string): void;
+  /** The heat scale changed (the page keeps it). */
+  heatScale?(s: HeatScale): void;
 }
 
 const MAX_RUNS_SHOWN = 8;
+/** Above this many samples per column, cards are compact (one line of text); a click opens one in full. */
+const COMPACT_ABOVE = 4;
 
 export class ResultsView {
   readonly el = h('section', { className: 'results', 'aria-label': 'Results' });
   private readonly runs = new Map<string, { run: Run; el: HTMLElement }>();
   /** Ticks the "retry in Ns" lines while any is on screen; the deadline is this page's own clock. */
   private countdown: ReturnType<typeof setInterval> | undefined;
+  /** Per run, how its answers are grouped in the distribution (this page's choice). */
+  private readonly rules = new Map<string, ExtractRule>();
+  /** Per run and column, the samples a clicked bar picked, and that group's key. */
+  private readonly focus = new Map<string, { samples: Set<number>; key: string }>();
 
   constructor(private readonly cb: ResultCallbacks) {}
+
+  /** The heat scale changed: every run is drawn again with it. */
+  setScale(s: HeatScale): void {
+    setHeatScale(s);
+    for (const { run } of [...this.runs.values()].reverse()) this.showRun(run);
+  }
 
   /** Add or replace a run, newest first. */
   showRun(run: Run): void {
@@ -50,11 +70,12 @@ export class ResultsView {
     const entry = this.runs.get(runId);
     if (!entry) return;
     entry.run.outcomes[index] = outcome;
-    const col = entry.el.querySelector<HTMLElement>(`[data-col="${index}"]`);
+    const col = entry.el.querySelector<HTMLElement>(`.columns > [data-col="${index}"]`);
     const fresh = this.renderOutcome(entry.run, index);
     if (col) col.replaceWith(fresh);
     this.updateRunHeader(entry.run, entry.el);
     this.updateLegend(entry.run, entry.el);
+    this.updateInstrument(entry.run, entry.el);
   }
 
   setQueue(runId: string, index: number, q: QueueInfo): void {
@@ -109,16 +130,47 @@ export class ResultsView {
     const cols = h('div', { className: `columns n${run.outcomes.length}` });
     run.outcomes.forEach((_, i) => cols.append(this.renderOutcome(run, i)));
     const el = h('article', { className: 'run', 'data-run': run.id }, h('header', { className: 'run-head' }), cols);
+    if (run.completion !== undefined) el.dataset.kind = 'score';
     this.updateRunHeader(run, el);
     this.updateLegend(run, el);
+    this.updateInstrument(run, el);
     return el;
+  }
+
+  /** The run-wide views: the outcome distribution of a fan-out, or the disagreement table of a score. */
+  private updateInstrument(run: Run, el: HTMLElement): void {
+    el.querySelector(':scope > .distribution')?.remove();
+    el.querySelector(':scope > .disagreement, :scope > [data-disagree]')?.remove();
+    const cols = el.querySelector(':scope > .columns')!;
+    if (run.completion !== undefined) {
+      const d = disagreement(run);
+      if (d) cols.after(d);
+      return;
+    }
+    const chart = distributionChart(run, this.rules.get(run.id) ?? { kind: 'exact' }, {
+      ruleChanged: (rule) => {
+        this.rules.set(run.id, rule);
+        for (const k of [...this.focus.keys()]) if (k.startsWith(`${run.id}:`)) this.focus.delete(k);
+        this.showRun(run);
+      },
+      focus: (c, samples, key) => {
+        const k = `${run.id}:${c}`;
+        if (samples && key !== undefined) this.focus.set(k, { samples: new Set(samples), key });
+        else this.focus.delete(k);
+        const col = el.querySelector<HTMLElement>(`.columns > [data-col="${c}"]`);
+        if (col) col.replaceWith(this.renderOutcome(run, c));
+        el.querySelector<HTMLElement>(`.columns > [data-col="${c}"] .focus-line`)?.scrollIntoView({ block: 'nearest' });
+      },
+    });
+    if (chart) cols.before(chart);
   }
 
   /** A run with coloured tokens carries the key to the colours, under its header; a text-only run does not. */
   private updateLegend(run: Run, el: HTMLElement): void {
     const coloured = run.outcomes.some((o) => o.prompt?.logprobs || o.samples?.some((s) => s.tokens?.logprobs));
     const legend = el.querySelector(':scope > .lp-legend');
-    if (coloured && !legend) el.querySelector('.run-head')!.after(logprobLegend());
+    if (coloured && !legend)
+      el.querySelector('.run-head')!.after(logprobLegend((s) => (this.cb.heatScale ? this.cb.heatScale(s) : this.setScale(s))));
     else if (!coloured) legend?.remove();
   }
 
@@ -173,8 +225,74 @@ export class ResultsView {
         ),
       );
     }
-    (o.samples ?? []).forEach((s, k) => col.append(this.card(s, k, o)));
+    const score = scoreLine(o);
+    if (score) col.append(score);
+    this.appendCards(col, run, i);
+    const branches = branchSection(run, i);
+    if (branches) col.append(branches);
     return col;
+  }
+
+  /**
+   * A column's samples: full cards for a few, compact one-line cards for a fan-out (a click opens
+   * one in full), filtered to a clicked bar's group when there is one.
+   */
+  private appendCards(col: HTMLElement, run: Run, i: number): void {
+    const o = run.outcomes[i]!;
+    const samples = o.samples ?? [];
+    const focus = this.focus.get(`${run.id}:${i}`);
+    if (focus) {
+      const all = h('a', { href: '#', 'data-action': 'show-all' }, 'Show all');
+      all.addEventListener('click', (e) => {
+        e.preventDefault();
+        this.focus.delete(`${run.id}:${i}`);
+        this.showRun(run);
+      });
+      col.append(
+        h(
+          'div',
+          { className: 'focus-line', 'data-focus': focus.samples.size },
+          `${focus.samples.size} of ${samples.length} samples answering `,
+          h('code', {}, focus.key === OTHER_KEY ? 'another answer' : focus.key),
+          ' · ',
+          all,
+        ),
+      );
+    }
+    const shown = (k: number) => !focus || focus.samples.has(k);
+    if (samples.length <= COMPACT_ABOVE) {
+      samples.forEach((s, k) => {
+        if (shown(k)) col.append(this.card(s, k, o, run.id, i));
+      });
+      return;
+    }
+    const groups = groupAnswers(
+      samples.map((s) => s.text),
+      this.rules.get(run.id) ?? { kind: 'exact' },
+    );
+    const groupOf = new Map<number, number>();
+    groups.forEach((g, gi) => g.samples.forEach((k) => groupOf.set(k, gi)));
+    const box = h('div', { className: 'cards compact', 'data-compact': samples.length });
+    const parts: string[] = [];
+    samples.forEach((s, k) => {
+      if (!shown(k)) return;
+      const text = s.text.length > 240 ? `${s.text.slice(0, 240)}…` : s.text;
+      parts.push(
+        `<div class="card compact" data-sample="${k}" data-group="${groupOf.get(k)}" tabindex="0" role="button" aria-label="Sample ${k + 1}: open"><span class="ck">#${k + 1}</span><span class="ctext">${escapeHtml(text)}</span></div>`,
+      );
+    });
+    box.innerHTML = parts.join('');
+    const open = (t: EventTarget | null) => {
+      const c = (t as HTMLElement | null)?.closest?.('.card.compact') as HTMLElement | null;
+      if (!c) return;
+      const k = Number(c.dataset.sample);
+      c.replaceWith(this.card(samples[k]!, k, o, run.id, i));
+    };
+    box.addEventListener('click', (e) => open(e.target));
+    box.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') open(e.target);
+    });
+    col.append(box);
   }
 
   private metaLine(o: Outcome): HTMLElement {
@@ -220,7 +338,7 @@ export class ResultsView {
     return box;
   }
 
-  private card(s: Sample, k: number, o: Outcome): HTMLElement {
+  private card(s: Sample, k: number, o: Outcome, runId: string, index: number): HTMLElement {
     const n = s.tokens?.ids.length;
     const meta = h(
       'div',
@@ -232,12 +350,42 @@ export class ResultsView {
     const copy = h('vscode-button', { secondary: true, 'data-action': 'copy-text' }, 'Copy');
     copy.addEventListener('click', () => this.cb.copy(s.text, 'text'));
     meta.append(copy);
+    if (s.tokens?.ids.length && !s.tokens.topk) {
+      const alts = h(
+        'vscode-button',
+        { secondary: true, 'data-action': 'alternatives', title: 'One scoring request: prompt + this sample' },
+        'Alternatives',
+      );
+      alts.addEventListener('click', () => this.cb.alternatives({ runId, index, sample: k }));
+      meta.append(alts);
+    } else if (s.alts) {
+      meta.append(
+        h(
+          'span',
+          { className: 'muted', 'data-alts': s.alts, title: s.score_request_id ? `scoring request ${s.score_request_id}` : '' },
+          s.alts === 'server' ? 'alternatives: server top-k' : 'alternatives: scored',
+        ),
+      );
+    }
+    if (o.score === undefined) {
+      const score = h(
+        'vscode-button',
+        { secondary: true, 'data-action': 'score-this', title: 'Score this text under every target' },
+        'Score',
+      );
+      score.addEventListener('click', () => this.cb.scoreText(s.text));
+      meta.append(score);
+    }
     const text = h('pre', { className: 'text' }, s.text);
     const card = h('div', { className: 'card', 'data-sample': k }, meta, text);
     if (s.tokens && s.tokens.ids.length) {
       // The token view already shows the decoded text, coloured; the plain text is one click away
       // (hidden costs no layout, which keeps a 4 x 1,000-token run inside the render budget).
-      const tokens = tokenView(s.tokens, `Tokens of sample ${k + 1}${s.tokens.logprobs ? ' coloured by logprob' : ''}`);
+      const tokens = tokenView(
+        s.tokens,
+        `Tokens of sample ${k + 1}${s.tokens.logprobs ? ' coloured by logprob' : ''}`,
+        o.score === undefined ? { runId, index, sample: k } : undefined,
+      );
       text.hidden = true;
       const toggle = h('vscode-button', { secondary: true, 'data-action': 'toggle-text' }, 'Plain text');
       toggle.addEventListener('click', () => {

@@ -2,6 +2,8 @@ import type { WebviewToHost } from '../../shared/playground';
 
 interface VsCodeApi {
   postMessage(msg: unknown): void;
+  getState?(): unknown;
+  setState?(state: unknown): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -10,4 +12,14 @@ const api: VsCodeApi = acquireVsCodeApi();
 
 export function post(msg: WebviewToHost): void {
   api.postMessage(msg);
+}
+
+/** This page's own view preferences (not the form: the host keeps that), across a reload of the page. */
+export function restoreState(): Record<string, unknown> | undefined {
+  const s = api.getState?.();
+  return s && typeof s === 'object' ? (s as Record<string, unknown>) : undefined;
+}
+
+export function saveState(patch: Record<string, unknown>): void {
+  api.setState?.({ ...(restoreState() ?? {}), ...patch });
 }

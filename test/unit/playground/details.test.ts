@@ -127,7 +127,7 @@ describe('playground page details (trial #8, #10, #14, #19)', function () {
       'tk b4',
       'tk b5',
     ]);
-    assert.match((await legend.textContent()) ?? '', /≥ 90%.*< 1%.*top-k/s);
+    assert.match((await legend.textContent()) ?? '', /≥ 90%.*< 1%.*alternatives/s);
     assert.equal(await page.locator('[data-run="txt"] [data-legend]').count(), 0);
   });
 

@@ -216,7 +216,7 @@ describe('playground protocol and snippets', function () {
     assert.equal(p.temperature, 'Temperature must be 0 or more.');
     assert.equal(p.top_p, 'Top-p must be above 0.');
     assert.equal(p.top_k, 'Top-k is -1 (no limit) or a positive number.');
-    assert.equal(p.num_samples, 'At most 16 samples per request.');
+    assert.equal(p.num_samples, 'At most 64 samples per target.');
     assert.equal(paramProblems({ num_samples: 1, prompt_logprobs: false, topk_prompt_logprobs: 0 }).max_tokens, 'Max tokens is required.');
   });
 
