@@ -18,8 +18,7 @@ import { StartView } from './vscode/startView';
 import { registerPlayground } from './vscode/playground';
 import { registerRunsTree } from './vscode/trees';
 import { registerPythonRuns, type PythonRuns } from './vscode/pythonRuns';
-import { registerBatch, type Batch } from './vscode/batch';
-import { registerDatasets, type Datasets } from './vscode/datasets';
+import { registerJsonlFeatures, type JsonlFeatures } from './vscode/jsonl';
 import { registerRunDashboard, type LocalRuns } from './vscode/dashboard';
 import type { FineTuneCommands } from './vscode/fineTune';
 import type { PlaygroundSession } from './vscode/playground/session';
@@ -31,8 +30,8 @@ export interface MintExtensionApi {
   services: Services;
   playground: () => Promise<PlaygroundSession>;
   python: PythonRuns;
-  batch: Batch;
-  datasets: Datasets;
+  /** Prompt files and datasets: loaded with the first .jsonl file (or the first command that needs them). */
+  jsonl: JsonlFeatures;
   localRuns: LocalRuns;
   activation: { moduleEvalMs: number; activateMs: number };
 }
@@ -75,14 +74,11 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const playground = registerPlayground(services);
     const runs = registerRunsTree(services);
     const python = registerPythonRuns(services, playground);
-    const batch = registerBatch(services, playground);
-    const datasets = registerDatasets(services, playground);
+    const jsonl = registerJsonlFeatures(services, playground);
     const localRuns = registerRunDashboard(services, playground);
     let fineTuning: Promise<FineTuneCommands> | undefined;
     const fineTune = (): Promise<FineTuneCommands> =>
-      (fineTuning ??= import('./vscode/fineTune').then(
-        (m) => new m.FineTuneCommands(services, playground, () => localRuns.provider.refresh()),
-      ));
+      (fineTuning ??= import('./vscode/fineTune').then((m) => new m.FineTuneCommands(services, playground, () => localRuns.refresh())));
     context.subscriptions.push(
       log,
       statusBar,
@@ -92,7 +88,15 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
       emulator,
       envKeys,
       samples,
-      ...registerCommands(services, { detectEnvKey: () => envKeys.check(true), playground, runs, python, batch, localRuns, fineTune }),
+      ...registerCommands(services, {
+        detectEnvKey: () => envKeys.check(true),
+        playground,
+        runs,
+        python,
+        batch: jsonl.batch,
+        localRuns,
+        fineTune,
+      }),
       new StartView(),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('mint.defaultModel')) statusBar.setModel(readSettings().defaultModel);
@@ -105,7 +109,7 @@ export function activate(context: vscode.ExtensionContext): MintExtensionApi {
     const activateMs = performance.now() - t0;
     const moduleEvalMs = moduleEnd - bundleEvaluationStart;
     log.info('activation', `activated in ${activateMs.toFixed(1)} ms (+ ${moduleEvalMs.toFixed(1)} ms evaluating the bundle)`);
-    return { services, playground, python, batch, datasets, localRuns, activation: { moduleEvalMs, activateMs } };
+    return { services, playground, python, jsonl, localRuns, activation: { moduleEvalMs, activateMs } };
   } catch (e) {
     // VS Code shows nothing when activation throws; the user must learn MinT is not running.
     const msg = e instanceof Error ? e.message : String(e);

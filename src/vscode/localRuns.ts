@@ -10,8 +10,6 @@ import type { CheckpointRecord, RunFolder } from '../runs/index';
 import type { PlaygroundSession } from './playground/session';
 import type { Services } from './services';
 
-export const LOCAL_RUNS_VIEW_ID = 'mint.localRuns';
-
 export type LocalRunNode =
   | { kind: 'run'; run: RunFolder }
   | { kind: 'checkpoint'; run: RunFolder; checkpoint: CheckpointRecord }
@@ -180,12 +178,4 @@ export async function baseModelOfRun(run: RunFolder): Promise<string | undefined
     }
   }
   return undefined;
-}
-
-export function registerLocalRuns(s: Services): LocalRunsProvider {
-  // (the dashboard module wires the commands; see ./dashboard/index.ts)
-  const provider = new LocalRunsProvider(s);
-  const view = vscode.window.createTreeView(LOCAL_RUNS_VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
-  s.context.subscriptions.push(provider, view);
-  return provider;
 }

@@ -203,7 +203,7 @@ describe('batch: sampling a prompt file', function () {
       params: { max_tokens: 4, temperature: 0 },
     });
     await emu.config({ latencyMs: 40 });
-    const controller = await api.batch.controller();
+    const controller = await (await api.jsonl.batch()).controller();
     const first = vscode.commands.executeCommand<BatchSummary>('mint.batch.runAll', uri);
     for (let i = 0; i < 300 && readResults(resultsPath).length < 60; i++) await sleep(50);
     // What a reload does to a run: the extension host is gone, rows in flight get no result, and

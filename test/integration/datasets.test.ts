@@ -24,7 +24,7 @@ async function lintedDiagnostics(
 ): Promise<vscode.Diagnostic[]> {
   for (let i = 0; i < 200; i++) {
     const d = vscode.languages.getDiagnostics(uri).filter((x) => x.source === 'MinT dataset');
-    if (api.datasets.linted(uri) && want(d)) return d;
+    if ((await api.jsonl.datasets()).linted(uri) && want(d)) return d;
     await sleep(100);
   }
   throw new Error(
@@ -91,7 +91,7 @@ describe('datasets: the linter on training files', function () {
     await lintedDiagnostics(api, uri, (d) => !d.some((x) => x.code === 'stray-think-close'));
     assert.ok(!doc.lineAt(4).text.includes('Sure</think> here'), doc.lineAt(4).text);
 
-    const summary = api.datasets.linted(uri)?.summary;
+    const summary = (await api.jsonl.datasets()).linted(uri)?.summary;
     assert.ok(summary && /6 rows/.test(summary.status), summary?.status);
     if (ui.available) {
       const item = await ui.waitFor(
@@ -123,8 +123,8 @@ describe('datasets: the linter on training files', function () {
       [1, 2, 3].map((i) => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}?` }] })).join('\n') + '\n',
     );
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-    for (let i = 0; i < 100 && !api.datasets.linted(uri); i++) await sleep(100);
-    assert.equal(api.datasets.linted(uri)?.kind, 'prompts');
+    for (let i = 0; i < 100 && !(await api.jsonl.datasets()).linted(uri); i++) await sleep(100);
+    assert.equal((await api.jsonl.datasets()).linted(uri)?.kind, 'prompts');
     assert.equal(vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'MinT dataset').length, 0);
   });
 });

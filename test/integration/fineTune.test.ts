@@ -103,8 +103,8 @@ describe('fine-tune: a dataset trained from the editor', function () {
       runs.training_runs.some((r) => r.training_run_id === result.trainingRunId),
       'the run is on the server (Training Runs)',
     );
-    api.localRuns.provider.refresh();
-    const local = await api.localRuns.provider.list();
+    (await api.localRuns.provider()).refresh();
+    const local = await (await api.localRuns.provider()).list();
     const mine = local.find((r) => r.path === result.runDir);
     assert.ok(mine, `the run folder is in Local Runs: ${local.map((r) => r.name).join(', ')}`);
     assert.equal(mine.status, 'completed');

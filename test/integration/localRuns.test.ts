@@ -64,14 +64,14 @@ describe('local runs: run folders and their dashboard', function () {
   });
 
   it('Local Runs lists the folder with its status and checkpoints', async () => {
-    api.localRuns.provider.refresh();
-    const runs = await api.localRuns.provider.getChildren();
+    (await api.localRuns.provider()).refresh();
+    const runs = await (await api.localRuns.provider()).getChildren();
     const node = runs.find((n) => n.kind === 'run' && n.run.path === runDir);
     assert.ok(node && node.kind === 'run', JSON.stringify(runs.map((r) => (r.kind === 'run' ? r.run.name : r.kind))));
     assert.equal(node.run.layout, 'tinker-cookbook');
-    const item = api.localRuns.provider.getTreeItem(node);
+    const item = (await api.localRuns.provider()).getTreeItem(node);
     assert.match(String(item.description), /running|stopped\?/);
-    const checkpoints = await api.localRuns.provider.getChildren(node);
+    const checkpoints = await (await api.localRuns.provider()).getChildren(node);
     assert.deepEqual(
       checkpoints.map((c) => (c.kind === 'checkpoint' ? [c.checkpoint.name, c.checkpoint.samplerPath ?? null] : null)),
       [

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Batch } from '../batch';
+import type { Batch } from '../batch/register';
 import type { BatchController } from '../batch/controller';
 
 /** Runs a batch command on the prompt file it was given (a URI), else the active editor's. */

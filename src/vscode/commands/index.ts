@@ -3,7 +3,7 @@ import type { PlaygroundSession } from '../playground/session';
 import type { Services } from '../services';
 import type { RunsView } from '../trees';
 import type { PythonRuns } from '../pythonRuns';
-import type { Batch } from '../batch';
+import type { Batch } from '../batch/register';
 import type { LocalRuns } from '../dashboard';
 import type { FineTuneCommands } from '../fineTune';
 import { batchCommand } from './batch';
@@ -15,14 +15,13 @@ import { openWalkthrough } from './walkthrough';
 import { copyLastRequestId, copyRequestId } from './requests';
 import { copyCheckpointPath, copyRunId, deleteCheckpoint, sampleCheckpoint } from './runs';
 import { sampleSelection } from './sampleSelection';
-import { checkConnection, selectServer, showModels } from './server';
 
 export interface CommandDeps {
   detectEnvKey: () => Promise<void>;
   playground: () => Promise<PlaygroundSession>;
   runs: RunsView;
   python: PythonRuns;
-  batch: Batch;
+  batch: () => Promise<Batch>;
   localRuns: LocalRuns;
   fineTune: () => Promise<FineTuneCommands>;
 }
@@ -40,9 +39,10 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     'mint.setHuggingFaceToken': () => setHuggingFaceToken(playground),
     'mint.setApiKey': () => setApiKey(s),
     'mint.clearApiKey': () => clearApiKey(s),
-    'mint.selectServer': () => selectServer(s),
-    'mint.checkConnection': () => checkConnection(s),
-    'mint.showModels': () => showModels(s),
+    // Loaded when first run: the server commands are not needed to activate.
+    'mint.selectServer': async () => (await import('./server')).selectServer(s),
+    'mint.checkConnection': async () => (await import('./server')).checkConnection(s),
+    'mint.showModels': async () => (await import('./server')).showModels(s),
     'mint.sampleSelection': () => sampleSelection(s),
     'mint.copyLastRequestId': () => copyLastRequestId(s),
     'mint.copyRequestId': (id) => copyRequestId(s, id),
@@ -64,11 +64,12 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     'mint.runs.deleteCheckpoint': (arg) => deleteCheckpoint(s, runs, arg),
     'mint.runPythonFile': async (arg) => (await import('../pythonRuns/task')).runPythonFile(await deps.python.tasks(), arg),
     'mint.explainError': async (cls, id, text) => (await import('../pythonRuns/explain')).explainError(s, cls, id, text),
-    'mint.batch.runAll': (uri, opts) => batchCommand(deps.batch, uri, (c, u) => c.runAll(u, opts)),
-    'mint.batch.runRemaining': (uri, opts) => batchCommand(deps.batch, uri, (c, u) => c.runRemaining(u, opts)),
-    'mint.batch.cancel': (uri) => batchCommand(deps.batch, uri, (c, u) => c.cancel(u)),
-    'mint.batch.configure': (uri, value) => batchCommand(deps.batch, uri, (c, u) => (value ? c.configure(u, value) : c.pickConfig(u))),
-    'mint.batch.compare': (uri, a, b) => batchCommand(deps.batch, uri, (c, u) => c.compare(u, a, b)),
+    'mint.batch.runAll': async (uri, opts) => batchCommand(await deps.batch(), uri, (c, u) => c.runAll(u, opts)),
+    'mint.batch.runRemaining': async (uri, opts) => batchCommand(await deps.batch(), uri, (c, u) => c.runRemaining(u, opts)),
+    'mint.batch.cancel': async (uri) => batchCommand(await deps.batch(), uri, (c, u) => c.cancel(u)),
+    'mint.batch.configure': async (uri, value) =>
+      batchCommand(await deps.batch(), uri, (c, u) => (value ? c.configure(u, value) : c.pickConfig(u))),
+    'mint.batch.compare': async (uri, a, b) => batchCommand(await deps.batch(), uri, (c, u) => c.compare(u, a, b)),
     'mint.fineTune': async (uri, args) => {
       const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
       if (!target || !/\.jsonl$/i.test(target.path)) {
@@ -79,10 +80,10 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     },
     'mint.fineTune.cancel': async (uri) => (uri instanceof vscode.Uri ? (await deps.fineTune()).cancel(uri) : false),
     'mint.openRunDashboard': (arg) => deps.localRuns.open(arg),
-    'mint.localRuns.refresh': () => deps.localRuns.provider.refresh(),
+    'mint.localRuns.refresh': () => deps.localRuns.refresh(),
     'mint.localRuns.sampleCheckpoint': (arg) => deps.localRuns.sampleCheckpoint(arg),
-    'mint.batch.sampleRow': (uri, line) =>
-      batchCommand(deps.batch, uri, (c, u) => (typeof line === 'number' ? c.sampleRow(u, line) : undefined)),
+    'mint.batch.sampleRow': async (uri, line) =>
+      batchCommand(await deps.batch(), uri, (c, u) => (typeof line === 'number' ? c.sampleRow(u, line) : undefined)),
   };
   return Object.entries(table).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
