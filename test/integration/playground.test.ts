@@ -117,8 +117,14 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
     await fill('vscode-textfield[data-param="max_tokens"] input', '12');
     await fill('vscode-textfield[data-param="seed"] input', '5');
     await ui.waitFor(async () => (await q('[data-context="ok"]')).length, 15_000, 'the context-length line');
+    // Runs of an earlier suite may be on the page already: wait for this one, not the first done column.
+    const earlier = session.snapshot().recent[0]?.id;
     await click('[data-action="sample"]');
-    await ui.waitFor(() => count('.run:first-child .column[data-status="done"]'), 30_000, 'the chat sample');
+    await ui.waitFor(
+      async () => session.snapshot().recent[0]?.id !== earlier && (await count('.run:first-child .column[data-status="done"]')),
+      30_000,
+      'the chat sample',
+    );
     const run = session.snapshot().recent[0]!;
     const o = run.outcomes[0]!;
     assert.equal(o.via, 'native');

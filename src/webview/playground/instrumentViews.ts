@@ -17,45 +17,50 @@ export function tokensOf(o: Outcome, sample: number, branch?: string): TokenView
   return branch ? o.branches?.find((b) => b.id === branch)?.sample?.tokens : o.samples?.[sample]?.tokens;
 }
 
-/**
- * The tree as nested lists, one HTML string (a thousand nodes render in a few ms): per sample
- * that has branches, its branches, each with its own branches below it.
- */
-export function branchTreeHtml(o: Outcome): string {
+/** One line of the tree: a sample that has branches, or a branch at its depth. */
+export type TreeRow = { root: number } | { b: Branch; depth: number };
+
+/** The tree in reading order (depth first): per sample that has branches, its branches, each followed by its own. */
+export function treeRows(o: Outcome): TreeRow[] {
   const branches = o.branches ?? [];
   const children = new Map<string, Branch[]>();
   for (const b of branches) {
-    const key = b.parent ?? `s${b.from}`;
+    const key = b.parent && branches.some((x) => x.id === b.parent) ? b.parent : `s${b.from}`;
     let list = children.get(key);
     if (!list) children.set(key, (list = []));
     list.push(b);
   }
-  const out: string[] = [];
-  const node = (b: Branch, depth: number) => {
-    const kids = children.get(b.id);
-    const status =
-      b.status === 'done' ? '' : ` <span class="bstatus ${b.status}">${b.status === 'pending' ? 'generating…' : b.status}</span>`;
-    const after = b.sample?.tokens ? b.sample.tokens.pieces.slice(b.at + (b.forced ?? 1)).join('') : '';
-    out.push(
-      `<li data-branch="${b.id}" data-depth="${depth}"><a href="#" class="bnode" data-branch-open="${b.id}">@${b.at + 1} <b>${escapeHtml(JSON.stringify(b.token[1]))}</b> → ${escapeHtml(preview(after))}</a>${status}`,
-    );
-    if (kids) {
-      out.push('<ul>');
-      for (const k of kids) node(k, depth + 1);
-      out.push('</ul>');
+  const rows: TreeRow[] = [];
+  const walk = (key: string, depth: number) => {
+    for (const b of children.get(key) ?? []) {
+      rows.push({ b, depth });
+      walk(b.id, depth + 1);
     }
-    out.push('</li>');
   };
-  out.push('<ul class="btree">');
-  const roots = [...new Set(branches.filter((b) => !b.parent).map((b) => b.from))].sort((a, b) => a - b);
+  const roots = [...new Set(branches.map((b) => b.from))].sort((a, b) => a - b);
   for (const s of roots) {
-    out.push(`<li data-root="${s}"><span class="broot">Sample #${s + 1}</span><ul>`);
-    for (const b of children.get(`s${s}`) ?? []) node(b, 1);
-    out.push('</ul></li>');
+    if (!children.has(`s${s}`)) continue;
+    rows.push({ root: s });
+    walk(`s${s}`, 1);
   }
-  out.push('</ul>');
-  return out.join('');
+  return rows;
 }
+
+function rowHtml(r: TreeRow): string {
+  if ('root' in r) return `<div class="brow broot" data-root="${r.root}">Sample #${r.root + 1}</div>`;
+  const b = r.b;
+  const status =
+    b.status === 'done' ? '' : ` <span class="bstatus ${b.status}">${b.status === 'pending' ? 'generating…' : b.status}</span>`;
+  const after = b.sample?.tokens ? b.sample.tokens.pieces.slice(b.at + (b.forced ?? 1)).join('') : '';
+  return (
+    `<div class="brow" data-branch="${b.id}" data-depth="${r.depth}"${b.parent ? ` data-parent="${b.parent}"` : ''} style="padding-left:${r.depth * 12}px">` +
+    `<a href="#" class="bnode" data-branch-open="${b.id}">@${b.at + 1} <b>${escapeHtml(JSON.stringify(b.token[1]))}</b> → ${escapeHtml(preview(after))}</a>${status}</div>`
+  );
+}
+
+/** Rows have one height, so the tree is virtualised like the history: a thousand branches cost what twenty do. */
+const TREE_ROW = 20;
+const TREE_OVERSCAN = 8;
 
 /** One branch beside its parent: both from the branching token on, and the branch's whole token view. */
 export function branchDetail(run: Run, index: number, b: Branch): HTMLElement {
@@ -95,36 +100,76 @@ export function branchDetail(run: Run, index: number, b: Branch): HTMLElement {
 export function branchSection(run: Run, index: number): HTMLElement | undefined {
   const o = run.outcomes[index]!;
   if (!o.branches?.length) return undefined;
-  const tree = h('div', { className: 'btree-box' });
-  tree.innerHTML = branchTreeHtml(o);
+  const rows = treeRows(o);
+  const viewport = h('div', { className: 'btree', role: 'tree', tabindex: 0, 'aria-label': 'Branches' });
+  const spacer = h('div', { className: 'btree-spacer' });
+  const lines = h('div', { className: 'btree-rows' });
+  spacer.append(lines);
+  viewport.append(spacer);
+  spacer.style.height = `${rows.length * TREE_ROW}px`;
+  let shown: string | undefined;
+  /** Where the tree should be scrolled to, until it is in the page and can be (a scrollTop set before that is lost). */
+  let want: number | undefined;
+  const draw = () => {
+    const height = viewport.clientHeight || 240;
+    const top = want ?? viewport.scrollTop;
+    const first = Math.max(0, Math.floor(top / TREE_ROW) - TREE_OVERSCAN);
+    const last = Math.min(rows.length, Math.ceil((top + height) / TREE_ROW) + TREE_OVERSCAN);
+    lines.style.transform = `translateY(${first * TREE_ROW}px)`;
+    lines.innerHTML = rows.slice(first, last).map(rowHtml).join('');
+    if (shown) lines.querySelector(`[data-branch-open="${CSS.escape(shown)}"]`)?.classList.add('cur');
+  };
+  let frame = 0;
+  viewport.addEventListener(
+    'scroll',
+    () => {
+      if (!frame)
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          draw();
+        });
+    },
+    { passive: true },
+  );
   const box = h(
     'details',
     { className: 'branches', open: true, 'data-branches': o.branches.length },
     h('summary', {}, `Branches (${o.branches.length})`),
-    tree,
+    viewport,
   );
-  let shown: string | undefined;
   const show = (id: string) => {
     const b = o.branches!.find((x) => x.id === id);
     box.querySelector('.branch-view')?.remove();
-    for (const a of tree.querySelectorAll('.bnode.cur')) a.classList.remove('cur');
     if (!b || shown === id) {
       shown = undefined;
+      draw();
       return;
     }
     shown = id;
-    tree.querySelector(`[data-branch-open="${CSS.escape(id)}"]`)?.classList.add('cur');
+    const at = rows.findIndex((r) => 'b' in r && r.b.id === id);
+    if (at >= 0 && (at * TREE_ROW < viewport.scrollTop || (at + 1) * TREE_ROW > viewport.scrollTop + (viewport.clientHeight || 240))) {
+      want = Math.max(0, at * TREE_ROW - 2 * TREE_ROW);
+      if (viewport.isConnected) {
+        viewport.scrollTop = want;
+        want = undefined;
+      } else {
+        requestAnimationFrame(() => {
+          if (want !== undefined) viewport.scrollTop = want;
+          want = undefined;
+        });
+      }
+    }
+    draw();
     box.append(branchDetail(run, index, b));
   };
-  tree.addEventListener('click', (e) => {
+  viewport.addEventListener('click', (e) => {
     const a = (e.target as HTMLElement).closest<HTMLElement>('[data-branch-open]');
     if (!a) return;
     e.preventDefault();
     show(a.dataset.branchOpen!);
   });
   // The newest branch is the one just asked for: show it.
-  const newest = o.branches[o.branches.length - 1]!;
-  show(newest.id);
+  show(o.branches[o.branches.length - 1]!.id);
   return box;
 }
 

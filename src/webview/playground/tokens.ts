@@ -102,7 +102,12 @@ function shown(piece: string): string {
 
 /** Tokens written at once; a longer view gets the rest in slices of SLICE, one per frame, so the first frame comes fast. */
 const FIRST_SLICE = 2_000;
-const SLICE = 6_000;
+const SLICE = 4_000;
+
+/** After the next frame is painted: a slice written then lands in a later frame, never in the one being waited for. */
+function afterPaint(fn: () => void): void {
+  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(fn, 0)));
+}
 
 function spans(view: TokenView, from: number, to: number, marks?: TokenMarks): string {
   const parts: string[] = new Array(to - from);
@@ -139,10 +144,10 @@ export function tokenView(view: TokenView, label: string, ref?: TokenRef, marks?
       const to = Math.min(n, from + SLICE);
       el.insertAdjacentHTML('beforeend', spans(view, from, to, marks));
       from = to;
-      if (from < n) requestAnimationFrame(more);
+      if (from < n) afterPaint(more);
       else delete el.dataset.rendering;
     };
-    requestAnimationFrame(more);
+    afterPaint(more);
   }
   views.set(el, view);
   if (ref) {

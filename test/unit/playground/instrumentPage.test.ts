@@ -267,10 +267,12 @@ describe('playground page as an instrument (headless Chromium)', function () {
       },
     });
     assert.equal(await page.locator('[data-run="br"] .btree [data-branch]').count(), 2);
-    assert.equal(
-      await page.locator(`[data-run="br"] .btree [data-branch="${branch.branchId as string}"] [data-branch="child1"]`).count(),
-      1,
-      'a child is under its parent',
+    // Depth first: the sample, its branch, then the branch's child one level deeper.
+    assert.deepEqual(
+      await page
+        .locator('[data-run="br"] .btree .brow')
+        .evaluateAll((rows) => rows.map((r) => `${(r as HTMLElement).dataset.branch ?? 'root'}:${(r as HTMLElement).dataset.depth ?? 0}`)),
+      ['root:0', `${branch.branchId as string}:1`, 'child1:2'],
     );
     // The newest is shown; open the first.
     await page.click(`[data-run="br"] [data-branch-open="${branch.branchId as string}"]`);
@@ -286,6 +288,31 @@ describe('playground page as an instrument (headless Chromium)', function () {
     const nested = (await posted(page)).filter((m) => m.type === 'branch').at(-1)!;
     assert.equal(nested.parent, branch.branchId);
     assert.equal(nested.at, 2);
+  });
+
+  it('a tree of 1,000 branches is browsable: only the rows in view are in the page, and scrolling reaches the deepest', async () => {
+    const t = tokSample.tokens!;
+    const branches = Array.from({ length: 1000 }, (_, i) => ({
+      id: `b${i}`,
+      from: 0,
+      // A chain: each branch is the child of the one before, so the last is 1,000 deep.
+      ...(i > 0 ? { parent: `b${i - 1}` } : {}),
+      at: 1,
+      token: [5562, ' dog'] as [number, string],
+      status: 'done' as const,
+      sample: { text: ' the dog sat', stop_reason: 'length', tokens: { ...t, topk: undefined } },
+    }));
+    await send(page, { type: 'run', run: oneRun('big', { branches }) });
+    assert.equal(await page.getAttribute('[data-run="big"] .branches', 'data-branches'), '1000');
+    const inDom = await page.locator('[data-run="big"] .btree [data-branch]').count();
+    assert.ok(inDom > 0 && inDom < 60, `${inDom} branch rows in the page`);
+    // The newest (deepest) was shown, so the tree scrolled to it.
+    assert.equal(await page.getAttribute('[data-run="big"] .btree .bnode.cur', 'data-branch-open'), 'b999');
+    assert.equal(await page.getAttribute('[data-run="big"] .btree [data-branch="b999"]', 'data-depth'), '1000');
+    await page.locator('[data-run="big"] .btree').evaluate((el) => (el.scrollTop = 0));
+    await page.waitForFunction(() => document.querySelector('[data-run="big"] .btree [data-branch="b0"]'));
+    await page.click('[data-run="big"] [data-branch-open="b0"]');
+    assert.equal(await page.getAttribute('[data-run="big"] [data-branch-view]', 'data-branch-view'), 'b0');
   });
 
   it('score a completion: the Score box posts it; the result shows total and mean per target and where they disagree most', async () => {
