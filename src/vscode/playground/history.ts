@@ -267,10 +267,25 @@ export function runToMarkdown(r: Run): string {
   for (const o of r.outcomes) {
     out.push(`### ${targetLabel(o.target)} — ${o.status}` + (o.request_id ? ` (request_id \`${o.request_id}\`)` : ''), '');
     if (o.error) out.push(`Error (${o.error.kind}): ${o.error.message}`, '');
+    if (o.score) {
+      out.push(
+        `Scored completion: total logprob ${o.score.total.toFixed(3)}, mean ${o.score.mean.toFixed(3)} over ${o.score.tokens} tokens`,
+        '',
+      );
+    }
     (o.samples ?? []).forEach((s, i) => {
       const n = s.tokens?.ids.length;
       out.push(`Sample ${i + 1} (stop: ${s.stop_reason}${n !== undefined ? `, ${n} tokens` : ''}):`, '', fence(s.text), '');
     });
+    for (const b of o.branches ?? []) {
+      const from = b.parent ? `branch ${b.parent}` : `sample ${b.from + 1}`;
+      out.push(
+        `Branch ${b.id} from ${from} at token ${b.at + 1} with ${JSON.stringify(b.token[1])} (${b.status}):`,
+        '',
+        fence(b.sample?.text ?? ''),
+        '',
+      );
+    }
   }
   return out.join('\n');
 }

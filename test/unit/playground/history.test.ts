@@ -45,6 +45,66 @@ describe('playground history store', function () {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('searches prompts, answers, branches and names; pins stay on top and names and pins survive a restart and a rerun', async () => {
+    const a = store();
+    await a.load();
+    const branched = run('r1', 'Tell me about cats');
+    branched.outcomes[0]!.branches = [
+      {
+        id: 'b1',
+        from: 0,
+        at: 1,
+        token: [5, ' platypus'],
+        status: 'done',
+        sample: { text: 'a platypus swims', stop_reason: 'length' },
+      },
+    ];
+    await a.put(branched);
+    await a.put(run('r2', 'Tell me about dogs'));
+    await a.put(run('r3', 'Something else'));
+    assert.deepEqual(
+      a.search('PLATYPUS').map((h) => h.id),
+      ['r1'],
+      'a branch text is found',
+    );
+    assert.deepEqual(
+      a.search('tell about').map((h) => h.id),
+      ['r2', 'r1'],
+      'every word, in list order',
+    );
+    assert.deepEqual(
+      a.search('answer r3').map((h) => h.id),
+      ['r3'],
+      'sample text',
+    );
+    assert.equal(a.list().find((h) => h.id === 'r1')?.branches, 1);
+    assert.equal(await a.setMeta('r1', { pinned: true, name: 'Cat baseline' }), true);
+    assert.equal(await a.setMeta('nope', { pinned: true }), false);
+    assert.deepEqual(
+      a.list().map((h) => h.id),
+      ['r1', 'r3', 'r2'],
+      'pinned first, then newest first',
+    );
+    assert.deepEqual(
+      a.search('baseline').map((h) => h.id),
+      ['r1'],
+      'the name is searched',
+    );
+    // A later write of the run (a branch finished, a rerun's update) keeps what the user gave it.
+    await a.put({ ...branched, outcomes: [{ ...branched.outcomes[0]!, note: 'updated' }] });
+    const b = store();
+    await b.load();
+    const top = b.list()[0]!;
+    assert.equal(top.id, 'r1');
+    assert.equal(top.pinned, true);
+    assert.equal(top.name, 'Cat baseline');
+    await b.setMeta('r1', { pinned: false, name: '' });
+    const r1 = b.list().find((h) => h.id === 'r1')!;
+    assert.equal(r1.pinned, undefined);
+    assert.equal(r1.name, undefined);
+    assert.equal(b.get('r1')!.name, undefined);
+  });
+
   it('survives a restart: newest first, latest record of an id wins, deletions kept', async () => {
     const a = store();
     await a.load();
