@@ -55,6 +55,12 @@ export class PlaygroundForm {
   }) as HTMLTextAreaElement;
   private readonly scoreBtn = h('vscode-button', { secondary: true, 'data-action': 'score' }, 'Score') as ValueEl;
   private readonly scoreBox = h('details', { className: 'score-box' });
+  /** A chat that ends in an assistant turn (a dataset row pasted in): score that turn after the messages before it. */
+  private readonly scoreTurnBtn = h(
+    'vscode-button',
+    { secondary: true, 'data-action': 'score-assistant', title: 'Score the last assistant message after the messages before it' },
+    'Score the assistant turn',
+  ) as ValueEl;
 
   constructor(private readonly cb: FormCallbacks) {
     const changed = { changed: () => this.changed() };
@@ -69,6 +75,7 @@ export class PlaygroundForm {
       if (req) this.cb.viewAsCode(req.targets, req.prompt, req.params);
     });
     this.scoreBtn.addEventListener('click', () => this.trySubmitScore());
+    this.scoreTurnBtn.addEventListener('click', () => this.trySubmitScoreTurn());
     this.scoreText.addEventListener('input', () => this.validate());
     this.scoreBox.append(
       h('summary', {}, 'Score a completion'),
@@ -78,7 +85,7 @@ export class PlaygroundForm {
         'Its per-token logprobs under each model above, with total and mean, and where the models disagree most.',
       ),
       this.scoreText,
-      h('div', { className: 'actions' }, this.scoreBtn),
+      h('div', { className: 'score-actions' }, this.scoreBtn, this.scoreTurnBtn),
     );
     this.el = h(
       'section',
@@ -197,6 +204,24 @@ export class PlaygroundForm {
     this.sampleBtn.textContent = targets.length > 1 ? `Compare ${targets.length}` : 'Sample';
     this.sampleBtn.disabled = Boolean(blocker) || this.pending;
     this.scoreBtn.disabled = Boolean(blocker) || this.pending || !this.scoreText.value;
+    this.scoreTurnBtn.disabled = Boolean(blocker) || this.pending || !this.assistantTurn();
+  }
+
+  /** The chat's last message when it is a non-empty assistant turn that follows another message. */
+  private assistantTurn(): { prompt: Prompt; completion: string } | undefined {
+    const p = this.prompt.read();
+    if (p?.mode !== 'chat') return undefined;
+    const last = p.messages[p.messages.length - 1];
+    const before = p.messages.slice(0, -1);
+    if (last?.role !== 'assistant' || !last.content || !before.some((m) => m.content.trim())) return undefined;
+    return { prompt: { ...p, messages: before }, completion: last.content };
+  }
+
+  private trySubmitScoreTurn(): void {
+    const req = this.request();
+    const turn = this.assistantTurn();
+    if (!req || !turn || this.pending) return;
+    this.cb.score(req.targets, turn.prompt, req.params, turn.completion);
   }
 
   private trySubmitScore(): void {

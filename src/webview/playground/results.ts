@@ -266,9 +266,10 @@ export class ResultsView {
       });
       return;
     }
+    const rule = this.rules.get(run.id) ?? { kind: 'exact' };
     const groups = groupAnswers(
       samples.map((s) => s.text),
-      this.rules.get(run.id) ?? { kind: 'exact' },
+      rule,
     );
     const groupOf = new Map<number, number>();
     groups.forEach((g, gi) => g.samples.forEach((k) => groupOf.set(k, gi)));
@@ -277,8 +278,11 @@ export class ResultsView {
     samples.forEach((s, k) => {
       if (!shown(k)) return;
       const text = s.text.length > 240 ? `${s.text.slice(0, 240)}…` : s.text;
+      // Under an extraction rule, the answer it found leads the line: the rest is the sample's text.
+      const g = groupOf.get(k)!;
+      const answer = rule.kind === 'exact' ? '' : `<span class="cans" data-answer>${escapeHtml(groups[g]!.key.slice(0, 40))}</span>`;
       parts.push(
-        `<div class="card compact" data-sample="${k}" data-group="${groupOf.get(k)}" tabindex="0" role="button" aria-label="Sample ${k + 1}: open"><span class="ck">#${k + 1}</span><span class="ctext">${escapeHtml(text)}</span></div>`,
+        `<div class="card compact" data-sample="${k}" data-group="${g}" tabindex="0" role="button" aria-label="Sample ${k + 1}: open"><span class="ck">#${k + 1}</span>${answer}<span class="ctext">${escapeHtml(text)}</span></div>`,
       );
     });
     box.innerHTML = parts.join('');

@@ -157,6 +157,8 @@ describe('playground page as an instrument (headless Chromium)', function () {
         })),
       );
     const byNumber = await counts();
+    // Under a rule, each compact card leads with the answer it found.
+    assert.equal(await page.textContent('[data-run="fan"] .columns > [data-col="1"] .card.compact[data-sample="12"] [data-answer]'), '5');
     // Counted from the samples themselves, not from the fixture's comments.
     const expect = (col: number, key: string) => {
       const texts = run.outcomes[col]!.samples!.map((s) => s.text);
@@ -327,6 +329,14 @@ describe('playground page as an instrument (headless Chromium)', function () {
     await send(page, { type: 'run', run: oneRun('src') });
     await page.click('[data-run="src"] [data-action="score-this"]');
     assert.equal(await page.inputValue('[data-score-completion]'), ' the cat sat');
+    // A chat ending in an assistant turn (a dataset row): score that turn after the messages before it.
+    // Add message after a user message adds an assistant one.
+    await page.click('[data-action="add-message"]');
+    await page.fill('vscode-textarea[data-message="2"] textarea', ' the cat sat');
+    await page.click('[data-action="score-assistant"]');
+    const turn = (await posted(page)).filter((m) => m.type === 'score').at(-1)!;
+    assert.equal(turn.completion, ' the cat sat');
+    assert.deepEqual(turn.prompt, { mode: 'chat', messages: [{ role: 'user', content: 'Say something' }] });
 
     const ids = [279, 8251, 7578];
     const pieces = [' the', ' cat', ' sat'];
