@@ -197,6 +197,29 @@ export class RequestFailedError extends TinkerError {
   }
 }
 
+export type PythonFamily = 'sdk' | 'cookbook' | 'builtin';
+
+/**
+ * A failure a Python run printed (a traceback in the terminal, a task, the debugger) that the
+ * TypeScript client has no class for: tinker-cookbook's classes, the SDK's sidecar errors, the
+ * builtins the SDK raises with a request id. It lives here, in the one errors module every bundle
+ * shares, so `instanceof` holds wherever it was made.
+ */
+export class PythonRunError extends TinkerError {
+  readonly request_id: string | undefined;
+  constructor(
+    /** The class name as Python printed it, without its module ("DataFormatError"). */
+    readonly pythonClass: string,
+    readonly family: PythonFamily,
+    message: string,
+    requestId: string | undefined,
+  ) {
+    super(message);
+    this.name = pythonClass;
+    this.request_id = requestId;
+  }
+}
+
 export function isMaskedFailure(serverError: string | undefined): boolean {
   return serverError !== undefined && serverError.trim() === MASKED_FAILURE_TEXT;
 }

@@ -23,11 +23,12 @@ import {
   CheckpointPathError,
   NotSupportedError,
   RequestFailedError,
+  PythonRunError,
   UnprocessableEntityError,
 } from '../mint/errors';
 import { BaseUrlRefusedError, EmulatorStartError, NoApiKeyError, NoServerError } from './setupErrors';
 import { KeyringError } from './secrets';
-import { PythonRunError } from './pythonErrors';
+
 import type { ConnectionState } from './statusBar';
 
 export type Action =
@@ -231,6 +232,8 @@ export function detailOf(e: Error): string {
   let d: string;
   if (e instanceof APIConnectionError) d = networkCodeOf(e) ?? '';
   else if (e instanceof APIError && e.detail) d = e.detail;
+  // The server's own words: the client's message around them repeats the operation and the id.
+  else if (e instanceof RequestFailedError && e.server_error) d = e.server_error;
   else d = e.message;
   // Every message template adds its own full stop after the detail.
   d = d.replace(/\s+/g, ' ').trim().replace(/\.+$/, '');

@@ -18,29 +18,13 @@ import {
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
+  PythonRunError,
   RequestFailedError,
-  TinkerError,
   UnprocessableEntityError,
 } from '../mint/errors';
+
+export { PythonRunError };
 import type { MintException } from '../python/traceback';
-
-export type PythonFamily = 'sdk' | 'cookbook' | 'builtin';
-
-/** A failure printed by a Python run that the TypeScript client has no class for. */
-export class PythonRunError extends TinkerError {
-  readonly request_id: string | undefined;
-  constructor(
-    /** The class name as Python printed it, without its module ("DataFormatError"). */
-    readonly pythonClass: string,
-    readonly family: PythonFamily,
-    message: string,
-    requestId: string | undefined,
-  ) {
-    super(message);
-    this.name = pythonClass;
-    this.request_id = requestId;
-  }
-}
 
 const STATUS_CLASSES: Record<
   string,

@@ -374,7 +374,7 @@ describe('errors: what the user sees for each failure class', function () {
       assert.equal(finished, false, `the countdown (${shown}s) appeared only after the call ended`);
       assert.equal((await emu.requestsTo('/oai/api/v1/completions')).length, 1, 'the retry was already sent');
       const tip = await ui.statusBarTooltip('rate limited');
-      assert.match(tip, /rate limit/i);
+      assert.match(tip, /rate.limit/i);
       await done;
       assert.equal((await emu.requestsTo('/oai/api/v1/completions')).length, 2, 'the client did not retry after the wait');
       const toasts = (await ui.notifications()).filter((n) => n.message.startsWith('MinT'));

@@ -40,6 +40,7 @@ describe('fine-tune: a dataset trained from the editor', function () {
   this.timeout(180_000);
   let emu: TestEmulator;
   let api: MintExtensionApi;
+  let draftBefore: Awaited<ReturnType<MintExtensionApi['playground']>>['currentDraft'];
   let dir: vscode.Uri;
   const config = { baseModel: MODEL, loraRank: 8, learningRate: 0.01, lrSchedule: 'constant', batchSize: 4, epochs: 2, checkpointEvery: 5 };
 
@@ -47,6 +48,7 @@ describe('fine-tune: a dataset trained from the editor', function () {
     this.timeout(60_000);
     emu = await startTestEmulator();
     api = await extensionApi();
+    draftBefore = (await api.playground()).currentDraft;
     await api.services.keys.store(TEST_KEY);
     await configure({ baseUrl: emu.url, notificationLevel: 'none' });
     dir = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'ft');
@@ -54,6 +56,8 @@ describe('fine-tune: a dataset trained from the editor', function () {
   });
 
   after(async () => {
+    // The playground's form is shared by every suite: put back the targets these tests added.
+    await (await api.playground()).restoreDraft(draftBefore);
     await configure({ baseUrl: undefined, notificationLevel: undefined });
     await emu?.close();
     rmSync(dir.fsPath, { recursive: true, force: true });

@@ -29,12 +29,14 @@ describe('local runs: run folders and their dashboard', function () {
   this.timeout(90_000);
   let emu: TestEmulator;
   let api: MintExtensionApi;
+  let draftBefore: Awaited<ReturnType<MintExtensionApi['playground']>>['currentDraft'];
   let runDir: string;
 
   before(async function () {
     this.timeout(60_000);
     emu = await startTestEmulator();
     api = await extensionApi();
+    draftBefore = (await api.playground()).currentDraft;
     await api.services.keys.store(TEST_KEY);
     await configure({ baseUrl: emu.url });
     const ws = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
@@ -57,6 +59,8 @@ describe('local runs: run folders and their dashboard', function () {
   });
 
   after(async () => {
+    // The playground's form is shared by every suite: put back the targets these tests added.
+    await (await api.playground()).restoreDraft(draftBefore);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     rmSync(join(runDir, '..'), { recursive: true, force: true });
     await configure({ baseUrl: undefined });

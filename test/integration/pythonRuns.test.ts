@@ -188,6 +188,21 @@ describe("python runs: MinT failures in the user's own Python scripts", function
       assert.ok(explained.actions.includes('Copy request_id'));
     }
 
+    // A tinker-cookbook class (no twin in the TypeScript client) gets its own words too.
+    if (ui.available) {
+      const cookbookLine = "tinker_cookbook.exceptions.DataFormatError: row 12: 'messages' must be a list";
+      const [cb] =
+        (await provider.provideTerminalLinks({ line: cookbookLine, terminal }, new vscode.CancellationTokenSource().token)) ?? [];
+      assert.ok(cb && cb.link.kind === 'exceptionClass', JSON.stringify(cb?.link));
+      void provider.handleTerminalLink(cb);
+      const said = await ui.waitFor(
+        async () => (await ui.notifications()).find((n) => n.message.startsWith('MinT DataFormatError:')),
+        10_000,
+        'the explanation of DataFormatError',
+      );
+      assert.match(said.message, /tinker-cookbook rejected your training data: row 12: 'messages' must be a list/);
+    }
+
     const path = 'tinker://3f2a9c1e-aaaa-bbbb-cccc-0123456789ab:train:0/sampler_weights/step-100';
     const cpLinks = await provider.provideTerminalLinks(
       { line: `Saved sampler weights to ${path}`, terminal },

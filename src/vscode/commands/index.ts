@@ -15,6 +15,7 @@ import { openWalkthrough } from './walkthrough';
 import { copyLastRequestId, copyRequestId } from './requests';
 import { copyCheckpointPath, copyRunId, deleteCheckpoint, sampleCheckpoint } from './runs';
 import { sampleSelection } from './sampleSelection';
+import { checkConnection, selectServer, showModels } from './server';
 
 export interface CommandDeps {
   detectEnvKey: () => Promise<void>;
@@ -39,10 +40,9 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     'mint.setHuggingFaceToken': () => setHuggingFaceToken(playground),
     'mint.setApiKey': () => setApiKey(s),
     'mint.clearApiKey': () => clearApiKey(s),
-    // Loaded when first run: the server commands are not needed to activate.
-    'mint.selectServer': async () => (await import('./server')).selectServer(s),
-    'mint.checkConnection': async () => (await import('./server')).checkConnection(s),
-    'mint.showModels': async () => (await import('./server')).showModels(s),
+    'mint.selectServer': () => selectServer(s),
+    'mint.checkConnection': () => checkConnection(s),
+    'mint.showModels': () => showModels(s),
     'mint.sampleSelection': () => sampleSelection(s),
     'mint.copyLastRequestId': () => copyLastRequestId(s),
     'mint.copyRequestId': (id) => copyRequestId(s, id),

@@ -179,6 +179,16 @@ export class PlaygroundSession implements vscode.Disposable {
     for (const post of this.webviews) await this.replay(post);
   }
 
+  /**
+   * Puts the form back as it was (a snapshot from `currentDraft`, or none): what a caller that
+   * changed the compared targets for a moment (a test, a one-off comparison) uses to undo that.
+   */
+  async restoreDraft(draft: Draft | undefined): Promise<void> {
+    this.draft = draft ? structuredClone(draft) : undefined;
+    await this.services.context.workspaceState.update('mint.playground.draft', this.draft);
+    for (const post of this.webviews) await this.replay(post);
+  }
+
   /** The form as the host last saw it (the selected models, the prompt); the runs tree's tests read it. */
   get currentDraft(): Draft | undefined {
     return this.draft ? structuredClone(this.draft) : undefined;

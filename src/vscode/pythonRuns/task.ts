@@ -13,8 +13,6 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 import { TracebackScanner } from '../../python/traceback';
-import { needsKey } from '../clientManager';
-import { NoApiKeyError } from '../setupErrors';
 import type { Services } from '../services';
 import type { PythonFailures, Reported } from './failures';
 import { resolveInterpreter } from './interpreter';
@@ -57,12 +55,11 @@ export async function mintEnvironment(s: Services): Promise<{ env: Record<string
     s.statusBar.setConnection('emulator');
     server = s.clients.server()!;
   }
-  const resolved = await s.keys.resolve();
-  let key = resolved?.key;
-  if (!key) {
-    if (needsKey(server)) throw new NoApiKeyError(new URL(server.url).host);
-    key = EMULATOR_PLACEHOLDER_KEY;
-  }
+  // The client manager says what is missing (no key for a remote server) with the error the
+  // presenter knows; this module is loaded lazily and must not make its own copy of that class.
+  const active = await s.clients.getClient();
+  const resolved = active.keySource ? await s.keys.resolve() : undefined;
+  const key = resolved?.key ?? EMULATOR_PLACEHOLDER_KEY;
   s.log.addSecret(resolved?.key);
   // mindlab-toolkit reads MINT_*; the plain tinker SDK reads TINKER_*.
   return {
