@@ -254,6 +254,23 @@ describe('playground as an instrument: fan-out, alternatives, branches, scores, 
     await ui.screenshot('instrument-branch');
   });
 
+  it("with Top-k generated set, uses the server's own generated-token top-k: no scoring request", async () => {
+    await fill('vscode-textfield[data-param="topk_sample_logprobs"] input', '3');
+    await ui.waitFor(() => session.currentDraft?.params.topk_sample_logprobs === 3, 5_000, 'the draft to hold Top-k generated 3');
+    await ctl.clearRequests();
+    const before = latestRun().id;
+    await click('[data-action="sample"]');
+    const run = await ui.waitFor(() => (latestRun().id !== before ? runDone(latestRun().id) : undefined), 30_000, 'the sample');
+    const s = run.outcomes[0]!.samples![0]!;
+    assert.equal(s.alts, 'server');
+    assert.equal(s.tokens!.topk!.length, s.tokens!.ids.length);
+    const bodies = (await ctl.requestsTo('/api/v1/asample')).map((r) => r.body as SampleBody & { topk_sample_logprobs?: number });
+    assert.equal(bodies.length, 1, 'one request: the alternatives came with the sample');
+    assert.equal(bodies[0]!.topk_sample_logprobs, 3);
+    await ui.waitFor(() => count(`[data-run="${run.id}"] [data-alts="server"]`), 10_000, 'the card to say the server gave them');
+    await fill('vscode-textfield[data-param="topk_sample_logprobs"] input', '');
+  });
+
   it("scores a pasted completion under base and checkpoint: per-token values match the emulator's logprobs", async () => {
     await session.addTarget({ model_path: checkpoint });
     await ui.waitFor(async () => (await q('[data-action="sample"]'))[0]?.includes('Compare 2'), 10_000, 'Compare 2');

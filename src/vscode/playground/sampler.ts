@@ -312,6 +312,9 @@ export async function addAlternatives(native: NativeTarget, tracker: OperationTr
   sample.score_request_id = scored.request_id;
 }
 
+/** Text-mode requests of one fan-out in flight at once. */
+const TEXT_CONCURRENCY = 4;
+
 /** No tokenizer: the server tokenizes (and applies the chat template) through /oai/api/v1. */
 async function sampleAsText(
   client: ServiceClient,
@@ -329,25 +332,33 @@ async function sampleAsText(
   const clock = new WaitClock(tracker, job.onQueue);
   const call = { signal: tracker.signal, onRetryWait: clock.onRetryWait };
   const started = performance.now();
-  const samples: Sample[] = [];
-  let id: string | undefined;
-  // The endpoint refuses n > 1, so several samples are several requests, one after another.
-  for (let i = 0; i < params.num_samples; i++) {
+  const samples: Sample[] = new Array<Sample>(params.num_samples);
+  const ids: Array<string | undefined> = [];
+  const one = async (i: number): Promise<void> => {
     if (prompt.mode === 'chat') {
       const r = await oai.chatCompletions(
         { ...common, messages: prompt.messages.map((m) => ({ role: m.role, content: m.content })) },
         call,
       );
       const c = r.choices[0];
-      samples.push({ text: typeof c?.message.content === 'string' ? c.message.content : '', stop_reason: c?.finish_reason ?? 'unknown' });
-      id ??= r.id;
+      samples[i] = { text: typeof c?.message.content === 'string' ? c.message.content : '', stop_reason: c?.finish_reason ?? 'unknown' };
+      ids[i] = r.id;
     } else {
       const r = await oai.completions({ ...common, prompt: prompt.text }, call);
       const c = r.choices[0];
-      samples.push({ text: c?.text ?? '', stop_reason: c?.finish_reason ?? 'unknown' });
-      id ??= r.id;
+      samples[i] = { text: c?.text ?? '', stop_reason: c?.finish_reason ?? 'unknown' };
+      ids[i] = r.id;
     }
-  }
+  };
+  // The endpoint refuses n > 1, so several samples are several requests: a fan-out sends
+  // TEXT_CONCURRENCY at a time (64 one after another would take 64 round trips).
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(TEXT_CONCURRENCY, params.num_samples) }, async () => {
+      while (next < params.num_samples) await one(next++);
+    }),
+  );
+  const id = ids.find((x) => x !== undefined);
   tracker.requestId(id);
   const latency = performance.now() - started;
   const waited = clock.stop();

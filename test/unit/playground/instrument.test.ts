@@ -80,6 +80,16 @@ describe('playground instrument against the emulator', function () {
     assert.ok(new Set(o.samples!.map((s) => s.text)).size > 1, 'all 32 samples are the same');
   });
 
+  it('a fan-out in text mode (no tokenizer) sends its requests a few at a time and keeps every sample', async () => {
+    const noTok = { get: async (m: string): Promise<TokenizerLookup> => ({ problem: `no tokenizer for ${m} here` }) };
+    await server.config({ latencyMs: 0 });
+    const o = await sampleTarget(client, tracker(), { ...job({ num_samples: 9, seed: undefined }), tokenizers: noTok });
+    assert.equal(o.via, 'openai');
+    assert.equal(o.samples!.length, 9);
+    assert.ok(o.samples!.every((s) => typeof s.text === 'string' && s.stop_reason));
+    assert.equal((await server.requestsTo('/oai/api/v1/completions')).length, 9);
+  });
+
   it("uses the server's topk_sample_logprobs for generated tokens when it has them: no scoring request", async () => {
     const o = await sampleTarget(client, tracker(), job({ topk_sample_logprobs: 4 }));
     const s = o.samples![0]!;
