@@ -254,6 +254,38 @@ describe('playground as an instrument: fan-out, alternatives, branches, scores, 
     await ui.screenshot('instrument-branch');
   });
 
+  it('a pending branch is cancelled from the tree: the request is aborted and the branch says so', async () => {
+    const run = latestRun();
+    await ctl.fault({ route: '/api/v1/asample', delayMs: 15_000, times: 1 });
+    try {
+      await click(`[data-run="${run.id}"] .card .tk[data-i="3"]`);
+      await ui.waitFor(() => count('.tk-menu [data-branch-text]'), 5_000, 'the token menu');
+      await fill('.tk-menu [data-branch-text]', ' sun');
+      await click('.tk-menu [data-action="branch-text"]');
+      await ui.waitFor(() => count(`[data-run="${run.id}"] [data-cancel-branch]`), 10_000, 'the pending branch with Cancel');
+      const t0 = Date.now();
+      await click(`[data-run="${run.id}"] [data-cancel-branch]`);
+      const b = await ui.waitFor(
+        () =>
+          session
+            .snapshot()
+            .recent.find((r) => r.id === run.id)
+            ?.outcomes[0]?.branches?.find((x) => x.token[1] === ' sun' && x.status !== 'pending'),
+        10_000,
+        'the branch to end',
+      );
+      assert.equal(b.status, 'cancelled');
+      assert.ok(Date.now() - t0 < 8_000, `cancel took ${Date.now() - t0} ms`);
+      await ui.waitFor(
+        async () => (await q(`[data-run="${run.id}"] .btree`))[0]?.includes('cancelled'),
+        5_000,
+        'the tree to say cancelled',
+      );
+    } finally {
+      await ctl.clearFaults();
+    }
+  });
+
   it("with Top-k generated set, uses the server's own generated-token top-k: no scoring request", async () => {
     await fill('vscode-textfield[data-param="topk_sample_logprobs"] input', '3');
     await ui.waitFor(() => session.currentDraft?.params.topk_sample_logprobs === 3, 5_000, 'the draft to hold Top-k generated 3');

@@ -242,10 +242,19 @@ export class PlaygroundRuns {
     };
     (o.branches ??= []).push(branch);
     this.deps.broadcast({ type: 'outcome', runId: run.id, index: m.index, outcome: o });
-    const result = await this.deps.services.operations.attempt(`Branch ${targetLabel(o.target)}`, async ({ client }, t) => {
-      if (!this.deps.catalog.models.length) await this.deps.catalog.load();
-      return branchSample(client, t, this.job(run, m.index), { parent, at: m.at, token: m.token });
-    });
+    // A pending branch is cancelled by its id, as a run is (the page's tree offers Cancel).
+    const controller = new AbortController();
+    this.running.set(branch.id, controller);
+    const result = await this.deps.services.operations
+      .attempt(
+        `Branch ${targetLabel(o.target)}`,
+        async ({ client }, t) => {
+          if (!this.deps.catalog.models.length) await this.deps.catalog.load();
+          return branchSample(client, t, this.job(run, m.index), { parent, at: m.at, token: m.token });
+        },
+        { signal: controller.signal },
+      )
+      .finally(() => this.running.delete(branch.id));
     if (result.kind === 'ok' && 'sample' in result.value) {
       Object.assign(branch, {
         status: 'done',
@@ -256,7 +265,8 @@ export class PlaygroundRuns {
       });
     } else if (result.kind === 'ok' && 'error' in result.value) {
       Object.assign(branch, { status: 'failed', error: { kind: 'BranchError', message: result.value.error, inline: true } });
-    } else if (result.kind === 'failed') Object.assign(branch, { status: 'failed', error: toErrorInfo(result.error) });
+    } else if (result.kind === 'failed' && !controller.signal.aborted)
+      Object.assign(branch, { status: 'failed', error: toErrorInfo(result.error) });
     else branch.status = 'cancelled';
     this.changed(run, m.index);
   }

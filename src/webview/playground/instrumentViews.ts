@@ -50,7 +50,11 @@ function rowHtml(r: TreeRow): string {
   if ('root' in r) return `<div class="brow broot" data-root="${r.root}">Sample #${r.root + 1}</div>`;
   const b = r.b;
   const status =
-    b.status === 'done' ? '' : ` <span class="bstatus ${b.status}">${b.status === 'pending' ? 'generating…' : b.status}</span>`;
+    b.status === 'done'
+      ? ''
+      : b.status === 'pending'
+        ? ` <span class="bstatus pending">generating…</span> <a href="#" data-cancel-branch="${b.id}">Cancel</a>`
+        : ` <span class="bstatus ${b.status}">${b.status}</span>`;
   const after = b.sample?.tokens ? b.sample.tokens.pieces.slice(b.at + (b.forced ?? 1)).join('') : '';
   return (
     `<div class="brow" data-branch="${b.id}" data-depth="${r.depth}"${b.parent ? ` data-parent="${b.parent}"` : ''} style="padding-left:${r.depth * 12}px">` +
@@ -97,7 +101,7 @@ export function branchDetail(run: Run, index: number, b: Branch): HTMLElement {
   return el;
 }
 
-export function branchSection(run: Run, index: number): HTMLElement | undefined {
+export function branchSection(run: Run, index: number, cancel?: (branchId: string) => void): HTMLElement | undefined {
   const o = run.outcomes[index]!;
   if (!o.branches?.length) return undefined;
   const rows = treeRows(o);
@@ -163,6 +167,12 @@ export function branchSection(run: Run, index: number): HTMLElement | undefined 
     box.append(branchDetail(run, index, b));
   };
   viewport.addEventListener('click', (e) => {
+    const stop = (e.target as HTMLElement).closest<HTMLElement>('[data-cancel-branch]');
+    if (stop) {
+      e.preventDefault();
+      cancel?.(stop.dataset.cancelBranch!);
+      return;
+    }
     const a = (e.target as HTMLElement).closest<HTMLElement>('[data-branch-open]');
     if (!a) return;
     e.preventDefault();

@@ -228,7 +228,7 @@ export class ResultsView {
     const score = scoreLine(o);
     if (score) col.append(score);
     this.appendCards(col, run, i);
-    const branches = branchSection(run, i);
+    const branches = branchSection(run, i, (id) => this.cb.cancel(id));
     if (branches) col.append(branches);
     return col;
   }

@@ -276,6 +276,9 @@ describe('playground page as an instrument (headless Chromium)', function () {
         .evaluateAll((rows) => rows.map((r) => `${(r as HTMLElement).dataset.branch ?? 'root'}:${(r as HTMLElement).dataset.depth ?? 0}`)),
       ['root:0', `${branch.branchId as string}:1`, 'child1:2'],
     );
+    // A pending branch can be cancelled, by its id, as a run is.
+    await page.click('[data-run="br"] [data-cancel-branch="child1"]');
+    assert.deepEqual((await posted(page)).filter((m) => m.type === 'cancel').at(-1), { type: 'cancel', runId: 'child1' });
     // The newest is shown; open the first.
     await page.click(`[data-run="br"] [data-branch-open="${branch.branchId as string}"]`);
     const view = page.locator('[data-run="br"] .branch-view');
