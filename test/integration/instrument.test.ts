@@ -206,6 +206,7 @@ describe('playground as an instrument: fan-out, alternatives, branches, scores, 
     assert.equal(scoring.topk_prompt_logprobs, 5);
     const log = await readMintLog(api);
     assert.ok(log.includes(`[request id ${s.score_request_id!}]`), `the scoring request ${s.score_request_id} is not in the MinT log`);
+    assert.ok(log.includes(`scoring request ${s.score_request_id!}`), 'the log does not say what the request was for');
     // On the page: the card says where they came from, and a token's menu lists them with its rank.
     await ui.waitFor(() => count(`[data-run="${run.id}"] [data-alts="scored"]`), 10_000, 'the card to show scored alternatives');
     await click(`[data-run="${run.id}"] .card .tk[data-i="2"]`);

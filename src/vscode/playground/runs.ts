@@ -210,8 +210,13 @@ export class PlaygroundRuns {
       if (!('native' in prep)) throw new Error('inline' in prep ? prep.inline.error?.message : prep.text.problem);
       await addAlternatives(prep.native, t, sample, m.k);
     });
-    if (result.kind === 'ok') this.changed(run, m.index);
-    else if (result.kind === 'failed') reply({ type: 'notice', level: 'error', message: `Alternatives: ${result.error.message}` });
+    if (result.kind === 'ok') {
+      this.deps.services.log.info(
+        'playground',
+        `alternatives for run ${run.id}, ${targetLabel(o.target)} sample ${m.sample + 1}${m.branch ? ` branch ${m.branch}` : ''}: scoring request ${sample.score_request_id} (${sample.tokens.ids.length} generated tokens, top-${m.k})`,
+      );
+      this.changed(run, m.index);
+    } else if (result.kind === 'failed') reply({ type: 'notice', level: 'error', message: `Alternatives: ${result.error.message}` });
   }
 
   /** Continues a sample (or a branch) from token `at` with another token, as a new branch of that sample. */

@@ -24,8 +24,9 @@ export type TreeRow = { root: number } | { b: Branch; depth: number };
 export function treeRows(o: Outcome): TreeRow[] {
   const branches = o.branches ?? [];
   const children = new Map<string, Branch[]>();
+  const ids = new Set(branches.map((b) => b.id));
   for (const b of branches) {
-    const key = b.parent && branches.some((x) => x.id === b.parent) ? b.parent : `s${b.from}`;
+    const key = b.parent && ids.has(b.parent) ? b.parent : `s${b.from}`;
     let list = children.get(key);
     if (!list) children.set(key, (list = []));
     list.push(b);
