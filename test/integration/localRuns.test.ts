@@ -31,6 +31,7 @@ describe('local runs: run folders and their dashboard', function () {
   let api: MintExtensionApi;
   let draftBefore: Awaited<ReturnType<MintExtensionApi['playground']>>['currentDraft'];
   let runDir: string;
+  let cookbookDir: string;
 
   before(async function () {
     this.timeout(60_000);
@@ -55,6 +56,26 @@ describe('local runs: run folders and their dashboard', function () {
         }),
         JSON.stringify({ name: 'step-20', step: 20, epoch: 0, sampler_path: SAMPLER, final: false }),
       ].join('\n') + '\n',
+    );
+    // A mint-cookbook run beside it: run.json, train/metrics.jsonl and eval/periodic.jsonl.
+    cookbookDir = join(ws, 'runs', 'artifacts', 'runs', 'sft-colours-qwen3-20261201-101500');
+    mkdirSync(join(cookbookDir, 'train'), { recursive: true });
+    mkdirSync(join(cookbookDir, 'eval'), { recursive: true });
+    writeFileSync(
+      join(cookbookDir, 'run.json'),
+      JSON.stringify({ status: 'completed', args: { base_model: MODEL, learning_rate: 2e-4 }, command: 'uv run train.py' }),
+    );
+    writeFileSync(join(cookbookDir, 'train', 'metrics.jsonl'), Array.from({ length: 10 }, (_, i) => row(i + 1)).join('\n') + '\n');
+    writeFileSync(
+      join(cookbookDir, 'eval', 'periodic.jsonl'),
+      JSON.stringify({
+        step: 10,
+        eval_accuracy: 0.5,
+        samples: [
+          { id: 'q1', prediction: 'Paris', expected: 'Paris', correct: true },
+          { id: 'q2', prediction: 'Lyon', expected: 'Marseille', correct: false },
+        ],
+      }) + '\n',
     );
   });
 
@@ -140,6 +161,34 @@ describe('local runs: run folders and their dashboard', function () {
     } finally {
       sub.dispose();
     }
+  });
+
+  it('a mint-cookbook run: listed as completed from its run.json, and its eval samples show per step', async function () {
+    const provider = await api.localRuns.provider();
+    provider.refresh();
+    const runs = await provider.list();
+    const run = runs.find((r) => r.path === cookbookDir);
+    assert.ok(run, runs.map((r) => r.name).join(', '));
+    assert.equal(run.layout, 'mint-cookbook');
+    assert.equal(run.status, 'completed');
+    assert.equal(run.statusFrom, 'run.json');
+    if (!ui.available) return;
+    await (await api.localRuns.dashboard()).show([cookbookDir]);
+    await ui.webviewClick('[data-tab="samples"]', { frameContains: 'Smoothing' });
+    const rows = await ui.waitFor(
+      async () => {
+        const r = await ui.webviewQuery('.sample-row', { frameContains: 'Smoothing' });
+        return r.length === 2 ? r : undefined;
+      },
+      15_000,
+      'the two eval samples',
+    );
+    assert.ok(
+      rows.some((t) => t.includes('q2') && t.includes('Lyon') && t.includes('Marseille')),
+      rows.join(' | '),
+    );
+    await ui.webviewClick('[data-tab="charts"]', { frameContains: 'Smoothing' });
+    await (await api.localRuns.dashboard()).show([runDir]);
   });
 
   it("a sampler checkpoint marker opens the playground beside the run's base model", async function () {

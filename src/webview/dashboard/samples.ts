@@ -74,10 +74,14 @@ export class SamplesPanel {
     return `${runId}\u0000${kind}`;
   }
 
-  /** The run list changed: keep the run shown if it is still there, else take the first selected one. */
+  /**
+   * The run list or the selection changed: keep the run shown while it is still selected, else
+   * take the first selected one (the dashboard was opened on another run: show that one's samples).
+   */
   runsChanged(): void {
     const runs = this.host.runs();
-    if (!this.runId || !runs.some((r) => r.id === this.runId)) {
+    const selected = this.host.selected();
+    if (!this.runId || !runs.some((r) => r.id === this.runId) || (selected.length > 0 && !selected.includes(this.runId))) {
       this.runId = this.host.selected()[0] ?? runs[0]?.id;
       this.step = undefined;
     }
