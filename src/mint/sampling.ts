@@ -41,7 +41,7 @@ export interface SampleRequest {
   /**
    * Newer Tinker: the top-k at each generated position (`sequences[i].topk_logprobs`). Servers
    * without it (MinT's 2026-08 snapshot) may ignore it or refuse it: a 400/422 is retried once
-   * without the field, and this client does not send it again.
+   * without the field; when that is accepted, this client does not send it again.
    */
   topk_sample_logprobs?: number;
 }
@@ -91,10 +91,12 @@ export class SamplingClient {
         return data.request_id;
       } catch (err) {
         if (!withTopk || !(err instanceof BadRequestError || err instanceof UnprocessableEntityError)) throw err;
-        // A server that does not know the field: once more without it, and never again on this client.
-        refusesTopkSample.add(this.transport);
+        // Perhaps a server that does not know the field: once more without it. Only when that
+        // is accepted was the field the problem, and this client does not send it again.
         withTopk = false;
-        return submit();
+        const id = await submit();
+        refusesTopkSample.add(this.transport);
+        return id;
       }
     };
     const first = await submit();

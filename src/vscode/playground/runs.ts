@@ -24,6 +24,8 @@ import { addAlternatives, prepareNative, sampleTarget } from './sampler';
 import type { PlaygroundTokenizers } from './tokenizers';
 
 const RECENT_RUNS = 8;
+/** The protocol's bound on one column's branch tree (OutcomeSchema). */
+const MAX_BRANCHES = 5000;
 
 export interface RunsDeps {
   services: Services;
@@ -228,6 +230,10 @@ export class PlaygroundRuns {
     const parent = m.parent ? parentBranch?.sample?.tokens : o.samples?.[m.sample]?.tokens;
     if (!parent || m.at >= parent.ids.length || (m.parent && !parentBranch)) {
       reply({ type: 'notice', level: 'warning', message: 'Branch from a token of a sample that has tokens.' });
+      return;
+    }
+    if ((o.branches?.length ?? 0) >= MAX_BRANCHES) {
+      reply({ type: 'rejected', message: `A column keeps at most ${MAX_BRANCHES} branches: start a new run to branch further.` });
       return;
     }
     if (o.branches?.some((b) => b.id === m.branchId)) {

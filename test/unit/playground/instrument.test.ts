@@ -147,6 +147,19 @@ describe('playground instrument against the emulator', function () {
     assert.equal((await samples())[0]!.topk_sample_logprobs, undefined);
   });
 
+  it('a 400 that is not about the field (the retry without it fails too) is thrown, and the field is still sent next time', async () => {
+    await server.fault({ route: '/api/v1/asample', status: 400, body: { detail: 'Prompt too long' }, times: 2 });
+    await assert.rejects(sampleTarget(client, tracker(), job({ topk_sample_logprobs: 2 })), /Prompt too long/);
+    const sent = await samples();
+    assert.equal(sent.length, 2);
+    assert.equal(sent[0]!.topk_sample_logprobs, 2);
+    assert.equal(sent[1]!.topk_sample_logprobs, undefined);
+    await server.clearRequests();
+    const o = await sampleTarget(client, tracker(), job({ topk_sample_logprobs: 2 }));
+    assert.equal(o.samples![0]!.alts, 'server');
+    assert.equal((await samples())[0]!.topk_sample_logprobs, 2);
+  });
+
   it('alternatives on demand: one scoring request fills top-k and the token ranks', async () => {
     const o = await sampleTarget(client, tracker(), job());
     const s = o.samples![0]!;
