@@ -68,35 +68,65 @@ const TREE_ROW = 20;
 const TREE_OVERSCAN = 8;
 
 /** One branch beside its parent: both from the branching token on, and the branch's whole token view. */
+/** Where two token sequences part: the first position whose token differs (or the shorter length). */
+export function divergence(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/**
+ * One branch beside another text of its column, both from where they part: its parent (the
+ * sample or branch it came from) at first, or any sample or finished branch chosen in the list.
+ */
 export function branchDetail(run: Run, index: number, b: Branch): HTMLElement {
   const o = run.outcomes[index]!;
-  const parent = tokensOf(o, b.from, b.parent);
   const el = h('div', { className: 'branch-view', 'data-branch-view': b.id });
   const forced = b.forced ?? 1;
-  const was = parent ? parent.pieces.slice(b.at).join('') : '';
-  const now = b.sample?.tokens ? b.sample.tokens.pieces.slice(b.at).join('') : (b.sample?.text ?? '');
+  const mine = b.sample?.tokens;
+  const others: Array<{ value: string; label: string; tokens: TokenView }> = [];
+  const parent = tokensOf(o, b.from, b.parent);
+  if (parent) others.push({ value: 'parent', label: b.parent ? `its parent branch` : `its sample #${b.from + 1}`, tokens: parent });
+  (o.samples ?? []).forEach((s, k) => {
+    if (s.tokens && (b.parent || k !== b.from)) others.push({ value: `s${k}`, label: `sample #${k + 1}`, tokens: s.tokens });
+  });
+  for (const x of o.branches ?? []) {
+    if (x.id !== b.id && x.id !== b.parent && x.sample?.tokens)
+      others.push({ value: x.id, label: `branch @${x.at + 1} ${JSON.stringify(x.token[1])}`, tokens: x.sample.tokens });
+  }
+  const select = h('select', { 'data-compare': '', 'aria-label': 'Compare with' }) as HTMLSelectElement;
+  for (const x of others) select.append(h('option', { value: x.value }, x.label));
+  const head = h('div', { className: 'muted', 'data-diverge': '' });
+  const was = h('pre', { className: 'text', 'data-was': '' });
+  const now = h('pre', { className: 'text', 'data-now': '' });
+  const fill = () => {
+    const other = others.find((x) => x.value === select.value) ?? others[0];
+    if (!other || !mine) {
+      was.textContent = '';
+      now.textContent = b.sample?.text ?? '';
+      head.textContent = '';
+      return;
+    }
+    const at = divergence(other.tokens.ids, mine.ids);
+    head.textContent = `They part at token ${at + 1}; the same ${at} token${at === 1 ? '' : 's'} before it are not repeated.`;
+    was.textContent = other.tokens.pieces.slice(at).join('');
+    now.textContent = mine.pieces.slice(at).join('');
+  };
+  select.addEventListener('change', fill);
+  fill();
   el.append(
+    h('div', { className: 'branch-head' }, h('span', { className: 'muted' }, 'Compare with '), select),
+    head,
     h(
       'div',
       { className: 'branch-compare' },
-      h(
-        'div',
-        {},
-        h('div', { className: 'muted' }, `${b.parent ? 'Parent branch' : `Sample #${b.from + 1}`} from token ${b.at + 1}`),
-        h('pre', { className: 'text', 'data-was': '' }, was),
-      ),
-      h(
-        'div',
-        {},
-        h('div', { className: 'muted' }, `Branch with ${JSON.stringify(b.token[1])}`),
-        h('pre', { className: 'text', 'data-now': '' }, now),
-      ),
+      h('div', {}, h('div', { className: 'muted' }, 'Other'), was),
+      h('div', {}, h('div', { className: 'muted' }, `This branch (${JSON.stringify(b.token[1])} at token ${b.at + 1})`), now),
     ),
   );
   if (b.error) el.append(h('div', { className: 'error', role: 'alert' }, `${b.error.kind}: ${b.error.message}`));
-  if (b.sample?.tokens) {
-    el.append(tokenView(b.sample.tokens, `Branch ${b.id}`, { runId: run.id, index, sample: b.from, branch: b.id }, { kept: b.at, forced }));
-  }
+  if (mine) el.append(tokenView(mine, `Branch ${b.id}`, { runId: run.id, index, sample: b.from, branch: b.id }, { kept: b.at, forced }));
   if (b.request_id)
     el.append(h('div', { className: 'muted' }, 'request_id ', h('code', { 'data-request-id': b.request_id }, b.request_id)));
   return el;

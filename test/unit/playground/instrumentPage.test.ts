@@ -265,16 +265,24 @@ describe('playground page as an instrument (headless Chromium)', function () {
             sample: { text: ' the dog ran', stop_reason: 'length', tokens: branchSampleTokens },
           },
           { id: 'child1', from: 0, parent: branch.branchId as string, at: 2, token: [7578, ' sat'], status: 'pending' },
+          {
+            id: 'sib',
+            from: 0,
+            at: 2,
+            token: [10716, ' ran'],
+            status: 'done',
+            sample: { text: ' the cat ran', stop_reason: 'length', tokens: { ids: [279, 8251, 10716], pieces: [' the', ' cat', ' ran'] } },
+          },
         ],
       },
     });
-    assert.equal(await page.locator('[data-run="br"] .btree [data-branch]').count(), 2);
+    assert.equal(await page.locator('[data-run="br"] .btree [data-branch]').count(), 3);
     // Depth first: the sample, its branch, then the branch's child one level deeper.
     assert.deepEqual(
       await page
         .locator('[data-run="br"] .btree .brow')
         .evaluateAll((rows) => rows.map((r) => `${(r as HTMLElement).dataset.branch ?? 'root'}:${(r as HTMLElement).dataset.depth ?? 0}`)),
-      ['root:0', `${branch.branchId as string}:1`, 'child1:2'],
+      ['root:0', `${branch.branchId as string}:1`, 'child1:2', 'sib:1'],
     );
     // A pending branch can be cancelled, by its id, as a run is.
     await page.click('[data-run="br"] [data-cancel-branch="child1"]');
@@ -283,6 +291,11 @@ describe('playground page as an instrument (headless Chromium)', function () {
     await page.click(`[data-run="br"] [data-branch-open="${branch.branchId as string}"]`);
     const view = page.locator('[data-run="br"] .branch-view');
     assert.equal(await view.locator('[data-was]').textContent(), ' cat sat');
+    assert.equal(await view.locator('[data-now]').textContent(), ' dog ran');
+    assert.match((await view.locator('[data-diverge]').textContent()) ?? '', /part at token 2/);
+    // Compared with a sibling instead: both from where they part.
+    await view.locator('select[data-compare]').selectOption('sib');
+    assert.equal(await view.locator('[data-was]').textContent(), ' cat ran');
     assert.equal(await view.locator('[data-now]').textContent(), ' dog ran');
     assert.equal(await view.locator('.tk.kept').count(), 1, 'the kept prefix is marked');
     assert.equal(await view.locator('.tk.forced').textContent(), ' dog');
