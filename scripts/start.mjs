@@ -77,7 +77,7 @@ if (!existsSync(join(root, 'node_modules', 'esbuild'))) {
 if (!args.includes('--no-build')) {
   console.log('building…');
   if (
-    spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--only', 'mint,emulator,extension,webview'], {
+    spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--only', 'mint,emulator,datasetWorker,extension,webview'], {
       cwd: root,
       stdio: 'inherit',
     }).status !== 0

@@ -17,6 +17,7 @@ import {
   type FineTuneConfig,
   type FineTuneResult,
 } from '../finetune/index';
+import { needsKey } from './clientManager';
 import type { PlaygroundSession } from './playground/session';
 import type { Services } from './services';
 
@@ -151,7 +152,7 @@ export class FineTuneCommands {
       );
       const picked = await vscode.window.showInformationMessage(
         `MinT: fine-tuned ${name} for ${r.steps} steps (${where}).`,
-        ...(r.lastSamplerPath ? ['Compare with the Base Model in the Playground'] : []),
+        ...(r.lastSamplerPath ? ['Compare with Base Model'] : []),
         'Open Dashboard',
       );
       if (picked === 'Open Dashboard') await vscode.commands.executeCommand('mint.openRunDashboard', r.runDir);
@@ -226,7 +227,12 @@ export class FineTuneCommands {
       { title: 'MinT fine-tune: base model', placeHolder: 'The model to train a LoRA adapter on' },
     );
     if (!base) return undefined;
-    const c: Required<Omit<FineTuneConfig, 'trainOn'>> = { ...FINE_TUNE_DEFAULTS, ...remembered, baseModel: base };
+    // The local emulator's model is tiny: at MinT's learning rate its loss barely moves in a few
+    // steps, so a first try there starts where it visibly learns (as examples/node does).
+    const server = this.s.clients.server();
+    const local = server !== undefined && !needsKey(server);
+    const defaults = local ? { ...FINE_TUNE_DEFAULTS, learningRate: 1e-2, epochs: 3, batchSize: 4 } : FINE_TUNE_DEFAULTS;
+    const c: Required<Omit<FineTuneConfig, 'trainOn'>> = { ...defaults, ...remembered, baseModel: base };
     type Field = { key: keyof typeof c; label: string; hint: string; parse: (v: string) => number | string | undefined };
     const num =
       (min: number, max: number, int = false) =>

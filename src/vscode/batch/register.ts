@@ -111,6 +111,9 @@ export function registerBatch(s: Services, playground: () => Promise<PlaygroundS
         }),
         new vscode.CodeLens(top, { title: '$(diff) Compare', command: 'mint.batch.compare', arguments: arg }),
       );
+      // Per-row Sample on prompt files only: on a training dataset a lens on every row doubles its height.
+      const { looksLikeDataset } = await import('../../batch/promptFile');
+      if (looksLikeDataset(file)) return out;
       for (const row of file.rows.slice(0, MAX_ROW_LENSES)) {
         const r = new vscode.Range(row.line, 0, row.line, 0);
         out.push(new vscode.CodeLens(r, { title: '$(play) Sample', command: 'mint.batch.sampleRow', arguments: [doc.uri, row.line] }));
