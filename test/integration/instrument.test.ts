@@ -96,7 +96,7 @@ describe('playground as an instrument: fan-out, alternatives, branches, scores, 
         params: { ...DEFAULT_PARAMS },
         paramText: { max_tokens: '64', temperature: '0.7', num_samples: '1', topk_prompt_logprobs: '0' },
       };
-      await (session as unknown as { setDraft(d: Draft): Promise<void> }).setDraft(restore);
+      await session.restoreDraft(restore);
     }
     if (api) {
       if (previousKey) await api.services.keys.store(previousKey);
