@@ -260,6 +260,8 @@ export async function benchWebviewRender(root = process.cwd(), print: (line: str
       '.tokens .tk',
       (n) => n >= 4 * 2000,
     );
+    // The long outputs' remaining slices must not land inside the next case's frames.
+    await page.waitForFunction(() => !document.querySelector('[data-rendering]'), undefined, { timeout: 30_000 });
     const tree = await toFrame(
       (i) => branchTreeRun(`tree${i}`),
       '.branches[data-branches="1000"] .btree [data-branch]',

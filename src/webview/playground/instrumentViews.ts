@@ -68,6 +68,9 @@ const TREE_ROW = 20;
 const TREE_OVERSCAN = 8;
 
 /** One branch beside its parent: both from the branching token on, and the branch's whole token view. */
+/** Branches offered in a branch's Compare with list. */
+const MAX_COMPARE = 50;
+
 /** Where two token sequences part: the first position whose token differs (or the shorter length). */
 export function divergence(a: readonly number[], b: readonly number[]): number {
   const n = Math.min(a.length, b.length);
@@ -91,9 +94,11 @@ export function branchDetail(run: Run, index: number, b: Branch): HTMLElement {
   (o.samples ?? []).forEach((s, k) => {
     if (s.tokens && (b.parent || k !== b.from)) others.push({ value: `s${k}`, label: `sample #${k + 1}`, tokens: s.tokens });
   });
-  for (const x of o.branches ?? []) {
-    if (x.id !== b.id && x.id !== b.parent && x.sample?.tokens)
-      others.push({ value: x.id, label: `branch @${x.at + 1} ${JSON.stringify(x.token[1])}`, tokens: x.sample.tokens });
+  // Other branches: its siblings first (same sample and parent), then the rest, up to a list one can read.
+  const rest = (o.branches ?? []).filter((x) => x.id !== b.id && x.id !== b.parent && x.sample?.tokens);
+  const sibling = (x: Branch) => x.from === b.from && x.parent === b.parent;
+  for (const x of [...rest.filter(sibling), ...rest.filter((x) => !sibling(x))].slice(0, MAX_COMPARE)) {
+    others.push({ value: x.id, label: `branch @${x.at + 1} ${JSON.stringify(x.token[1])}`, tokens: x.sample!.tokens! });
   }
   const select = h('select', { 'data-compare': '', 'aria-label': 'Compare with' }) as HTMLSelectElement;
   for (const x of others) select.append(h('option', { value: x.value }, x.label));
