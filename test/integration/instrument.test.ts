@@ -400,6 +400,10 @@ describe('playground as an instrument: fan-out, alternatives, branches, scores, 
       assert.notEqual(opened.id, branched.id);
       assert.deepEqual(opened.outcomes[0]!.branches, branched.outcomes[0]!.branches);
       await ui.waitFor(() => count(`[data-run="${opened.id}"] .btree [data-branch]`), 10_000, 'the opened run with its branch tree');
+      // The same file through the palette command (Explorer: right-click a .mint-run.json).
+      const before = session.history.list().length;
+      await vscode.commands.executeCommand('mint.openSharedRun', file);
+      assert.equal(session.history.list().length, before + 1, 'MinT: Open Shared Playground Run added the run to the history');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -39,6 +39,7 @@ export const CONTRIBUTED_COMMANDS = [
   'mint.localRuns.sampleCheckpoint',
   'mint.fineTune',
   'mint.fineTune.cancel',
+  'mint.openSharedRun',
 ] as const;
 
 /** Registered but not contributed: only a tree item's click runs them, never a person by name. */

@@ -10,7 +10,7 @@ import { batchCommand } from './batch';
 import { clearApiKey, setApiKey } from './apiKey';
 import { startLocalEmulator, stopLocalEmulator } from './emulator';
 import type { CommandId } from './ids';
-import { openPlayground, openPlaygroundInEditor, setHuggingFaceToken } from './playground';
+import { openPlayground, openPlaygroundInEditor, openSharedRun, setHuggingFaceToken } from './playground';
 import { openWalkthrough } from './walkthrough';
 import { copyLastRequestId, copyRequestId } from './requests';
 import { copyCheckpointPath, copyRunId, deleteCheckpoint, sampleCheckpoint } from './runs';
@@ -79,6 +79,7 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
       return (await deps.fineTune()).run(target, args);
     },
     'mint.fineTune.cancel': async (uri) => (uri instanceof vscode.Uri ? (await deps.fineTune()).cancel(uri) : false),
+    'mint.openSharedRun': (arg) => openSharedRun(playground, arg),
     'mint.openRunDashboard': (arg) => deps.localRuns.open(arg),
     'mint.localRuns.refresh': () => deps.localRuns.refresh(),
     'mint.localRuns.sampleCheckpoint': (arg) => deps.localRuns.sampleCheckpoint(arg),
