@@ -58,6 +58,8 @@ describe('playground as an instrument: fan-out, alternatives, branches, scores, 
   };
 
   before(async function () {
+    // Every test here drives the playground page itself: without the UI bridge (a bare
+    // @vscode/test-electron run) there is nothing to drive.
     if (!ui.available) this.skip();
     emu = await startEmulator({ host: '127.0.0.1', port: 0, faults: true, apiKey: KEY, log: () => undefined });
     ctl = new EmulatorControl(emu.url);

@@ -192,6 +192,8 @@ describe('local runs: run folders and their dashboard', function () {
   });
 
   it("a sampler checkpoint marker opens the playground beside the run's base model", async function () {
+    // Clicking a marker inside the webview needs the UI bridge (code-server runs have it; a bare
+    // @vscode/test-electron run does not).
     if (!ui.available) this.skip();
     await ui.waitFor(
       async () => (await ui.webviewQuery('.ckpt.sampler', { frameContains: 'Smoothing' })).length > 0,

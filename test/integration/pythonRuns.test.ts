@@ -110,7 +110,7 @@ describe("python runs: MinT failures in the user's own Python scripts", function
     assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
     assert.match(d.message, /server error \(HTTP 500\)/);
     assert.ok(d.message.includes(`(request id: ${LOG_ID})`), d.message);
-    const vendor = vscode.Uri.joinPath(pyDir, 'vendor/site-packages/tinker/__init__.py');
+    const vendor = vscode.Uri.joinPath(pyDir, 'vendor/dist-packages/tinker/__init__.py');
     assert.equal(mintDiagnostics(vendor).length, 0, 'nothing is put on the library');
 
     const fixes = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', failing, d.range);
