@@ -5,7 +5,7 @@
  * sent. No vscode import: positions are 0-based lines and UTF-16 columns, as VS Code counts.
  */
 import { createHash } from 'node:crypto';
-import type { Params, Prompt, Target } from '../shared/playground';
+import { ParamsSchema, type Params, type Prompt, type Target } from '../shared/playground';
 
 export interface Position {
   line: number;
@@ -189,6 +189,13 @@ function parseRow(
       if (k === 'temperature' && ((v as number) < 0 || (v as number) > 5)) return fail('"params.temperature" must be between 0 and 5.', k);
       if (k === 'top_p' && ((v as number) <= 0 || (v as number) > 1)) return fail('"params.top_p" must be above 0 and at most 1.', k);
       (params as Record<string, unknown>)[k] = v;
+    }
+    // The rest of the ranges, exactly as the playground's form checks them (top_k 0, 17 stops, …).
+    const checked = ParamsSchema.partial().safeParse(params);
+    if (!checked.success) {
+      const issue = checked.error.issues[0]!;
+      const key = String(issue.path[0] ?? 'params');
+      return fail(`"params.${key}": ${issue.message}`, key);
     }
   }
 

@@ -47,6 +47,8 @@ export async function runBatch(o: BatchRunOptions): Promise<BatchSummary> {
           summary.notRun++;
           continue;
         }
+        // A bug, not a row's failure: stop the other rows too rather than leave them running unseen.
+        abortAll();
         throw e;
       } finally {
         inFlight.delete(own);

@@ -90,6 +90,7 @@ export function registerDatasets(s: Services, playground: () => Promise<Playgrou
   status.command = 'workbench.actions.view.problems';
   let worker: Worker | undefined;
   let measureSent = false;
+  let disposed = false;
 
   const send = (m: HostToWorker): void => {
     if (!worker) {
@@ -98,7 +99,28 @@ export function registerDatasets(s: Services, playground: () => Promise<Playgrou
         if (msg.type === 'error') return s.log.warn('datasets', `dataset linter: ${msg.message}`);
         onResult(msg);
       });
-      worker.on('error', (e) => s.log.error('datasets', `the dataset linter stopped: ${e.message}`));
+      const mine = worker;
+      const lost = (why: string): void => {
+        if (worker !== mine) return;
+        s.log.error('datasets', `the dataset linter stopped (${why}); starting it again`);
+        worker = undefined;
+        measureSent = false;
+        // A new worker knows nothing: give it every open dataset again.
+        for (const key of open) {
+          const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+          if (doc)
+            send({
+              type: 'open',
+              uri: key,
+              version: doc.version,
+              text: doc.getText(),
+              path: doc.uri.fsPath,
+              train: siblingTrainFile(doc.uri.fsPath),
+            });
+        }
+      };
+      worker.on('error', (e) => lost(e.message));
+      worker.on('exit', (code) => code !== 0 && !disposed && lost(`exit code ${code}`));
       worker.unref();
     }
     worker.postMessage(m);
@@ -138,7 +160,10 @@ export function registerDatasets(s: Services, playground: () => Promise<Playgrou
         vscode.workspace.getConfiguration('mint').get<string>('datasets.model', '').trim() ||
         vscode.workspace.getConfiguration('mint').get<string>('defaultModel', '').trim() ||
         ctx.models[0]?.model_name;
-      if (!model) return;
+      if (!model) {
+        measureSent = false;
+        return;
+      }
       const lookup = await session.tokenizers.get(model);
       if (!lookup.tokenizer) {
         s.log.info('datasets', `dataset lengths stay estimates: ${lookup.problem ?? 'no tokenizer'}`);
@@ -241,7 +266,10 @@ export function registerDatasets(s: Services, playground: () => Promise<Playgrou
     vscode.languages.registerCodeActionsProvider({ pattern: '**/*.jsonl' }, fixes, {
       providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
     }),
-    new vscode.Disposable(() => void worker?.terminate()),
+    new vscode.Disposable(() => {
+      disposed = true;
+      void worker?.terminate();
+    }),
   );
   for (const doc of vscode.workspace.textDocuments) openDoc(doc);
 

@@ -13,9 +13,10 @@ import {
   FINE_TUNE_DEFAULTS,
   fineTune,
   readRunFolder,
-  validateForFineTune,
+  validateForFineTuneAsync,
   type FineTuneConfig,
   type FineTuneResult,
+  type FineTuneValidation,
 } from '../finetune/index';
 import { needsKey } from './clientManager';
 import type { PlaygroundSession } from './playground/session';
@@ -63,12 +64,16 @@ export class FineTuneCommands {
     const session = await this.playground();
     const ctx = await session.samplingContext();
 
+    // Resuming needs the settings the run was started with, not a new choice (that would be another run).
+    const remembered = this.s.context.workspaceState.get<Record<string, FineTuneConfig>>(CONFIG_KEY, {})[key];
     const config =
       args.config ??
-      (await this.askConfig(
-        uri,
-        ctx.models.map((m) => m.model_name),
-      ));
+      (args.resume && remembered
+        ? remembered
+        : await this.askConfig(
+            uri,
+            ctx.models.map((m) => m.model_name),
+          ));
     if (!config) return undefined;
     await this.remember(CONFIG_KEY, key, config);
 
@@ -81,12 +86,31 @@ export class FineTuneCommands {
       return undefined;
     }
     const contextLength = ctx.models.find((m) => m.model_name === config.baseModel)?.max_context_length;
-    const check = validateForFineTune(text, {
-      tokenizer: lookup.tokenizer,
-      ...(contextLength !== undefined ? { contextLength } : {}),
-      batchSize: config.batchSize ?? FINE_TUNE_DEFAULTS.batchSize,
-      evalSplit: config.evalSplit ?? FINE_TUNE_DEFAULTS.evalSplit,
-    });
+    // Measuring every row with the chat template takes a while on a big file: in slices, with a Cancel.
+    const check = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `MinT: checking ${name} with ${config.baseModel}'s tokenizer`,
+        cancellable: true,
+      },
+      async (_p, token): Promise<FineTuneValidation | undefined> => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        try {
+          return await validateForFineTuneAsync(text, {
+            tokenizer: lookup.tokenizer!,
+            ...(contextLength !== undefined ? { contextLength } : {}),
+            batchSize: config.batchSize ?? FINE_TUNE_DEFAULTS.batchSize,
+            evalSplit: config.evalSplit ?? FINE_TUNE_DEFAULTS.evalSplit,
+            signal: abort.signal,
+          });
+        } catch (e) {
+          if (abort.signal.aborted) return undefined;
+          throw e;
+        }
+      },
+    );
+    if (!check) return undefined;
     if (!check.ok) {
       this.s.log.warn('finetune', `${name} refused: ${check.problems.join(' ')}`);
       // Not awaited: the command answers now, the toast stays until the user acts on it.

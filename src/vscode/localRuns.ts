@@ -35,8 +35,11 @@ export class LocalRunsProvider implements vscode.TreeDataProvider<LocalRunNode>,
     this.watcher = vscode.workspace.createFileSystemWatcher('**/{metrics.jsonl,run.json,checkpoints.jsonl,config.json}');
     const soon = () => this.refreshSoon();
     this.watcher.onDidCreate(soon);
-    this.watcher.onDidChange(soon);
     this.watcher.onDidDelete(soon);
+    // A run appends to metrics.jsonl every step: that changes no status (run.json and checkpoints do).
+    this.watcher.onDidChange((u) => {
+      if (/(^|\/)(run\.json|checkpoints\.jsonl)$/.test(u.path)) soon();
+    });
   }
 
   /** The runs found now (tests, the dashboard's run picker). */

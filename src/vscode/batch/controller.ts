@@ -182,6 +182,26 @@ export class BatchController implements vscode.Disposable {
       void vscode.window.showInformationMessage('MinT: this prompt file is already running; Cancel it first.');
       return undefined;
     }
+    // Taken before the first await, so a double click on Run all starts one run, not two.
+    const abort = new AbortController();
+    let started = false;
+    this.running.set(uri.toString(), { abort, done: Promise.resolve(undefined) });
+    try {
+      const summary = await this.start(uri, which, options, abort, () => (started = true));
+      return summary;
+    } finally {
+      if (this.running.get(uri.toString())?.abort === abort) this.running.delete(uri.toString());
+      if (started) this.changed.fire(uri);
+    }
+  }
+
+  private async start(
+    uri: vscode.Uri,
+    which: 'all' | 'remaining',
+    options: unknown,
+    abort: AbortController,
+    onStart: () => void,
+  ): Promise<BatchSummary | undefined> {
     const doc = await vscode.workspace.openTextDocument(uri);
     if (doc.isDirty) await doc.save();
     const file = parsePromptFile(doc.getText());
@@ -200,17 +220,12 @@ export class BatchController implements vscode.Disposable {
       void vscode.window.showInformationMessage(`MinT: every row already has a result for ${targetLabel(config.target)}.`);
       return { ok: 0, failed: 0, notRun: 0 };
     }
-    const abort = new AbortController();
     const concurrency = vscode.workspace.getConfiguration('mint').get<number>('batch.concurrency', 8);
     const done = this.withProgress(uri, file, rows, config, results, abort, concurrency);
     this.running.set(uri.toString(), { abort, done });
+    onStart();
     this.changed.fire(uri);
-    try {
-      return await done;
-    } finally {
-      if (this.running.get(uri.toString())?.abort === abort) this.running.delete(uri.toString());
-      this.changed.fire(uri);
-    }
+    return done;
   }
 
   private withProgress(
@@ -276,7 +291,8 @@ export class BatchController implements vscode.Disposable {
   /** One row, as a record; a failure is a record too. Throws only when cancelled. */
   private async sampleOne(uri: vscode.Uri, row: PromptRow, config: BatchConfig, signal: AbortSignal): Promise<ResultRecord> {
     const target = row.target ?? config.target;
-    const params = ParamsSchema.parse({ ...config.params, ...row.params });
+    const parsed = ParamsSchema.safeParse({ ...config.params, ...row.params });
+    const params = parsed.success ? parsed.data : config.params;
     const base = {
       row: row.key,
       label: row.label,
@@ -285,6 +301,11 @@ export class BatchController implements vscode.Disposable {
       params,
       ...(row.reference !== undefined ? { reference: row.reference } : {}),
     };
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const message = `The row's parameters are not valid: ${String(issue.path[0] ?? 'params')}: ${issue.message}. Fix "params" on this row.`;
+      return { ...base, status: 'error', at: new Date().toISOString(), error: { class: 'BadRequestError', message } };
+    }
     const ctx = await (await this.playground()).samplingContext();
     const result = await this.s.operations.attempt(
       `Batch ${row.label} of ${vscode.workspace.asRelativePath(uri)}`,

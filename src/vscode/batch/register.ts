@@ -36,6 +36,7 @@ export function registerBatch(s: Services, playground: () => Promise<PlaygroundS
       return c;
     }));
   const problems = vscode.languages.createDiagnosticCollection('MinT prompts');
+  const pending = new Map<string, NodeJS.Timeout>();
   const parsed = new Map<string, { version: number; file: PromptFile }>();
   const parse = async (doc: vscode.TextDocument): Promise<PromptFile> => {
     const key = doc.uri.toString();
@@ -137,7 +138,19 @@ export function registerBatch(s: Services, playground: () => Promise<PlaygroundS
     vscode.languages.registerCodeLensProvider(selector, lenses),
     vscode.languages.registerHoverProvider(selector, hovers),
     vscode.workspace.onDidOpenTextDocument((d) => void check(d)),
-    vscode.workspace.onDidChangeTextDocument((e) => void check(e.document)),
+    // Typing in a big file re-parses it once the typing pauses, not on every keystroke.
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (!isJsonl(e.document)) return;
+      const key = e.document.uri.toString();
+      clearTimeout(pending.get(key));
+      pending.set(
+        key,
+        setTimeout(() => {
+          pending.delete(key);
+          void check(e.document);
+        }, 300),
+      );
+    }),
     vscode.workspace.onDidCloseTextDocument((d) => {
       parsed.delete(d.uri.toString());
       problems.delete(d.uri);

@@ -74,8 +74,19 @@ export class RunDashboard implements vscode.Disposable {
     return this.panel !== undefined;
   }
 
-  /** Opens (or shows) the dashboard with these runs selected (at most 8). */
-  async show(runPaths: string[]): Promise<void> {
+  private showing: Promise<void> = Promise.resolve();
+
+  /** Opens (or shows) the dashboard with these runs selected (at most 8). Calls queue: one panel, ever. */
+  show(runPaths: string[]): Promise<void> {
+    this.showing = this.showing
+      .then(() => this.doShow(runPaths))
+      .catch((e: unknown) => {
+        this.s.log.error('datasets', `the run dashboard could not open: ${String(e)}`);
+      });
+    return this.showing;
+  }
+
+  private async doShow(runPaths: string[]): Promise<void> {
     this.runs = await this.deps.listRuns();
     const known = runPaths.filter((p) => this.runs.some((r) => r.path === p));
     this.selected = (known.length ? known : this.runs.slice(0, 1).map((r) => r.path)).slice(0, 8);
@@ -92,8 +103,16 @@ export class RunDashboard implements vscode.Disposable {
     });
     this.panel.iconPath = vscode.Uri.joinPath(this.s.context.extensionUri, 'media', 'mint.svg');
     this.panel.webview.html = this.html(this.panel.webview);
-    this.panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m));
-    this.panel.onDidDispose(() => {
+    const panel = this.panel;
+    panel.webview.onDidReceiveMessage((m: unknown) =>
+      this.onMessage(m).catch((e: unknown) => {
+        // A failed export write, an unreadable samples file: said in the page, not lost.
+        this.s.log.warn('datasets', `dashboard: ${String(e)}`);
+        this.post({ type: 'notice', level: 'error', message: (e as Error)?.message ?? String(e) });
+      }),
+    );
+    panel.onDidDispose(() => {
+      if (this.panel !== panel) return;
       this.panel = undefined;
       this.stopWatching();
     });
@@ -295,6 +314,8 @@ export class RunDashboard implements vscode.Disposable {
           const px = axis === 'step' ? x[i]! : w.series.column(axis)![i]!;
           rows.push({ x: Number.isFinite(px) ? px : i, values });
         }
+        // A run dropped or reloaded while this read was in flight: its rows belong to no chart now.
+        if (this.watched.get(w.run.path) !== w) return;
         this.post({ type: 'append', runId: w.run.path, rows });
         if (w.run.files.checkpoints) void this.sendCheckpoints(w);
         w.run = { ...w.run, status: 'running', updatedAt: Date.now() };

@@ -61,7 +61,9 @@ export async function explainError(s: Services, className: unknown, requestId: u
   const d = s.presenter.describe(errorFor(exceptionFrom(className, typeof text === 'string' ? text : undefined, id)));
   const message = `MinT ${className}: ${aboutClass(className)} ${d.message}${d.requestId ? ` (request id: ${d.requestId})` : ''}`;
   const actions = d.requestId ? ['Copy request_id', 'Show Log'] : ['Show Log'];
-  const picked = await vscode.window.showInformationMessage(message, ...actions);
-  if (picked === 'Copy request_id') await vscode.commands.executeCommand('mint.copyRequestId', d.requestId);
-  else if (picked === 'Show Log') s.log.show();
+  // Not awaited: the command (and a terminal link's click) returns while the toast stays.
+  void vscode.window.showInformationMessage(message, ...actions).then(async (picked) => {
+    if (picked === 'Copy request_id') await vscode.commands.executeCommand('mint.copyRequestId', d.requestId);
+    else if (picked === 'Show Log') s.log.show();
+  });
 }

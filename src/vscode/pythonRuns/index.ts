@@ -45,7 +45,7 @@ export function registerPythonRuns(s: Services, playground: () => Promise<Playgr
       void Promise.all([import('./terminalWatcher'), getFailures()]).then(([{ watchExecution }, f]) => watchExecution(e, stream, f, s.log));
     }),
     vscode.window.onDidEndTerminalShellExecution((e) => {
-      void import('./terminalWatcher').then(({ executionEnded }) => executionEnded(e));
+      if (watching()) void import('./terminalWatcher').then(({ executionEnded }) => executionEnded(e));
     }),
     vscode.window.registerTerminalLinkProvider(links),
     vscode.debug.registerDebugAdapterTrackerFactory('*', {

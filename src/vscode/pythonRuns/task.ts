@@ -39,7 +39,9 @@ export async function commandFor(
   def: MintTaskDefinition,
   folder: vscode.WorkspaceFolder | undefined,
 ): Promise<{ cmd: string; args: string[] }> {
-  const target = def.module ? ['-m', def.module] : def.program ? [def.program] : [];
+  // A program is relative to the workspace folder (as tasks.json says), whatever the cwd.
+  const program = def.program && folder && !path.isAbsolute(def.program) ? path.join(folder.uri.fsPath, def.program) : def.program;
+  const target = def.module ? ['-m', def.module] : program ? [program] : [];
   if (target.length === 0) throw new Error('A mint task needs "program" (a .py file) or "module" (for python -m).');
   const args = [...target, ...(def.args ?? [])];
   if (def.runner === 'uv') return { cmd: 'uv', args: ['run', ...(def.module ? ['python', ...args] : args)] };
@@ -181,16 +183,28 @@ class MintRunTerminal implements vscode.Pseudoterminal {
       diagnostics: !this.matcherMakesDiagnostics,
       onReport: (reported) => this.summarize(reported),
     });
-    const scanner = new TracebackScanner();
     const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env, PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
+    // One scanner per stream: stdout printed between stderr chunks must not split a traceback.
+    const ended: Promise<void>[] = [];
     const pipe = (stream: NodeJS.ReadableStream) => {
       const decoder = new StringDecoder('utf8');
+      const scanner = new TracebackScanner();
       stream.on('data', (b: Buffer) => {
         const text = decoder.write(b);
         this.write.fire(text.replace(/\r?\n/g, '\r\n'));
         void run.add(scanner.push(text));
       });
+      ended.push(
+        new Promise<void>((resolve) =>
+          stream.once('end', () => {
+            const rest = decoder.end();
+            if (rest) this.write.fire(rest.replace(/\r?\n/g, '\r\n'));
+            void run.add([...scanner.push(rest), ...scanner.end()]);
+            resolve();
+          }),
+        ),
+      );
     };
     pipe(child.stdout!);
     pipe(child.stderr!);
@@ -203,7 +217,8 @@ class MintRunTerminal implements vscode.Pseudoterminal {
       });
       child.once('close', (c, signal) => resolve(c ?? (signal ? 130 : 1)));
     });
-    await run.add(scanner.end());
+    await Promise.race([Promise.all(ended), new Promise((r) => setTimeout(r, 2_000))]);
+    await run.add([]);
     await run.end(code);
     this.line(
       `[MinT] run ${code === 0 ? 'ended' : 'failed'}: exit code ${code}${run.failures ? `, ${run.failures} MinT failure(s) (Problems)` : ''}`,

@@ -69,6 +69,28 @@ describe('batch: prompt files', () => {
     for (const p of f.problems) assert.match(p.message, /This row is skipped\.$/);
   });
 
+  it('checks every parameter range the playground form checks, so no row fails mid-run on its params', () => {
+    const f = parsePromptFile(
+      [
+        '{"prompt": "a", "params": {"top_k": 0}}',
+        `{"prompt": "b", "params": {"stop": ${JSON.stringify(Array.from({ length: 17 }, (_, i) => `s${i}`))}}}`,
+        '{"prompt": "c", "params": {"max_tokens": 200000}}',
+        '{"prompt": "d", "params": {"seed": -1}}',
+        '{"prompt": "e", "params": {"top_k": 40, "max_tokens": 64}}',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      f.rows.map((r) => r.line),
+      [4],
+    );
+    assert.deepEqual(
+      f.problems.map((p) => p.line),
+      [0, 1, 2, 3],
+    );
+    assert.match(f.problems[0]!.message, /"params\.top_k": Top-k is -1 \(no limit\) or a positive number\./);
+    assert.match(f.problems[1]!.message, /"params\.stop": At most 16 stop strings\./);
+  });
+
   it('keys rows without ids by content, so identical rows stay distinct and inserted lines do not change keys', () => {
     const a = parsePromptFile('{"prompt": "x"}\n{"prompt": "x"}\n{"prompt": "y"}');
     const b = parsePromptFile('{"prompt": "new"}\n{"prompt": "x"}\n{"prompt": "x"}\n{"prompt": "y"}');
