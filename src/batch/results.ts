@@ -117,7 +117,16 @@ export class ResultsFile {
 
   /** One line per (row, target), in the prompt file's order, written through a temporary file and a rename. */
   async compact(rowOrder: string[]): Promise<void> {
-    await this.flush();
+    // In the write queue: an append made meanwhile (a Retry row) lands after the rename, not lost to it.
+    const job = this.writing.then(() => this.rewrite(rowOrder));
+    this.writing = job.catch((e: Error) => {
+      this.failed ??= e;
+    });
+    await job;
+  }
+
+  private async rewrite(rowOrder: string[]): Promise<void> {
+    if (this.failed) throw this.failed;
     const order = new Map(rowOrder.map((k, i) => [k, i]));
     const sorted = [...this.records.values()].sort((a, b) => {
       const ia = order.get(a.row) ?? Number.MAX_SAFE_INTEGER;

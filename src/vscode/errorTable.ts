@@ -210,6 +210,10 @@ export const TABLE: Row[] = [
   { cls: PythonRunError, severity: 'error', status: 'MinT error', diagnostic: E,
     message: (c) => `Your MinT run failed: ${c.detail}. Run again; if it persists, give MinT support the request id.`,
     actions: ['Copy request_id', 'Show Log'] },
+  // A fine-tune that cannot start (src/finetune: its settings, its data, its run folder): an answer, not a surprise.
+  // Matched by name: the classes live in a lazily loaded module, and their names are set as strings.
+  { cls: Error, when: (e) => /^(FineTune(Config|Data|ResumeMismatch)Error|RunFolderBusyError)$/.test(e.name), severity: 'error', status: 'fine-tune refused', diagnostic: E,
+    message: (c) => `${c.detail}.`, actions: ['Show Log'] },
   { cls: Error, severity: 'error', status: 'error', diagnostic: E,
     message: (c) => `Something unexpected went wrong in MinT: ${c.detail}. Show the log for details.`,
     actions: ['Show Log'] },

@@ -407,7 +407,8 @@ export class BatchController implements vscode.Disposable {
 
   /** Two targets' outputs for the same file, side by side (VS Code's diff editor). */
   async compare(uri: vscode.Uri, leftTarget?: unknown, rightTarget?: unknown): Promise<void> {
-    const results = await this.resultsFor(uri, true);
+    // A running file's results are the run's own instance: reading the file again would fork them.
+    const results = await this.resultsFor(uri, !this.isRunning(uri));
     const targets = results.targets();
     if (targets.length < 2) {
       void vscode.window.showInformationMessage(
