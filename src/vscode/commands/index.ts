@@ -15,7 +15,6 @@ import { openWalkthrough } from './walkthrough';
 import { copyLastRequestId, copyRequestId } from './requests';
 import { copyCheckpointPath, copyRunId, deleteCheckpoint, sampleCheckpoint } from './runs';
 import { sampleSelection } from './sampleSelection';
-import { checkConnection, selectServer, showModels } from './server';
 
 export interface CommandDeps {
   detectEnvKey: () => Promise<void>;
@@ -40,9 +39,10 @@ export function registerCommands(s: Services, deps: CommandDeps): vscode.Disposa
     'mint.setHuggingFaceToken': () => setHuggingFaceToken(playground),
     'mint.setApiKey': () => setApiKey(s),
     'mint.clearApiKey': () => clearApiKey(s),
-    'mint.selectServer': () => selectServer(s),
-    'mint.checkConnection': () => checkConnection(s),
-    'mint.showModels': () => showModels(s),
+    // Loaded when first run (they throw no error class of their own, so a lazy copy of what they import is harmless).
+    'mint.selectServer': async () => (await import('./server')).selectServer(s),
+    'mint.checkConnection': async () => (await import('./server')).checkConnection(s),
+    'mint.showModels': async () => (await import('./server')).showModels(s),
     'mint.sampleSelection': () => sampleSelection(s),
     'mint.copyLastRequestId': () => copyLastRequestId(s),
     'mint.copyRequestId': (id) => copyRequestId(s, id),

@@ -13,6 +13,11 @@ import type { PythonFailures } from './failures';
 import type { MintTaskProvider } from './task';
 import type { MintTerminalLink } from './terminalLinks';
 
+/** Where a Python traceback (or asyncio's unretrieved task exception) begins. */
+const TRACEBACK_START = /Traceback \(most recent call last\)|Task exception was never retrieved/;
+/** A terminal line worth the link finder: an id, a checkpoint path or an exception class may be in it. */
+const MAYBE_LINK = /request[_ ]id|Request ID|Log ID|trace|Trace|tinker:\/\/|mint:\/\/|ckpt_|Error|Exception|Sidecar/;
+
 export interface PythonRuns {
   failures(): Promise<PythonFailures>;
   tasks(): Promise<MintTaskProvider>;
@@ -33,19 +38,58 @@ export function registerPythonRuns(s: Services, playground: () => Promise<Playgr
   const watching = () => vscode.workspace.getConfiguration('mint').get<boolean>('python.watchTerminals', true);
 
   const links: vscode.TerminalLinkProvider<MintTerminalLink> = {
-    provideTerminalLinks: async (context, token) => (await import('./terminalLinks')).provideLinks(context, token),
+    // Every terminal line comes here: only one that may hold an id, a path or a class loads the finder.
+    provideTerminalLinks: async (context, token) =>
+      MAYBE_LINK.test(context.line) ? (await import('./terminalLinks')).provideLinks(context, token) : [],
     handleTerminalLink: async (link) => (await import('./terminalLinks')).handleLink(link, playground),
+  };
+
+  // Commands end before or after their output is read; remembered here until the watcher is loaded.
+  const exitCodes = new WeakMap<vscode.TerminalShellExecution, number | undefined>();
+  let watcher: typeof import('./terminalWatcher') | undefined;
+  const watch = async (e: vscode.TerminalShellExecutionStartEvent, stream: AsyncIterable<string>): Promise<void> => {
+    const [m, f] = await Promise.all([import('./terminalWatcher'), getFailures()]);
+    watcher = m;
+    if (exitCodes.has(e.execution))
+      m.executionEnded({ execution: e.execution, exitCode: exitCodes.get(e.execution) } as vscode.TerminalShellExecutionEndEvent);
+    await m.watchExecution(e, stream, f, s.log);
+  };
+  /**
+   * Until a failure has been seen in this window, a command's output is only sniffed for the start
+   * of a traceback (keeping its last 64 KiB); the parser is loaded when one shows up, and reads from
+   * there. A window whose commands never fail never loads it.
+   */
+  const sniff = async (e: vscode.TerminalShellExecutionStartEvent, stream: AsyncIterable<string>): Promise<void> => {
+    const it = stream[Symbol.asyncIterator]();
+    let tail = '';
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      tail = (tail + r.value).slice(-65_536);
+      if (TRACEBACK_START.test(tail)) {
+        const rest = { [Symbol.asyncIterator]: () => it };
+        const replay = (async function* () {
+          yield tail;
+          yield* rest;
+        })();
+        return watch(e, replay);
+      }
+    }
   };
 
   s.context.subscriptions.push(
     vscode.window.onDidStartTerminalShellExecution((e) => {
       if (!watching() || !e.execution.commandLine.value.trim()) return;
-      // read() sees only what is written after its first call: start reading now, parse once loaded.
+      // read() sees only what is written after its first call: start reading now.
       const stream = e.execution.read();
-      void Promise.all([import('./terminalWatcher'), getFailures()]).then(([{ watchExecution }, f]) => watchExecution(e, stream, f, s.log));
+      // Once failures were shown, every command is watched in full: its success clears them.
+      void (failures ? watch(e, stream) : sniff(e, stream)).catch((err: unknown) =>
+        s.log.debug('python', `terminal watch: ${String(err)}`),
+      );
     }),
     vscode.window.onDidEndTerminalShellExecution((e) => {
-      if (watching()) void import('./terminalWatcher').then(({ executionEnded }) => executionEnded(e));
+      exitCodes.set(e.execution, e.exitCode);
+      watcher?.executionEnded(e);
     }),
     vscode.window.registerTerminalLinkProvider(links),
     vscode.debug.registerDebugAdapterTrackerFactory('*', {
