@@ -99,14 +99,18 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
       'models and checkpoints to load',
     );
     assert.deepEqual(new Set(session.snapshot().checkpoints.map((c) => c.path)), new Set(checkpoints));
-    const options = await q('vscode-option');
+    // The host has the lists; the page draws them when their message arrives (a frame or two later).
+    const options = await ui.waitFor(
+      async () => {
+        const o = await q('vscode-option');
+        return o.some((x) => x.includes('pg-late')) ? o : undefined;
+      },
+      10_000,
+      'the checkpoint offered in the model list',
+    );
     assert.ok(
       options.some((o) => o.includes(BASE) && o.includes('32,768 ctx')),
       `model options: ${options.join(' | ')}`,
-    );
-    assert.ok(
-      options.some((o) => o.includes('pg-late')),
-      'the checkpoint is offered',
     );
   });
 
@@ -242,7 +246,7 @@ describe('playground: sample, compare, cancel, recover, history (real VS Code, e
       'the replayed history count',
     );
     assert.ok((await count('.run')) >= 1, 'recent runs replayed');
-    assert.ok((await count('.history-row')) > 0, 'history rows rendered');
+    await ui.waitFor(async () => (await count('.history-row')) > 0, 10_000, 'history rows rendered');
     // What a reloaded window does: a fresh store reading the same file.
     const fresh = new HistoryStore(
       dirname(session.history.path),
