@@ -116,6 +116,8 @@ export const RunIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 export const WebviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('draft'), draft: DraftSchema }),
+  /** The legend's scale toggle: the host writes it to the mint.playground.heatScale setting. */
+  z.object({ type: z.literal('heatScale'), scale: z.enum(['probability', 'surprisal']) }),
   z.object({ type: z.literal('sample'), runId: RunIdSchema, target: TargetSchema, prompt: PromptSchema, params: ParamsSchema }),
   z.object({
     type: z.literal('compare'),
@@ -329,10 +331,13 @@ export const TokenizerStatusSchema = z.object({
 
 /** Shared state, sent to every open page so they all show the same thing. */
 const SHARED_STATE = [
+  /** The heat map's scale (the mint.playground.heatScale setting): every page shows the same. */
+  z.object({ type: z.literal('heatScale'), scale: z.enum(['probability', 'surprisal']) }),
   /** Everything at once: to a page on its `ready`, and to every page when the host changes the form (the runs tree's "Sample in Playground"). */
   z.object({
     type: z.literal('state'),
     draft: DraftSchema.optional(),
+    heatScale: z.enum(['probability', 'surprisal']).optional(),
     models: z.array(ModelInfoSchema),
     checkpoints: z.array(CheckpointInfoSchema),
     runs: z.array(RunSchema),

@@ -410,4 +410,25 @@ describe('playground as an instrument: fan-out, alternatives, branches, scores, 
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('the heat scale is a setting: changing mint.playground.heatScale recolours every page, and the legend toggle writes it', async () => {
+    const config = () => vscode.workspace.getConfiguration('mint');
+    try {
+      await config().update('playground.heatScale', 'surprisal', vscode.ConfigurationTarget.Global);
+      await ui.waitFor(
+        async () => (await count('[data-legend="surprisal"]')) > 0 && (await count('[data-legend="probability"]')) === 0,
+        10_000,
+        'every legend on surprisal',
+      );
+      await ui.webviewClick('[data-action="heat-scale"]', W);
+      await ui.waitFor(() => config().get('playground.heatScale') === 'probability', 10_000, 'the toggle written to the setting');
+      await ui.waitFor(
+        async () => (await count('[data-legend="probability"]')) > 0 && (await count('[data-legend="surprisal"]')) === 0,
+        10_000,
+        'every legend back on probability',
+      );
+    } finally {
+      await config().update('playground.heatScale', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
 });

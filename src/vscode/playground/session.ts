@@ -77,6 +77,7 @@ export class PlaygroundSession implements vscode.Disposable {
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('mint.tokenizer') || e.affectsConfiguration('http')) this.tokenizers.forget();
+        if (e.affectsConfiguration('mint.playground.heatScale')) this.broadcast({ type: 'heatScale', scale: heatScaleSetting() });
       }),
     );
   }
@@ -227,6 +228,7 @@ export class PlaygroundSession implements vscode.Disposable {
     this.send(post, {
       type: 'state',
       ...(this.draft ? { draft: this.draft } : {}),
+      heatScale: heatScaleSetting(),
       models: this.catalog.models,
       checkpoints: this.catalog.checkpoints,
       runs: this.runs.recent,
@@ -243,6 +245,9 @@ export class PlaygroundSession implements vscode.Disposable {
         return;
       case 'draft':
         return this.setDraft(m.draft, origin);
+      case 'heatScale':
+        // A setting (user level), so it holds in every window; the change reaches every page below.
+        return vscode.workspace.getConfiguration('mint').update('playground.heatScale', m.scale, vscode.ConfigurationTarget.Global);
       case 'sample':
         return this.runs.start(m.runId, [m.target], m.prompt, m.params, reply);
       case 'compare':
@@ -475,4 +480,9 @@ function draftOf(run: Run, current: Draft | undefined): Draft {
         : { mode: 'raw', messages: current?.prompt.messages ?? [], text: p.text },
     params: { ...run.params },
   };
+}
+
+/** The heat map's scale, from the mint.playground.heatScale setting. */
+function heatScaleSetting(): 'probability' | 'surprisal' {
+  return vscode.workspace.getConfiguration('mint').get<string>('playground.heatScale') === 'surprisal' ? 'surprisal' : 'probability';
 }

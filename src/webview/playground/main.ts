@@ -16,8 +16,8 @@ import { clear, h, newRunId } from './dom';
 import { PlaygroundForm } from './form';
 import { HistoryView } from './history';
 import { ResultsView } from './results';
-import { installTokenMenu, installTokenTooltip, setHeatScale, type HeatScale } from './tokens';
-import { post, restoreState, saveState } from './vscodeApi';
+import { installTokenMenu, installTokenTooltip, setHeatScale } from './tokens';
+import { post } from './vscodeApi';
 
 const root = document.getElementById('app') ?? document.body;
 const notices = h('div', { className: 'notices', 'aria-live': 'polite' });
@@ -100,15 +100,11 @@ const results = new ResultsView({
     }),
   scoreText: (text) => form.setScoreText(text),
   heatScale: (s) => {
-    // The scale is this page's reading preference: kept across reloads of this page.
-    saveState({ heatScale: s });
+    // Shown at once; the host keeps it as the mint.playground.heatScale setting and tells every page.
     results.setScale(s);
+    post({ type: 'heatScale', scale: s });
   },
 });
-{
-  const saved = restoreState()?.heatScale;
-  if (saved === 'surprisal' || saved === 'probability') setHeatScale(saved as HeatScale);
-}
 
 const history = new HistoryView({
   open: (historyId) => {
@@ -208,7 +204,11 @@ function showCode(python: string, typescript: string): void {
 
 function handle(msg: HostToWebview): void {
   switch (msg.type) {
+    case 'heatScale':
+      results.setScale(msg.scale);
+      break;
     case 'state':
+      if (msg.heatScale) setHeatScale(msg.heatScale);
       replaying = true;
       try {
         form.setCatalog(msg.models, msg.checkpoints);

@@ -387,7 +387,7 @@ describe('playground page as an instrument (headless Chromium)', function () {
     assert.equal(await page.locator('[data-run="sc"] tr[data-pos="1"] [data-spread]').textContent(), '2.800');
   });
 
-  it('heat scale: surprisal or probability, with a legend, kept for the page', async () => {
+  it('heat scale: surprisal or probability, with a legend, kept as the setting every page follows', async () => {
     await send(page, { type: 'run', run: oneRun('hs') });
     const classes = () =>
       page.locator('[data-run="hs"] .card .tk').evaluateAll((els) => els.map((e) => e.className.replace(/\s*(kept|forced)/g, '')));
@@ -399,7 +399,15 @@ describe('playground page as an instrument (headless Chromium)', function () {
     assert.match((await page.textContent('[data-run="hs"] [data-legend]')) ?? '', /< 0\.5 bits.*≥ 7 bits/s);
     // 0.14 bits, 3.32 bits, 0.29 bits.
     assert.deepEqual(await classes(), ['tk b0', 'tk b3', 'tk b0']);
-    assert.deepEqual(await page.evaluate(() => (window as unknown as { __state: unknown }).__state), { heatScale: 'surprisal' });
+    // The toggle asks the host to keep it (the mint.playground.heatScale setting)...
+    assert.ok(
+      (await posted(page)).some((m) => m.type === 'heatScale' && m.scale === 'surprisal'),
+      'the page told the host',
+    );
+    // ...and the host's word (another page, a settings edit) switches this page too.
+    await send(page, { type: 'heatScale', scale: 'probability' });
+    assert.equal(await page.getAttribute('[data-run="hs"] [data-legend]', 'data-legend'), 'probability');
+    assert.deepEqual(await classes(), ['tk b0', 'tk b3', 'tk b1']);
   });
 
   it('a long output (4 × 8,000 tokens) paints its start at once and the rest follows', async () => {
