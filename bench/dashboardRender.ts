@@ -16,6 +16,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath } from '../scripts/chromium.mjs';
 
 export interface DashboardRenderResult {
   openRawMedianMs: number;
@@ -36,15 +37,6 @@ const RAW_ROWS = 100_000;
 const DOWNSAMPLED = 4_000;
 const OPEN_RUNS = 5;
 const APPENDS = 200;
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 // A dark-theme subset of the variables VS Code injects, so colours and layout are realistic.
 const THEME = `:root{--vscode-foreground:#ccc;--vscode-font-family:sans-serif;--vscode-font-size:13px;--vscode-editor-background:#1e1e1e;--vscode-descriptionForeground:#999;--vscode-editorWidget-border:#444;--vscode-focusBorder:#007fd4}`;
 
@@ -213,7 +205,7 @@ export async function benchDashboardRender(
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run "node scripts/build.mjs --only webview" first.`);
   }
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true, timeout: 30_000 });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });
   try {
     const open = async (points: number) => {
       const times: number[] = [];

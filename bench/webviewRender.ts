@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostToWebview, Run } from '../src/shared/playground';
+import { CHROMIUM_ARGS, chromiumPath } from '../scripts/chromium.mjs';
 
 export interface WebviewRenderResult {
   renderMedianMs: number;
@@ -23,15 +24,6 @@ export interface WebviewRenderResult {
 
 const GOAL_MS = 100;
 const ITERATIONS = 15;
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Deterministic pseudo-random data, so runs are comparable. */
 function rng(seed: number): () => number {
@@ -146,7 +138,7 @@ export async function benchWebviewRender(root = process.cwd(), print: (line: str
   const bundle = join(root, 'dist/webview/playground.js');
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run "node scripts/build.mjs --only webview" first.`);
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true, timeout: 30_000 });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];

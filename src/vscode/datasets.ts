@@ -52,6 +52,18 @@ export function siblingTrainFile(file: string): string | undefined {
   return undefined;
 }
 
+/** A document as the worker first gets it: its whole text, and its sibling train file if any. */
+function openMessage(doc: vscode.TextDocument): HostToWorker {
+  return {
+    type: 'open',
+    uri: doc.uri.toString(),
+    version: doc.version,
+    text: doc.getText(),
+    path: doc.uri.fsPath,
+    train: siblingTrainFile(doc.uri.fsPath),
+  };
+}
+
 function toRange(r: Finding['range']): vscode.Range {
   return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
 }
@@ -108,15 +120,7 @@ export function registerDatasets(s: Services, playground: () => Promise<Playgrou
         // A new worker knows nothing: give it every open dataset again.
         for (const key of open) {
           const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
-          if (doc)
-            send({
-              type: 'open',
-              uri: key,
-              version: doc.version,
-              text: doc.getText(),
-              path: doc.uri.fsPath,
-              train: siblingTrainFile(doc.uri.fsPath),
-            });
+          if (doc) send(openMessage(doc));
         }
       };
       worker.on('error', (e) => lost(e.message));
@@ -205,14 +209,7 @@ export function registerDatasets(s: Services, playground: () => Promise<Playgrou
     if (!isCandidate(doc)) return;
     const key = doc.uri.toString();
     open.add(key);
-    send({
-      type: 'open',
-      uri: key,
-      version: doc.version,
-      text: doc.getText(),
-      path: doc.uri.fsPath,
-      train: siblingTrainFile(doc.uri.fsPath),
-    });
+    send(openMessage(doc));
   };
 
   const fixes: vscode.CodeActionProvider = {

@@ -32,6 +32,7 @@ import {
   iterationOf,
   type RunFolder,
 } from '../../runs/index';
+import { pageHtml } from '../playground/provider';
 import type { Services } from '../services';
 
 const PANEL_TYPE = 'mint.runDashboard';
@@ -120,18 +121,8 @@ export class RunDashboard implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
-    const asset = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.s.context.extensionUri, 'dist', 'webview', f));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0"><link rel="stylesheet" href="${asset('dashboard.css')}"><title>MinT Runs</title></head>
-<body><div id="app"></div><script nonce="${nonce}" src="${asset('dashboard.js')}"></script></body></html>`;
+    const asset = (f: string) => vscode.Uri.joinPath(this.s.context.extensionUri, 'dist', 'webview', f);
+    return pageHtml(webview, { script: asset('dashboard.js'), style: asset('dashboard.css'), title: 'MinT Runs' });
   }
 
   private post(m: HostToDashboard): void {

@@ -11,9 +11,24 @@ export const PLAYGROUND_PANEL_TYPE = 'mint.playgroundPanel';
  * and fonts only from the extension, resources only from dist/ and media/.
  */
 export function playgroundHtml(webview: vscode.Webview, extensionUri: vscode.Uri, where: 'sidebar' | 'editor'): string {
+  return pageHtml(webview, {
+    script: vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'playground.js'),
+    style: vscode.Uri.joinPath(extensionUri, 'media', 'playground.css'),
+    title: 'MinT Playground',
+    bodyAttrs: ` data-where="${where}"`,
+  });
+}
+
+/**
+ * A page of ours (the playground, the run dashboard) as the webview loads it: CSP default-src
+ * 'none', one nonce'd external script, styles and fonts only from the extension, images from it or
+ * data: URLs.
+ */
+export function pageHtml(
+  webview: vscode.Webview,
+  page: { script: vscode.Uri; style: vscode.Uri; title: string; bodyAttrs?: string },
+): string {
   const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'playground.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'playground.css'));
   const csp = [
     "default-src 'none'",
     `style-src ${webview.cspSource}`,
@@ -27,12 +42,12 @@ export function playgroundHtml(webview: vscode.Webview, extensionUri: vscode.Uri
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>MinT Playground</title>
+<link rel="stylesheet" href="${webview.asWebviewUri(page.style)}">
+<title>${page.title}</title>
 </head>
-<body data-where="${where}">
+<body${page.bodyAttrs ?? ''}>
 <div id="app"></div>
-<script nonce="${nonce}" src="${script}"></script>
+<script nonce="${nonce}" src="${webview.asWebviewUri(page.script)}"></script>
 </body>
 </html>`;
 }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../support/browser';
 import { DashboardToHostSchema, type HostToDashboard, type RunInfo } from '../../../src/shared/dashboard';
 import { openDashboardPage } from '../../../bench/dashboardRender';
 
@@ -85,21 +86,7 @@ describe('dashboard webview page (headless Chromium)', function () {
   before(async function () {
     if (!existsSync(bundle) || !existsSync(css))
       throw new Error(`${bundle} or its .css is missing: run "node scripts/build.mjs --only webview" first`);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => browser?.close());
   beforeEach(async () => {

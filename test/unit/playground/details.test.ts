@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../support/browser';
 import { WebviewToHostSchema, type HostToWebview, type Run } from '../../../src/shared/playground';
 
 const root = process.cwd();
@@ -50,8 +51,7 @@ describe('playground page details (trial #8, #10, #14, #19)', function () {
 
   before(async function () {
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run "npm run build" first`);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   });
   after(async () => browser?.close());
   beforeEach(async () => {
